@@ -1,0 +1,12 @@
+import { integerEnv, requiredEnv } from '../shared/env.ts';
+
+/** Settings shared by the packets functions; the shard counts must match across them. */
+export const packetsConfig = () => ({
+  queueUrl: requiredEnv('PACKETS_QUEUE_URL'),
+  packetsTable: requiredEnv('PACKETS_TABLE'),
+  countsTable: requiredEnv('PACKET_COUNTS_TABLE'),
+  idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
+  packetShards: integerEnv('PACKET_SHARDS', 4),
+  counterShards: integerEnv('PACKET_COUNTER_SHARDS', 4),
+  maxBodyBytes: integerEnv('PACKETS_MAX_BODY_BYTES', 5_000_000),
+});

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { infoSchema, layerSchemas } from './layer-schemas.ts';
+import { PROTOCOLS, type Protocol } from './protocols.ts';
+
+export const MAX_PACKETS_PER_REQUEST = 1000;
+
+/** A packet: an object keyed by layer name, plus optional Info; at least one layer. */
+export const packetSchema = z
+  .strictObject({ Info: infoSchema.optional(), ...layerSchemas })
+  .partial()
+  .refine((packet) => PROTOCOLS.some((p) => packet[p] !== undefined), { message: 'a packet needs at least one layer' });
+
+export type Packet = { Info?: z.infer<typeof infoSchema> } & Partial<Record<Protocol, Record<string, unknown>>>;
+
+const MAX_DETAILS = 20;
+
+/** One packet or an array of them → the packets, or a 400 naming each bad record and field. */
+export function parsePackets(body: unknown): Packet[] {
+  const packets = Array.isArray(body) ? body : [body];
+  if (packets.length === 0) throw badRequest('request body is an empty array; send one packet or an array of packets');
+  if (packets.length > MAX_PACKETS_PER_REQUEST) {
+    throw badRequest(`request has ${packets.length} packets; the limit is ${MAX_PACKETS_PER_REQUEST} per request`);
+  }
+  const details: ErrorDetail[] = [];
+  const valid: Packet[] = [];
+  packets.forEach((packet, record) => {
+    const result = packetSchema.safeParse(packet);
+    if (result.success) {
+      valid.push(result.data as Packet);
+      return;
+    }
+    for (const issue of result.error.issues) details.push(describeIssue(record, issue));
+  });
+  if (details.length > 0) {
+    const first = details[0] as ErrorDetail;
+    throw badRequest(
+      `record ${first.record}${first.field ? ` field ${first.field}` : ''}: ${first.message}`,
+      details.slice(0, MAX_DETAILS),
+    );
+  }
+  return valid;
+}
+
+function describeIssue(record: number, issue: z.core.$ZodIssue): ErrorDetail {
+  if (issue.code === 'unrecognized_keys') {
+    const path = issue.path.join('.');
+    const keys = issue.keys.join(', ');
+    return path === ''
+      ? { record, field: issue.keys[0], message: `unknown layer ${keys}; known layers are ${PROTOCOLS.join(', ')}` }
+      : { record, field: `${path}.${issue.keys[0]}`, message: `unknown field ${keys}` };
+  }
+  if (issue.code === 'invalid_type' && issue.path.length === 0) {
+    return { record, message: 'a packet must be a JSON object keyed by layer name' };
+  }
+  const field = issue.path.join('.');
+  return { record, field: field === '' ? undefined : field, message: issue.message };
+}

@@ -1,0 +1,96 @@
+import type { Envelope } from '../shared/envelope.ts';
+import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
+import { shardOf } from '../shared/sharding.ts';
+import type { Packet } from './packet-schema.ts';
+import { PROTOCOLS, type Protocol } from './protocols.ts';
+
+/**
+ * Key design. Packets table: one item per packet layer, partition `<protocol>#<shard>`
+ * (the shard from the packet id, so one busy protocol spreads over `shards` partitions),
+ * sort key `<timestamp µs, zero-padded>#<packet id>` so that a descending query per shard
+ * is newest first and the merge of shards is ordered by the sort key alone.
+ * Counts table: per protocol and counter shard, a number `packets`; reading every count
+ * is one BatchGetItem of protocols x shards keys, never a scan.
+ */
+export type PacketLayerItem = {
+  pk: string;
+  sk: string;
+  packet_id: string;
+  protocol: Protocol;
+  timestamp: number;
+  fields: Record<string, unknown>;
+};
+
+export function packetId(ingestId: string, index: number): string {
+  return `${ingestId}:${index}`;
+}
+
+/** When the packet was sniffed, in epoch seconds; when it was received if the client did not say. */
+export function packetTimestamp(packet: Packet, receivedAtMs: number): number {
+  return packet.Info?.Sniffed_Timestamp ?? receivedAtMs / 1000;
+}
+
+export function sortKey(timestampSeconds: number, id: string): string {
+  return `${String(Math.round(timestampSeconds * 1e6)).padStart(20, '0')}#${id}`;
+}
+
+export function layersOf(packet: Packet): Protocol[] {
+  return PROTOCOLS.filter((p) => packet[p] !== undefined);
+}
+
+export function layerItems(envelope: Envelope, packets: readonly Packet[], shards: number): PacketLayerItem[] {
+  return packets.flatMap((packet, index) => {
+    const id = packetId(envelope.ingestId, index);
+    const timestamp = packetTimestamp(packet, envelope.receivedAt);
+    const shard = shardOf(id, shards);
+    return layersOf(packet).map((protocol) => ({
+      pk: `${protocol}#${shard}`,
+      sk: sortKey(timestamp, id),
+      packet_id: id,
+      protocol,
+      timestamp,
+      fields: packet[protocol] as Record<string, unknown>,
+    }));
+  });
+}
+
+export function counterKey(protocol: Protocol, shard: number): { pk: string } {
+  return { pk: `${protocol}#${shard}` };
+}
+
+/** The count increments of one message: one per layer present, guarded by the ingest id. */
+export function countUnit(envelope: Envelope, packets: readonly Packet[], countsTable: string, shards: number): IdempotentUnit {
+  const perProtocol = new Map<Protocol, number>();
+  for (const packet of packets) for (const p of layersOf(packet)) perProtocol.set(p, (perProtocol.get(p) ?? 0) + 1);
+  const shard = shardOf(envelope.ingestId, shards);
+  const updates: CounterUpdate[] = [...perProtocol].map(([protocol, n]) => ({
+    table: countsTable,
+    key: counterKey(protocol, shard),
+    add: { packets: n },
+  }));
+  return { id: `packets#${envelope.ingestId}`, updates };
+}
+
+export function allCounterKeys(shards: number): { pk: string }[] {
+  return PROTOCOLS.flatMap((p) => Array.from({ length: shards }, (_, s) => counterKey(p, s)));
+}
+
+/** Sums the counter shards into one count per protocol (protocols with no count are absent). */
+export function sumCounters(items: readonly Record<string, unknown>[]): Map<Protocol, number> {
+  const totals = new Map<Protocol, number>();
+  for (const item of items) {
+    const protocol = String(item.pk).split('#')[0] as Protocol;
+    totals.set(protocol, (totals.get(protocol) ?? 0) + Number(item.packets ?? 0));
+  }
+  return totals;
+}
+
+/** A view cursor is the sort key of the last row returned, opaque to clients. */
+export function encodeCursor(sk: string): string {
+  return Buffer.from(sk).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  const sk = Buffer.from(cursor, 'base64url').toString();
+  return /^\d{20}#[\w:-]+$/.test(sk) ? sk : undefined;
+}

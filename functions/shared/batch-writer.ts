@@ -1,0 +1,62 @@
+import { BatchWriteCommand, BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './aws-clients.ts';
+import { backoffDelay, sleep } from './retry.ts';
+
+const WRITE_CHUNK = 25;
+const GET_CHUNK = 100;
+const ATTEMPTS = 10;
+const PARALLEL_REQUESTS = 4;
+
+type Item = Record<string, unknown>;
+
+/**
+ * Puts every item with BatchWriteItem, 25 at a time and a few requests in parallel,
+ * retrying UnprocessedItems with jittered backoff. Puts are idempotent, so a retry or
+ * a redelivered message rewrites the same items; throws when the budget runs out.
+ */
+export async function putAll(tableName: string, items: readonly Item[]): Promise<void> {
+  const chunks: Item[][] = [];
+  for (let i = 0; i < items.length; i += WRITE_CHUNK) chunks.push(items.slice(i, i + WRITE_CHUNK));
+  await forEachLimited(chunks, PARALLEL_REQUESTS, (chunk) => putChunk(tableName, chunk));
+}
+
+async function putChunk(tableName: string, chunk: Item[]): Promise<void> {
+  let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) await sleep(backoffDelay(attempt));
+    const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+    const unprocessed = result.UnprocessedItems?.[tableName] ?? [];
+    if (unprocessed.length === 0) return;
+    requests = unprocessed as typeof requests;
+  }
+  throw new Error(`BatchWriteItem left ${requests.length} items unprocessed in ${tableName} after ${ATTEMPTS} attempts`);
+}
+
+/** Reads items by key with BatchGetItem, retrying UnprocessedKeys; missing keys are simply absent. */
+export async function getAll(tableName: string, keys: readonly Item[]): Promise<Item[]> {
+  const found: Item[] = [];
+  const chunks: Item[][] = [];
+  for (let i = 0; i < keys.length; i += GET_CHUNK) chunks.push(keys.slice(i, i + GET_CHUNK));
+  await forEachLimited(chunks, PARALLEL_REQUESTS, async (chunk) => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= ATTEMPTS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed in ${tableName}`);
+      if (attempt > 0) await sleep(backoffDelay(attempt));
+      const result = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }));
+      found.push(...(result.Responses?.[tableName] ?? []));
+      pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
+    }
+  });
+  return found;
+}
+
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

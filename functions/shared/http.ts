@@ -1,0 +1,120 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import secureJson from 'secure-json-parse';
+import { HttpError, badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResult(error: HttpError): HttpResult {
+  const details = error.details.length > 0 ? error.details : undefined;
+  return json(error.status, { error: { code: error.code, message: error.message, details } });
+}
+
+/**
+ * Wraps an HTTP handler so that every HttpError becomes the API's error shape and
+ * anything else is logged and answered 500 without leaking internals.
+ */
+export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    try {
+      return await core(event);
+    } catch (error) {
+      if (error instanceof HttpError) return errorResult(error);
+      console.error(JSON.stringify({ level: 'error', route: event.routeKey, error: String(error), stack: (error as Error)?.stack }));
+      return errorResult(new HttpError(500, 'internal_error', 'internal error'));
+    }
+  };
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
+}
+
+/** The media type of the request without parameters, lowercased; undefined when absent. */
+export function mediaType(event: HttpEvent): string | undefined {
+  const value = header(event, 'content-type');
+  if (value === undefined) return undefined;
+  const type = value.split(';')[0]?.trim().toLowerCase();
+  return type === '' ? undefined : type;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The raw request body as text, enforcing the route's size limit and valid UTF-8. */
+export function bodyText(event: HttpEvent, maxBytes: number): string {
+  if (event.body === undefined || event.body === null) return '';
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.byteLength > maxBytes) throw payloadTooLarge(`request body is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw unsupportedMediaType('request body is not valid UTF-8');
+  }
+}
+
+function isJsonMediaType(type: string | undefined): boolean {
+  return type === undefined || type === 'application/json' || type.endsWith('+json');
+}
+
+/**
+ * Parses a JSON request body. Content-Type must be JSON (or absent); a body that is not
+ * JSON is 415 as API.md says; keys that could pollute prototypes are refused.
+ */
+export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
+  const type = mediaType(event);
+  if (!isJsonMediaType(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json`);
+  const text = bodyText(event, maxBytes);
+  if (text.trim() === '') throw badRequest('request body is empty');
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (/prototype|__proto__|constructor/i.test(reason)) {
+      throw badRequest('request body contains a forbidden key (__proto__ or constructor.prototype)');
+    }
+    throw unsupportedMediaType(`request body is not valid JSON: ${reason}`);
+  }
+}
+
+/**
+ * Query parameters with case-insensitive names, splitting on '&' and ';' because
+ * the original clients separated parameters with ';'.
+ */
+export function queryParameters(event: HttpEvent): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const part of (event.rawQueryString ?? '').split(/[&;]/)) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawName = eq === -1 ? part : part.slice(0, eq);
+    const rawValue = eq === -1 ? '' : part.slice(eq + 1);
+    params.set(decodeComponent(rawName).toLowerCase(), decodeComponent(rawValue));
+  }
+  return params;
+}
+
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw badRequest(`query string is not valid percent-encoding: ${value}`);
+  }
+}
+
+/** An optional integer query parameter within [min, max]. */
+export function integerParameter(params: Map<string, string>, name: string, min: number, max: number): number | undefined {
+  const raw = params.get(name.toLowerCase());
+  if (raw === undefined) return undefined;
+  if (!/^-?\d+$/.test(raw)) throw badRequest(`${name} must be an integer, got "${raw}"`, [{ field: name, message: 'not an integer' }]);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw badRequest(`${name} must be between ${min} and ${max}, got ${value}`, [{ field: name, message: `outside ${min}..${max}` }]);
+  }
+  return value;
+}

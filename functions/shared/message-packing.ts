@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { payloadTooLarge } from './errors.ts';
+
+/** SQS's classic 256 KiB message limit: every emulator and region accepts it. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
+
+export interface PackedMessage {
+  ingestId: string;
+  body: string;
+  records: number;
+}
+
+// SQS refuses U+FFFE and U+FFFF in message bodies; JSON may carry them escaped.
+const SQS_FORBIDDEN = /[\ufffe\uffff]/g;
+
+export function serializeForQueue(value: unknown): string {
+  return JSON.stringify(value).replace(SQS_FORBIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
+/**
+ * Packs records into as few envelopes as fit under maxBytes each, in order. Every
+ * envelope gets its own ingest id; a record too large to fit alone is a 413 naming it.
+ */
+export function packRecords(
+  kind: string,
+  records: readonly unknown[],
+  options: { maxBytes?: number; receivedAt?: number; newId?: () => string } = {},
+): PackedMessage[] {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const receivedAt = options.receivedAt ?? Date.now();
+  const newId = options.newId ?? randomUUID;
+  const messages: PackedMessage[] = [];
+  let ingestId = newId();
+  let prefix = envelopePrefix(kind, ingestId, receivedAt);
+  let parts: string[] = [];
+  let size = Buffer.byteLength(prefix) + SUFFIX.length;
+
+  const flush = () => {
+    messages.push({ ingestId, body: `${prefix}${parts.join(',')}${SUFFIX}`, records: parts.length });
+    ingestId = newId();
+    prefix = envelopePrefix(kind, ingestId, receivedAt);
+    parts = [];
+    size = Buffer.byteLength(prefix) + SUFFIX.length;
+  };
+
+  records.forEach((record, index) => {
+    const json = serializeForQueue(record);
+    const bytes = Buffer.byteLength(json);
+    const separator = parts.length > 0 ? 1 : 0;
+    if (size + separator + bytes > maxBytes) {
+      if (parts.length === 0) {
+        throw payloadTooLarge(`record ${index} is ${bytes} bytes serialized; one record may not exceed ${maxBytes - size} bytes`);
+      }
+      flush();
+      if (size + bytes > maxBytes) {
+        throw payloadTooLarge(`record ${index} is ${bytes} bytes serialized; one record may not exceed ${maxBytes - size} bytes`);
+      }
+    }
+    size += (parts.length > 0 ? 1 : 0) + bytes;
+    parts.push(json);
+  });
+  if (parts.length > 0) flush();
+  return messages;
+}
+
+const SUFFIX = ']}';
+
+function envelopePrefix(kind: string, ingestId: string, receivedAt: number): string {
+  return `{"v":1,"kind":${JSON.stringify(kind)},"ingestId":${JSON.stringify(ingestId)},"receivedAt":${receivedAt},"records":[`;
+}

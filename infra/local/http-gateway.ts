@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LocalFunction } from './lambda.ts';
+
+/** API Gateway HTTP API's own payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface Route {
+  method: string;
+  path: string;
+  routeKey: string;
+  segments: string[];
+  fn: LocalFunction;
+}
+
+export function buildRoutes(functions: LocalFunction[]): Route[] {
+  const routes = functions.flatMap((fn) =>
+    fn.config.httpApi.map((event) => {
+      const method = event.method === '*' || event.method === 'ANY' ? 'ANY' : event.method;
+      const routeKey = event.path === '*' ? '$default' : `${method} ${event.path}`;
+      return { method, path: event.path, routeKey, segments: event.path.split('/').filter(Boolean), fn };
+    }),
+  );
+  // API Gateway prefers the most specific route: static segments over {params}, over {greedy+}.
+  return routes.sort((a, b) => specificity(b) - specificity(a));
+}
+
+function specificity(route: Route): number {
+  if (route.routeKey === '$default') return -1;
+  return route.segments.reduce((score, s) => score * 3 + (s.endsWith('+}') ? 0 : s.startsWith('{') ? 1 : 2), 1) + route.segments.length * 1e9;
+}
+
+export function matchRoute(routes: Route[], method: string, path: string): { route: Route; pathParameters: Record<string, string> } | undefined {
+  const parts = path.split('/').filter(Boolean);
+  for (const route of routes) {
+    if (route.method !== 'ANY' && route.method !== method) continue;
+    if (route.routeKey === '$default') return { route, pathParameters: {} };
+    const params = matchSegments(route.segments, parts);
+    if (params !== undefined) return { route, pathParameters: params };
+  }
+  return undefined;
+}
+
+function matchSegments(segments: string[], parts: string[]): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    if (segment.startsWith('{') && segment.endsWith('+}')) {
+      if (i >= parts.length) return undefined;
+      params[segment.slice(1, -2)] = parts.slice(i).join('/');
+      return params;
+    }
+    const part = parts[i];
+    if (part === undefined) return undefined;
+    if (segment.startsWith('{')) params[segment.slice(1, -1)] = part;
+    else if (segment !== part) return undefined;
+  }
+  return segments.length === parts.length ? params : undefined;
+}
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  region: string;
+  log: (line: string) => void;
+}
+
+/** Serves every httpApi route the way API Gateway's HTTP API (payload 2.0) does. */
+export async function startHttpGateway(routes: Route[], options: GatewayOptions): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    handle(req, res, routes, options).catch((error) => {
+      options.log(`gateway error: ${(error as Error).stack ?? error}`);
+      if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://${options.host}:${port}` };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[], options: GatewayOptions): Promise<void> {
+  const started = performance.now();
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const body = await readBody(req);
+  if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
+  const match = matchRoute(routes, method, url.pathname);
+  if (match === undefined) return send(res, 404, { message: 'Not Found' });
+
+  const event = buildEvent(req, url, method, body, match.route.routeKey, match.pathParameters);
+  let status: number;
+  try {
+    const result = await match.route.fn.invoke(event);
+    status = writeResult(res, result);
+  } catch (error) {
+    options.log(`${match.route.fn.config.name} failed: ${(error as Error).stack ?? error}`);
+    status = 500;
+    send(res, status, { message: 'Internal Server Error' });
+  }
+  options.log(`${method} ${url.pathname} -> ${match.route.fn.config.name} ${status} ${Math.round(performance.now() - started)} ms`);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const TEXT_TYPES = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|x-ndjson)\b)/i;
+
+/** Text bodies arrive as strings; anything else (or bytes that are not UTF-8) as base64. */
+function encodeBody(body: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
+  if (body.length === 0) return { isBase64Encoded: false };
+  if (contentType === undefined || TEXT_TYPES.test(contentType)) {
+    try {
+      return { body: utf8.decode(body), isBase64Encoded: false };
+    } catch {
+      // fall through: invalid UTF-8 travels as base64, as API Gateway does with binary bodies
+    }
+  }
+  return { body: body.toString('base64'), isBase64Encoded: true };
+}
+
+export function buildEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    if (name === 'cookie') {
+      cookies = (Array.isArray(value) ? value.join('; ') : value).split(/;\s*/).filter(Boolean);
+      continue;
+    }
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const rawQueryString = url.search.startsWith('?') ? url.search.slice(1) : url.search;
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    queryStringParameters[name] = name in queryStringParameters ? `${queryStringParameters[name]},${value}` : value;
+  }
+  const now = new Date();
+  const requestId = randomUUID();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString,
+    cookies,
+    headers,
+    queryStringParameters: Object.keys(queryStringParameters).length > 0 ? queryStringParameters : undefined,
+    pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] as string,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...encodeBody(body, headers['content-type']),
+    stageVariables: undefined,
+  } as APIGatewayProxyEventV2;
+}
+
+/**
+ * Payload 2.0 response mapping: a result with statusCode is used as given; any other
+ * value becomes a 200 JSON body, as API Gateway infers.
+ */
+function writeResult(res: ServerResponse, result: unknown): number {
+  if (result === null || typeof result !== 'object' || !('statusCode' in result)) {
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+    return 200;
+  }
+  const structured = result as APIGatewayProxyStructuredResultV2;
+  const status = structured.statusCode ?? 200;
+  for (const [name, value] of Object.entries(structured.headers ?? {})) res.setHeader(name, String(value));
+  if (structured.cookies !== undefined && structured.cookies.length > 0) res.setHeader('set-cookie', structured.cookies);
+  const body = structured.body === undefined ? undefined : structured.isBase64Encoded ? Buffer.from(structured.body, 'base64') : structured.body;
+  res.writeHead(status);
+  res.end(body);
+  return status;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

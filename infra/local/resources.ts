@@ -1,0 +1,161 @@
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { CfnResource } from './service-config.ts';
+
+export interface QueueResource {
+  logicalId: string;
+  name: string;
+  url: string;
+  arn: string;
+  visibilityTimeout: number;
+}
+
+export interface TableResource {
+  logicalId: string;
+  name: string;
+  arn: string;
+}
+
+export interface CreatedResources {
+  queues: Map<string, QueueResource>;
+  tables: Map<string, TableResource>;
+}
+
+export interface ResourceOverrides {
+  /**
+   * Rewrites queue URLs onto this endpoint. Emulators answer with URLs such as
+   * http://sqs.us-east-1.localhost:4566/..., whose host need not resolve; the SDK
+   * sends to a queue URL's host, so the URL must name the endpoint itself.
+   */
+  sqsEndpoint?: string;
+  /** Seconds; replaces every queue's VisibilityTimeout so that tests need not wait minutes. */
+  visibilityTimeout?: number;
+}
+
+const QUEUE_ATTRIBUTES = [
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'ReceiveMessageWaitTimeSeconds',
+] as const;
+
+/**
+ * Creates the queues and tables that serverless.yml declares under resources, with the
+ * same properties (keys, billing, TTL, visibility, retention, redrive to the DLQ).
+ * Existing ones are kept, so a restart over a DATA_DIR finds its data again.
+ */
+export async function createResources(
+  resources: Record<string, CfnResource>,
+  clients: { sqs: SQSClient; dynamodb: DynamoDBClient },
+  region: string,
+  overrides: ResourceOverrides = {},
+): Promise<CreatedResources> {
+  const created: CreatedResources = { queues: new Map(), tables: new Map() };
+  const queues = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+  // Dead-letter queues first: a redrive policy names its DLQ's ARN.
+  queues.sort(([, a], [, b]) => Number(a.Properties?.RedrivePolicy !== undefined) - Number(b.Properties?.RedrivePolicy !== undefined));
+  for (const [logicalId, resource] of queues) {
+    created.queues.set(logicalId, await createQueue(logicalId, resource.Properties ?? {}, clients.sqs, created, overrides));
+  }
+  const tables = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
+  await Promise.all(
+    tables.map(async ([logicalId, resource]) => {
+      created.tables.set(logicalId, await createTable(logicalId, resource.Properties ?? {}, clients.dynamodb, region));
+    }),
+  );
+  return created;
+}
+
+async function createQueue(
+  logicalId: string,
+  properties: Record<string, unknown>,
+  sqs: SQSClient,
+  created: CreatedResources,
+  overrides: ResourceOverrides,
+): Promise<QueueResource> {
+  const name = String(properties.QueueName ?? logicalId);
+  const attributes: Record<string, string> = {};
+  for (const attribute of QUEUE_ATTRIBUTES) {
+    if (properties[attribute] !== undefined) attributes[attribute] = String(properties[attribute]);
+  }
+  if (overrides.visibilityTimeout !== undefined) attributes.VisibilityTimeout = String(overrides.visibilityTimeout);
+  const redrive = properties.RedrivePolicy as Record<string, unknown> | undefined;
+  if (redrive !== undefined) {
+    attributes.RedrivePolicy = JSON.stringify({
+      deadLetterTargetArn: resolveIntrinsic(redrive.deadLetterTargetArn, created),
+      maxReceiveCount: Number(redrive.maxReceiveCount),
+    });
+  }
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const url = overrides.sqsEndpoint === undefined ? (QueueUrl as string) : new URL(new URL(QueueUrl as string).pathname, overrides.sqsEndpoint).href;
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
+  return { logicalId, name, url, arn: String(Attributes?.QueueArn), visibilityTimeout: Number(Attributes?.VisibilityTimeout ?? 30) };
+}
+
+async function createTable(logicalId: string, properties: Record<string, unknown>, dynamodb: DynamoDBClient, region: string): Promise<TableResource> {
+  const name = String(properties.TableName ?? logicalId);
+  const input = {
+    TableName: name,
+    AttributeDefinitions: properties.AttributeDefinitions,
+    KeySchema: properties.KeySchema,
+    BillingMode: properties.BillingMode ?? 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
+    LocalSecondaryIndexes: properties.LocalSecondaryIndexes,
+    ProvisionedThroughput: properties.ProvisionedThroughput,
+  } as CreateTableCommandInput;
+  try {
+    await dynamodb.send(new CreateTableCommand(input));
+    const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+    if (ttl?.Enabled) {
+      await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: ttl }));
+    }
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  return { logicalId, name, arn: `arn:aws:dynamodb:${region}:000000000000:table/${name}` };
+}
+
+/** Ref, Fn::GetAtt, Fn::Join and Fn::Sub over the resources created here. */
+export function resolveIntrinsic(value: unknown, created: CreatedResources): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsic(v, created));
+  const node = value as Record<string, unknown>;
+  if ('Ref' in node) return reference(String(node.Ref), 'Ref', created);
+  if ('Fn::GetAtt' in node) {
+    const [id, attribute] = node['Fn::GetAtt'] as [string, string];
+    return reference(id, attribute, created);
+  }
+  if ('Fn::Join' in node) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => resolveIntrinsic(p, created)).join(separator);
+  }
+  if ('Fn::Sub' in node && typeof node['Fn::Sub'] === 'string') {
+    return (node['Fn::Sub'] as string).replace(/\$\{([\w.]+)\}/g, (_, ref: string) => {
+      const [id, attribute] = ref.split('.');
+      return String(reference(id as string, attribute ?? 'Ref', created));
+    });
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveIntrinsic(v, created)]));
+}
+
+function reference(logicalId: string, attribute: string, created: CreatedResources): string {
+  const queue = created.queues.get(logicalId);
+  if (queue !== undefined) {
+    if (attribute === 'Ref' || attribute === 'QueueUrl') return queue.url;
+    if (attribute === 'Arn') return queue.arn;
+    if (attribute === 'QueueName') return queue.name;
+  }
+  const table = created.tables.get(logicalId);
+  if (table !== undefined) {
+    if (attribute === 'Ref') return table.name;
+    if (attribute === 'Arn') return table.arn;
+  }
+  throw new Error(`serverless.yml: the local runtime cannot resolve ${attribute} of ${logicalId}`);
+}

@@ -1,0 +1,163 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startEmulators, type Emulators, type Endpoints } from './emulators.ts';
+import { buildRoutes, startHttpGateway } from './http-gateway.ts';
+import { loadFunction, type LocalFunction } from './lambda.ts';
+import { createResources, resolveIntrinsic, type CreatedResources, type ResourceOverrides } from './resources.ts';
+import { Scheduler } from './scheduler.ts';
+import { loadServiceConfig, type ServiceConfig } from './service-config.ts';
+import { SqsPoller } from './sqs-poller.ts';
+
+export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+
+export interface LocalRuntimeOptions {
+  port?: number;
+  host?: string;
+  stage?: string;
+  /** Where DynamoDB Local and fauxqs keep their state; ':memory:' or undefined for none. */
+  dataDir?: string;
+  /** Another serverless.yml (tests use fixtures); handler paths are relative to root. */
+  configFile?: string;
+  root?: string;
+  /** Use these emulators instead of starting new ones. */
+  endpoints?: Endpoints | { all: string };
+  clockSpeed?: number;
+  pollerConcurrency?: number;
+  overrides?: ResourceOverrides;
+  /** Extra environment for every function (set in this process, as handlers read process.env). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  url: string;
+  config: ServiceConfig;
+  resources: CreatedResources;
+  functions: Map<string, LocalFunction>;
+  scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything `npm start` runs: the emulators (unless AWS_ENDPOINT_URL points elsewhere),
+ * the resources of serverless.yml, its HTTP routes, its SQS event sources and schedules,
+ * all invoking the same handler modules that are deployed.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const root = options.root ?? PROJECT_ROOT;
+  const stage = options.stage ?? 'local';
+  const config = loadServiceConfig(options.configFile ?? resolve(root, 'serverless.yml'), { stage });
+
+  let emulators: Emulators | undefined;
+  let endpoints = options.endpoints;
+  if (endpoints === undefined && process.env.AWS_ENDPOINT_URL) endpoints = { all: process.env.AWS_ENDPOINT_URL };
+  if (endpoints === undefined) {
+    emulators = await startEmulators({ dataDir: options.dataDir === ':memory:' ? undefined : options.dataDir });
+    endpoints = emulators.endpoints;
+  }
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    configureSdkEnvironment(endpoints, config.region);
+    const sqs = new SQSClient({});
+    const dynamodb = new DynamoDBClient({});
+    cleanup.push(async () => {
+      sqs.destroy();
+      dynamodb.destroy();
+    });
+    const sqsEndpoint = 'all' in endpoints ? endpoints.all : endpoints.sqs;
+    const resources = await createResources(config.resources, { sqs, dynamodb }, config.region, { sqsEndpoint, ...options.overrides });
+    setFunctionEnvironment(config, resources, options.env ?? {});
+
+    const functions = new Map<string, LocalFunction>();
+    for (const fn of config.functions) {
+      functions.set(fn.name, await loadFunction(root, fn, `${config.service}-${stage}-${fn.name}`, config.region));
+    }
+
+    const pollers: SqsPoller[] = [];
+    for (const fn of functions.values()) {
+      for (const mapping of fn.config.sqs) {
+        const arn = resolveIntrinsic(mapping.arn, resources);
+        const queue = [...resources.queues.values()].find((q) => q.arn === arn);
+        if (queue === undefined) throw new Error(`${fn.config.name}: sqs event names ${String(arn)}, which serverless.yml does not declare`);
+        const poller = new SqsPoller(fn, queue, mapping, sqs, { region: config.region, concurrency: options.pollerConcurrency ?? 2, log });
+        poller.start();
+        pollers.push(poller);
+      }
+    }
+    cleanup.push(async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
+    });
+
+    const scheduler = new Scheduler({ region: config.region, clockSpeed: options.clockSpeed ?? 1, log });
+    for (const fn of functions.values()) fn.config.schedule.forEach((s, i) => scheduler.add(fn, s, i));
+    cleanup.push(() => scheduler.stop());
+
+    const { server, url } = await startHttpGateway(buildRoutes([...functions.values()]), {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 3000,
+      region: config.region,
+      log,
+    });
+    cleanup.push(() => closeServer(server));
+
+    return {
+      url,
+      config,
+      resources,
+      functions,
+      scheduler,
+      async stop() {
+        for (const step of cleanup.reverse()) await step();
+        await emulators?.stop();
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    await emulators?.stop();
+    throw error;
+  }
+}
+
+/** Handlers never know where they run: the SDK reads its endpoints from the environment. */
+function configureSdkEnvironment(endpoints: Endpoints | { all: string }, region: string): void {
+  if ('all' in endpoints) {
+    process.env.AWS_ENDPOINT_URL = endpoints.all;
+  } else {
+    process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
+  }
+  process.env.AWS_REGION ??= region;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
+
+/**
+ * Functions share this process, so their environments merge into one; serverless.yml
+ * must not give one variable two different values in two functions.
+ */
+function setFunctionEnvironment(config: ServiceConfig, resources: CreatedResources, extra: Record<string, string>): void {
+  const merged = new Map<string, { value: string; fn: string }>();
+  for (const fn of config.functions) {
+    for (const [name, raw] of Object.entries(fn.environment)) {
+      const value = String(resolveIntrinsic(raw, resources));
+      const existing = merged.get(name);
+      if (existing !== undefined && existing.value !== value) {
+        throw new Error(`environment variable ${name} is "${existing.value}" in ${existing.fn} but "${value}" in ${fn.name}; the local runtime runs them in one process`);
+      }
+      merged.set(name, { value, fn: fn.name });
+    }
+  }
+  for (const [name, { value }] of merged) process.env[name] = value;
+  for (const [name, value] of Object.entries(extra)) process.env[name] = value;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,32 @@
+// `npm start`: the whole pipeline on this machine, until Ctrl-C.
+import { startLocalRuntime } from './runtime.ts';
+
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = process.env.DATA_DIR ?? '.data';
+
+try {
+  const runtime = await startLocalRuntime({
+    port,
+    dataDir,
+    stage: process.env.STAGE ?? 'local',
+    clockSpeed: Number(process.env.CLOCK_SPEED ?? 1),
+  });
+  const where = process.env.AWS_ENDPOINT_URL ? `using ${process.env.AWS_ENDPOINT_URL}` : `data in ${dataDir === ':memory:' ? 'memory' : dataDir}`;
+  console.log(`netingest is ready at ${runtime.url} (${where}; Ctrl-C stops)`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  console.error(`netingest could not start: ${(error as Error).message}`);
+  process.exit(1);
+}
