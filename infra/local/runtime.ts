@@ -26,6 +26,8 @@ export interface LocalRuntimeOptions {
   endpoints?: Endpoints | { all: string };
   clockSpeed?: number;
   pollerConcurrency?: number;
+  /** false: create the queues but poll none (tests that drive a writer by hand). */
+  sqsEventSources?: boolean;
   overrides?: ResourceOverrides;
   /** Extra environment for every function (set in this process, as handlers read process.env). */
   env?: Record<string, string>;
@@ -78,7 +80,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     const pollers: SqsPoller[] = [];
-    for (const fn of functions.values()) {
+    for (const fn of options.sqsEventSources === false ? [] : functions.values()) {
       for (const mapping of fn.config.sqs) {
         const arn = resolveIntrinsic(mapping.arn, resources);
         const queue = [...resources.queues.values()].find((q) => q.arn === arn);

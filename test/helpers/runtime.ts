@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../infra/local/runtime.ts';
+
+/** The local runtime on a free port, against the run's emulators, under a stage of its own. */
+export async function startTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const logs: string[] = [];
+  return startLocalRuntime({
+    endpoints: inject('endpoints'),
+    port: 0,
+    stage: `t${randomUUID().slice(0, 8)}`,
+    log: (line) => {
+      logs.push(line);
+      if (process.env.TEST_RUNTIME_LOG) console.log(line);
+    },
+    ...options,
+  });
+}
+
+/** Polls until check() returns a value that is not undefined, or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export async function getJson(base: string, path: string): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(`${base}${path}`);
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+}
+
+export async function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+}
