@@ -67,18 +67,18 @@ export class Scheduler {
     if (every === undefined && !schedule.expression.startsWith('cron(')) {
       throw new Error(`${fn.config.name}: unsupported schedule ${schedule.expression}`);
     }
-    const arm = () => {
+    // Rates fire at fixed steps from the start, so that a slow tick does not shift the next.
+    const arm = (previous: Date) => {
       if (!this.running) return;
-      const now = this.now();
-      const next = every !== undefined ? new Date(now.getTime() + every) : nextCronTime(schedule.expression, now);
+      const next = every !== undefined ? new Date(previous.getTime() + every) : nextCronTime(schedule.expression, previous);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        arm();
+        arm(next);
         this.fire(fn, schedule, ruleName, next);
-      }, Math.max(0, (next.getTime() - now.getTime()) / this.options.clockSpeed));
+      }, Math.max(0, (next.getTime() - this.now().getTime()) / this.options.clockSpeed));
       this.timers.add(timer);
     };
-    arm();
+    arm(this.now());
   }
 
   private fire(fn: LocalFunction, schedule: ScheduleEvent, ruleName: string, time: Date): void {

@@ -108,12 +108,17 @@ export class SqsPoller {
     }
     const done = messages.filter((m) => !failed.has(m.MessageId as string));
     for (let i = 0; i < done.length; i += 10) {
-      await this.sqs.send(
+      const deleted = await this.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.queue.url,
           Entries: done.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
         }),
       );
+      // As on AWS, a message whose visibility ran out before the function finished cannot be
+      // deleted with the old receipt: it is delivered again, which writers must tolerate.
+      for (const failure of deleted.Failed ?? []) {
+        this.options.log(`${this.fn.config.name}: could not delete a message from ${this.queue.name}: ${failure.Code} ${failure.Message ?? ''}`);
+      }
     }
     this.options.log(`sqs ${this.queue.name} -> ${this.fn.config.name} ${messages.length} msgs, ${outcome} ${Math.round(performance.now() - started)} ms`);
   }

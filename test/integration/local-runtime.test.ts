@@ -1,0 +1,131 @@
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { seen } from '../fixtures/handlers.ts';
+import { eventually, startTestRuntime } from '../helpers/runtime.ts';
+
+let runtime: LocalRuntime;
+const sqs = new SQSClient({});
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({
+    configFile: 'test/fixtures/runtime-service.yml',
+    // Longer than the batching window (1 s), or a batch still being collected would reappear.
+    overrides: { visibilityTimeout: 3 },
+    clockSpeed: 600,
+  });
+});
+afterAll(async () => {
+  await runtime?.stop();
+  sqs.destroy();
+});
+
+function queueUrl(logicalId: string): string {
+  const queue = runtime.resources.queues.get(logicalId);
+  if (queue === undefined) throw new Error(`no queue ${logicalId}`);
+  return queue.url;
+}
+
+async function visibleMessages(logicalId: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl(logicalId), AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages);
+}
+
+async function send(logicalId: string, bodies: string[]) {
+  for (let i = 0; i < bodies.length; i += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl(logicalId),
+        Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })),
+      }),
+    );
+  }
+}
+
+describe('the local runtime', () => {
+  it('creates the queues of serverless.yml with their redrive policies', async () => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl('WorkQueue'), AttributeNames: ['All'] }));
+    expect(JSON.parse(String(Attributes?.RedrivePolicy))).toEqual({
+      deadLetterTargetArn: runtime.resources.queues.get('WorkDLQ')?.arn,
+      maxReceiveCount: 2,
+    });
+  });
+
+  it('batches up to batchSize within the batching window, retries only failed messages, and dead-letters them after maxReceiveCount', async () => {
+    const bodies = [...Array.from({ length: 15 }, (_, i) => `ok-${i}`), 'fail-a', 'fail-b'];
+    await send('WorkQueue', bodies);
+    // Each failing message is received maxReceiveCount (2) times, then the redrive policy moves it.
+    await eventually(async () => ((await visibleMessages('WorkDLQ')) === 2 ? true : undefined), 30_000, 'two messages in the DLQ');
+    const received = (body: string) => seen.worker.filter((s) => s.body === body);
+    for (const body of bodies.filter((b) => b.startsWith('ok'))) expect(received(body)).toHaveLength(1);
+    expect(received('fail-a').map((s) => s.receiveCount)).toEqual(['1', '2']);
+    expect(received('fail-b').map((s) => s.receiveCount)).toEqual(['1', '2']);
+    // Seventeen messages sent at once arrive in batches larger than one SQS receive (10).
+    expect(Math.max(...seen.worker.map((s) => s.batchSize))).toBeGreaterThan(10);
+    expect(await visibleMessages('WorkQueue')).toBe(0);
+  });
+
+  it('returns the whole batch to the queue when the function throws', async () => {
+    await send('ThrowQueue', ['t1', 't2']);
+    await eventually(async () => ((await visibleMessages('ThrowDLQ')) === 2 ? true : undefined), 30_000, 'thrown batch in the DLQ');
+    expect(seen.thrower.filter((b) => b === 't1')).toHaveLength(3);
+    expect(seen.thrower.filter((b) => b === 't2')).toHaveLength(3);
+  });
+
+  it('fires schedules with EventBridge payloads on an accelerated clock', async () => {
+    await eventually(async () => (seen.ticks.length >= 3 ? true : undefined), 10_000, 'three ticks');
+    const scheduled = seen.ticks.filter((t) => (t as Record<string, unknown>)['detail-type'] === 'Scheduled Event') as {
+      time: string;
+      source: string;
+      resources: string[];
+    }[];
+    expect(scheduled.length).toBeGreaterThanOrEqual(2);
+    expect(scheduled[0]?.source).toBe('aws.events');
+    expect(scheduled[0]?.resources[0]).toMatch(/^arn:aws:events:us-east-1:000000000000:rule\/fixture-/);
+    const gap = Date.parse(scheduled[1]?.time ?? '') - Date.parse(scheduled[0]?.time ?? '');
+    expect(gap).toBe(60_000);
+    // At 600x an hour passes in six seconds: the hourly cron fires with its configured input.
+    await eventually(async () => (seen.ticks.some((t) => (t as { hourly?: boolean }).hourly === true) ? true : undefined), 15_000, 'the hourly cron');
+  });
+
+  it('maps HTTP requests to payload 2.0 events and responses back as API Gateway does', async () => {
+    const response = await fetch(`${runtime.url}/echo/42?a=1&a=2&b=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: 'c=3; d=4' },
+      body: '{"x":1}',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-route')).toBe('POST /echo/{id}');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    const { event, remaining, fn } = (await response.json()) as { event: Record<string, any>; remaining: number; fn: string };
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /echo/{id}',
+      rawPath: '/echo/42',
+      rawQueryString: 'a=1&a=2&b=x',
+      queryStringParameters: { a: '1,2', b: 'x' },
+      pathParameters: { id: '42' },
+      cookies: ['c=3', 'd=4'],
+      body: '{"x":1}',
+      isBase64Encoded: false,
+    });
+    expect(event.requestContext.http).toMatchObject({ method: 'POST', path: '/echo/42' });
+    expect(remaining).toBeGreaterThan(0);
+    expect(fn).toMatch(/^fixture-.*-echo$/);
+
+    const plain = await fetch(`${runtime.url}/echo/plain`, { method: 'POST' });
+    expect(plain.status).toBe(200);
+    expect(await plain.json()).toEqual({ hello: 'world' });
+
+    const greedy = await fetch(`${runtime.url}/files/a/b/c`);
+    expect(((await greedy.json()) as { event: { pathParameters: unknown } }).event.pathParameters).toEqual({ path: 'a/b/c' });
+
+    const binary = await fetch(`${runtime.url}/echo/1`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([0xff, 0x00]) });
+    expect(((await binary.json()) as { event: { body: string; isBase64Encoded: boolean } }).event).toMatchObject({ body: '/wA=', isBase64Encoded: true });
+
+    expect((await fetch(`${runtime.url}/nowhere`)).status).toBe(404);
+    expect((await fetch(`${runtime.url}/echo/1`)).status).toBe(404);
+  });
+});

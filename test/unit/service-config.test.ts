@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadServiceConfig } from '../../infra/local/service-config.ts';
+import { nextCronTime, rateMs, toStandardCron } from '../../infra/local/scheduler.ts';
+
+describe('reading serverless.yml', () => {
+  const config = loadServiceConfig('serverless.yml', { stage: 'qa' });
+
+  it('resolves variables with the stage', () => {
+    expect(config.stage).toBe('qa');
+    expect(config.resources.PacketsQueue?.Properties?.QueueName).toBe('netingest-qa-packets');
+  });
+
+  it('reads routes, sqs event sources and per-function settings', () => {
+    const writer = config.functions.find((f) => f.name === 'packetsWriter');
+    expect(writer?.sqs[0]).toMatchObject({ batchSize: 100, maximumBatchingWindow: 1, functionResponseType: 'ReportBatchItemFailures' });
+    expect(writer?.timeout).toBe(30);
+    const query = config.functions.find((f) => f.name === 'packetsQuery');
+    expect(query?.httpApi).toContainEqual({ method: 'GET', path: '/packets/tables/{protocol}' });
+  });
+
+  it('defaults the stage the way the framework does', () => {
+    expect(loadServiceConfig('serverless.yml').stage).toBe('dev');
+  });
+});
+
+describe('schedule expressions', () => {
+  it('reads rate()', () => {
+    expect(rateMs('rate(1 minute)')).toBe(60_000);
+    expect(rateMs('rate(5 minutes)')).toBe(300_000);
+    expect(rateMs('rate(2 hours)')).toBe(7_200_000);
+    expect(rateMs('rate(1 fortnight)')).toBeUndefined();
+  });
+
+  it('converts AWS cron to five-field cron', () => {
+    expect(toStandardCron('cron(0 * * * ? *)').cron).toBe('0 * * * *');
+    expect(toStandardCron('cron(0/15 8-17 ? * 2-6 *)').cron).toBe('0/15 8-17 * * 1-5');
+    expect(() => toStandardCron('cron(0 * * * *)')).toThrow(/six fields/);
+  });
+
+  it('finds the next firing of an hourly cron', () => {
+    expect(nextCronTime('cron(0 * * * ? *)', new Date('2026-01-01T10:15:00Z')).toISOString()).toBe('2026-01-01T11:00:00.000Z');
+  });
+});
