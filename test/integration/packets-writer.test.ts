@@ -1,0 +1,123 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { documentClient } from '../../functions/shared/aws-clients.ts';
+import { getAll, putAll } from '../../functions/shared/batch-writer.ts';
+import { parseEnvelope } from '../../functions/shared/envelope.ts';
+import { packRecords, type PackedMessage } from '../../functions/shared/message-packing.ts';
+import { packetsConfig } from '../../functions/packets/config.ts';
+import { parsePackets, type Packet } from '../../functions/packets/packet-schema.ts';
+import { PROTOCOLS } from '../../functions/packets/protocols.ts';
+import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+
+const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
+
+let runtime: LocalRuntime;
+let writer: typeof import('../../functions/packets/writer.ts').handler;
+
+beforeAll(async () => {
+  // Tables and queues only: the test plays the event source, delivering and redelivering by hand.
+  runtime = await startTestRuntime({ sqsEventSources: false });
+  ({ handler: writer } = await import('../../functions/packets/writer.ts'));
+});
+afterAll(async () => runtime?.stop());
+
+function messages(count: number, packetsEach: number): PackedMessage[] {
+  return Array.from({ length: count }, (_, m) => {
+    const packets = Array.from({ length: packetsEach }, (_, i) => samples[(m + i) % samples.length] as Packet);
+    const [message] = packRecords('packets', packets);
+    return message as PackedMessage;
+  });
+}
+
+function expectedCounts(sent: PackedMessage[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const message of sent) {
+    for (const packet of parseEnvelope(message.body, 'packets').records as Packet[]) {
+      for (const protocol of layersOf(packet)) counts[protocol] = (counts[protocol] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+async function storedCounts(): Promise<Record<string, number>> {
+  const config = packetsConfig();
+  return Object.fromEntries(sumCounters(await getAll(config.countsTable, allCounterKeys(config.counterShards))));
+}
+
+async function storedItems(): Promise<number> {
+  const config = packetsConfig();
+  let total = 0;
+  for (const protocol of PROTOCOLS) {
+    for (let shard = 0; shard < config.packetShards; shard++) {
+      const result = await documentClient().send(
+        new QueryCommand({ TableName: config.packetsTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `${protocol}#${shard}` }, Select: 'COUNT' }),
+      );
+      total += result.Count ?? 0;
+    }
+  }
+  return total;
+}
+
+function layerTotal(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+describe('packets writer against DynamoDB Local', () => {
+  it('counts each packet once when a message is delivered twice in one batch and another in two batches', async () => {
+    const [a, b, c] = messages(3, 40) as [PackedMessage, PackedMessage, PackedMessage];
+    const before = await storedCounts();
+    const first = await writer(sqsEvent([sqsRecord(a.body), sqsRecord(a.body, 2), sqsRecord(b.body)]));
+    const second = await writer(sqsEvent([sqsRecord(b.body, 2), sqsRecord(c.body)]));
+    expect(first.batchItemFailures).toEqual([]);
+    expect(second.batchItemFailures).toEqual([]);
+    const expected = expectedCounts([a, b, c]);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+
+  it('counts exactly when a writer died after its item writes and before its counter transaction', async () => {
+    const [message] = messages(1, 120) as [PackedMessage];
+    const before = await storedCounts();
+    const itemsBefore = await storedItems();
+    // What the dead writer left behind: every layer item written, no counter applied.
+    const envelope = parseEnvelope(message.body, 'packets');
+    const config = packetsConfig();
+    await putAll(config.packetsTable, layerItems(envelope, parsePackets(envelope.records), config.packetShards));
+    expect(await storedCounts()).toEqual(before);
+
+    const result = await writer(sqsEvent([sqsRecord(message.body, 2)]));
+    expect(result.batchItemFailures).toEqual([]);
+    const expected = expectedCounts([message]);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+    expect(await storedItems()).toBe(itemsBefore + layerTotal(expected));
+  });
+
+  it('reports a poison message as a batch item failure and stores the rest', async () => {
+    const [good] = messages(1, 10) as [PackedMessage];
+    const before = await storedCounts();
+    const poison = sqsRecord('{"v":1,"kind":"packets","ingestId":"p","receivedAt":1,"records":[{"Bogus":{}}]}');
+    const garbage = sqsRecord('not json at all');
+    const result = await writer(sqsEvent([poison, sqsRecord(good.body), garbage]));
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([poison.messageId, garbage.messageId].sort());
+    const expected = expectedCounts([good]);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+
+  it('applies a batch of many messages in several transactions, each exactly once', async () => {
+    // 120 messages need more than one 100-action transaction for their markers alone.
+    const batch = messages(120, 3);
+    const before = await storedCounts();
+    const records = batch.map((m) => sqsRecord(m.body));
+    expect((await writer(sqsEvent(records))).batchItemFailures).toEqual([]);
+    expect((await writer(sqsEvent(batch.slice(0, 60).map((m) => sqsRecord(m.body, 2))))).batchItemFailures).toEqual([]);
+    const expected = expectedCounts(batch);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+});

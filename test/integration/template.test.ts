@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
+
+let template: CfnTemplate;
+
+beforeAll(() => {
+  template = packageTemplate();
+}, 180_000);
+
+const EXPECTED_ROUTES = [
+  'GET /health',
+  'POST /packets',
+  'GET /packets',
+  'GET /packets/tables',
+  'GET /packets/tables/all',
+  'GET /packets/tables/view',
+  'GET /packets/tables/views',
+  'GET /packets/tables/{protocol}',
+];
+
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+function functionLogicalId(name: string): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
+}
+
+describe('the packaged CloudFormation template', () => {
+  it('declares exactly the HTTP API routes of the contract', () => {
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    expect(routes.sort()).toEqual([...EXPECTED_ROUTES].sort());
+  });
+
+  it('runs every function on nodejs24.x', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    for (const [, fn] of functions) expect(fn.Properties.Runtime).toBe('nodejs24.x');
+  });
+
+  it('sends packets to a queue whose failures go to a longer-lived DLQ', () => {
+    const queue = template.Resources.PacketsQueue?.Properties;
+    const dlq = template.Resources.PacketsDLQ?.Properties;
+    expect(queue?.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt('PacketsDLQ'), maxReceiveCount: 5 });
+    expect(dlq?.MessageRetentionPeriod).toBeGreaterThan(queue?.MessageRetentionPeriod);
+    const writerTimeout = template.Resources[functionLogicalId('packetsWriter')]?.Properties.Timeout;
+    expect(queue?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * writerTimeout);
+  });
+
+  it('maps the packets queue to the writer with partial batch responses', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const packets = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('PacketsQueue')));
+    expect(packets).toMatchObject({
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FunctionName: getAtt(functionLogicalId('packetsWriter')),
+    });
+  });
+
+  it('keys the tables as the code expects, on demand, with TTL on idempotency markers', () => {
+    const keys = (id: string) => template.Resources[id]?.Properties.KeySchema;
+    expect(keys('PacketsTable')).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(keys('PacketCountsTable')).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(keys('IdempotencyTable')).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(template.Resources.IdempotencyTable?.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
+    for (const [, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('gives the functions the queue and table names through the environment', () => {
+    const env = template.Resources[functionLogicalId('packetsIngest')]?.Properties.Environment.Variables;
+    expect(env).toMatchObject({ PACKETS_QUEUE_URL: { Ref: 'PacketsQueue' }, PACKETS_TABLE: { Ref: 'PacketsTable' } });
+  });
+});
