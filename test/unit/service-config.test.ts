@@ -41,3 +41,16 @@ describe('schedule expressions', () => {
     expect(nextCronTime('cron(0 * * * ? *)', new Date('2026-01-01T10:15:00Z')).toISOString()).toBe('2026-01-01T11:00:00.000Z');
   });
 });
+
+describe('starting the embedded DynamoDB', () => {
+  it('explains what to install when java is missing', async () => {
+    const { requireJava } = await import('../../infra/local/emulators.ts');
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => requireJava()).toThrow(/needs Java 17 or newer.*Install a JRE.*AWS_ENDPOINT_URL/s);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
