@@ -23,6 +23,7 @@ export function errorResult(error: HttpError): HttpResult {
 export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
   return async (event: HttpEvent): Promise<HttpResult> => {
     try {
+      rejectUnauthenticated(event);
       return await core(event);
     } catch (error) {
       if (error instanceof HttpError) return errorResult(error);
@@ -30,6 +31,18 @@ export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
       return errorResult(new HttpError(500, 'internal_error', 'internal error'));
     }
   };
+}
+
+/**
+ * The API-key authorizer marks requests without a valid key instead of refusing them,
+ * because only the handler can answer 401 (see functions/auth/authorizer.ts). Routes
+ * without an authorizer carry no mark and are public.
+ */
+function rejectUnauthenticated(event: HttpEvent): void {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
+  if (context?.authenticated === 'false') {
+    throw new HttpError(401, 'unauthorized', String(context.reason || 'an API key is required'));
+  }
 }
 
 export function header(event: HttpEvent, name: string): string | undefined {

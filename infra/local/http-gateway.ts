@@ -3,6 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalFunction } from './lambda.ts';
+import type { AuthorizerConfig } from './service-config.ts';
+
+export interface LocalAuthorizer {
+  config: AuthorizerConfig;
+  fn: LocalFunction;
+  cache: Map<string, { expires: number; result: AuthorizerResult }>;
+}
+
+interface AuthorizerResult {
+  isAuthorized: boolean;
+  context?: Record<string, unknown>;
+}
 
 /** API Gateway HTTP API's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -13,14 +25,19 @@ export interface Route {
   routeKey: string;
   segments: string[];
   fn: LocalFunction;
+  authorizer?: LocalAuthorizer;
 }
 
-export function buildRoutes(functions: LocalFunction[]): Route[] {
+export function buildRoutes(functions: LocalFunction[], authorizers: Map<string, LocalAuthorizer> = new Map()): Route[] {
   const routes = functions.flatMap((fn) =>
     fn.config.httpApi.map((event) => {
       const method = event.method === '*' || event.method === 'ANY' ? 'ANY' : event.method;
       const routeKey = event.path === '*' ? '$default' : `${method} ${event.path}`;
-      return { method, path: event.path, routeKey, segments: event.path.split('/').filter(Boolean), fn };
+      const authorizer = event.authorizer === undefined ? undefined : authorizers.get(event.authorizer);
+      if (event.authorizer !== undefined && authorizer === undefined) {
+        throw new Error(`${fn.config.name}: route ${routeKey} names authorizer "${event.authorizer}", which provider.httpApi.authorizers does not declare`);
+      }
+      return { method, path: event.path, routeKey, segments: event.path.split('/').filter(Boolean), fn, authorizer };
     }),
   );
   // API Gateway prefers the most specific route: static segments over {params}, over {greedy+}.
@@ -96,6 +113,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const event = buildEvent(req, url, method, body, match.route.routeKey, match.pathParameters);
   let status: number;
   try {
+    if (match.route.authorizer !== undefined) {
+      const denied = await runAuthorizer(match.route.authorizer, event, options.region);
+      if (denied !== undefined) {
+        send(res, denied.status, { message: denied.message });
+        options.log(`${method} ${url.pathname} -> ${match.route.authorizer.config.name} authorizer ${denied.status} ${Math.round(performance.now() - started)} ms`);
+        return;
+      }
+    }
     const result = await match.route.fn.invoke(event);
     status = writeResult(res, result);
   } catch (error) {
@@ -104,6 +129,62 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     send(res, status, { message: 'Internal Server Error' });
   }
   options.log(`${method} ${url.pathname} -> ${match.route.fn.config.name} ${status} ${Math.round(performance.now() - started)} ms`);
+}
+
+/**
+ * A Lambda request authorizer as API Gateway runs it: 401 without invoking it when an
+ * identity source is missing, a cached answer within its TTL, 403 when it refuses, 500
+ * when it fails; otherwise its context reaches the route as requestContext.authorizer.lambda.
+ */
+async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxyEventV2, region: string): Promise<{ status: number; message: string } | undefined> {
+  const identity = authorizer.config.identitySource.map((source) => identityValue(source, event));
+  if (identity.some((value) => value === undefined || value === '')) return { status: 401, message: 'Unauthorized' };
+  const cacheKey = identity.join('\u0000');
+  const ttl = authorizer.config.resultTtlInSeconds;
+  let result = ttl > 0 ? authorizer.cache.get(cacheKey) : undefined;
+  if (result === undefined || result.expires < Date.now()) {
+    let answer: unknown;
+    try {
+      answer = await authorizer.fn.invoke({
+        version: '2.0',
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:${region}:000000000000:local/$default/${event.requestContext.http.method}${event.rawPath}`,
+        identitySource: identity,
+        routeKey: event.routeKey,
+        rawPath: event.rawPath,
+        rawQueryString: event.rawQueryString,
+        cookies: event.cookies,
+        headers: event.headers,
+        queryStringParameters: event.queryStringParameters,
+        requestContext: event.requestContext,
+        pathParameters: event.pathParameters,
+        stageVariables: event.stageVariables,
+      });
+    } catch {
+      return { status: 500, message: 'Internal Server Error' };
+    }
+    result = { expires: Date.now() + ttl * 1000, result: authorizerResult(answer, authorizer.config.enableSimpleResponses) };
+    if (ttl > 0) authorizer.cache.set(cacheKey, result);
+  }
+  if (!result.result.isAuthorized) return { status: 403, message: 'Forbidden' };
+  (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: result.result.context ?? {} };
+  return undefined;
+}
+
+function authorizerResult(answer: unknown, simple: boolean): AuthorizerResult {
+  const value = (answer ?? {}) as Record<string, unknown>;
+  if (simple) return { isAuthorized: value.isAuthorized === true, context: value.context as Record<string, unknown> | undefined };
+  const statements = ((value.policyDocument as { Statement?: { Effect?: string }[] } | undefined)?.Statement ?? []);
+  const allowed = statements.length > 0 && statements.every((s) => s.Effect === 'Allow');
+  return { isAuthorized: allowed, context: value.context as Record<string, unknown> | undefined };
+}
+
+function identityValue(source: string, event: APIGatewayProxyEventV2): string | undefined {
+  const header = /^\$request\.header\.(.+)$/i.exec(source);
+  if (header) return event.headers[(header[1] as string).toLowerCase()];
+  const query = /^\$request\.querystring\.(.+)$/i.exec(source);
+  if (query) return event.queryStringParameters?.[query[1] as string];
+  return source;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulators, type Emulators, type Endpoints } from './emulators.ts';
-import { buildRoutes, startHttpGateway } from './http-gateway.ts';
+import { buildRoutes, startHttpGateway, type LocalAuthorizer } from './http-gateway.ts';
 import { loadFunction, type LocalFunction } from './lambda.ts';
 import { createResources, resolveIntrinsic, type CreatedResources, type ResourceOverrides } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
@@ -98,7 +98,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     for (const fn of functions.values()) fn.config.schedule.forEach((s, i) => scheduler.add(fn, s, i));
     cleanup.push(() => scheduler.stop());
 
-    const { server, url } = await startHttpGateway(buildRoutes([...functions.values()]), {
+    const authorizers = new Map<string, LocalAuthorizer>();
+    for (const [name, authorizer] of config.authorizers) {
+      const fn = functions.get(authorizer.functionName);
+      if (fn === undefined) throw new Error(`authorizer ${name} names function ${authorizer.functionName}, which serverless.yml does not declare`);
+      authorizers.set(name, { config: authorizer, fn, cache: new Map() });
+    }
+    const { server, url } = await startHttpGateway(buildRoutes([...functions.values()], authorizers), {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 3000,
       region: config.region,

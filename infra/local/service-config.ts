@@ -10,6 +10,14 @@ import { parse } from 'yaml';
 export interface HttpApiEvent {
   method: string;
   path: string;
+  authorizer?: string;
+}
+export interface AuthorizerConfig {
+  name: string;
+  functionName: string;
+  enableSimpleResponses: boolean;
+  identitySource: string[];
+  resultTtlInSeconds: number;
 }
 export interface SqsEvent {
   arn: unknown;
@@ -41,6 +49,7 @@ export interface ServiceConfig {
   stage: string;
   region: string;
   functions: FunctionConfig[];
+  authorizers: Map<string, AuthorizerConfig>;
   resources: Record<string, CfnResource>;
   outputs: Record<string, unknown>;
 }
@@ -64,11 +73,25 @@ export function loadServiceConfig(file: string, context: ResolveContext = {}): S
   );
   const resources = ((doc.resources as Raw | undefined)?.Resources ?? {}) as Record<string, CfnResource>;
   const outputs = ((doc.resources as Raw | undefined)?.Outputs ?? {}) as Record<string, unknown>;
+  const httpApi = (provider.httpApi ?? {}) as Raw;
+  const authorizers = new Map<string, AuthorizerConfig>();
+  for (const [name, raw] of Object.entries((httpApi.authorizers ?? {}) as Record<string, Raw>)) {
+    if (raw.type !== 'request') throw new Error(`authorizer ${name}: the local runtime supports request (Lambda) authorizers only`);
+    const sources = raw.identitySource === undefined ? [] : Array.isArray(raw.identitySource) ? raw.identitySource : [raw.identitySource];
+    authorizers.set(name, {
+      name,
+      functionName: String(raw.functionName),
+      enableSimpleResponses: raw.enableSimpleResponses === true,
+      identitySource: sources.map(String),
+      resultTtlInSeconds: Number(raw.resultTtlInSeconds ?? 0),
+    });
+  }
   return {
     service: String(doc.service),
     stage: String(provider.stage ?? context.stage ?? 'dev'),
     region: String(provider.region ?? 'us-east-1'),
     functions,
+    authorizers,
     resources,
     outputs,
   };
@@ -103,7 +126,9 @@ function httpApiEvent(value: unknown): HttpApiEvent {
     return { method: String(method).toUpperCase(), path: String(path) };
   }
   const event = value as Raw;
-  return { method: String(event.method ?? '*').toUpperCase(), path: String(event.path) };
+  const authorizer = event.authorizer as Raw | string | undefined;
+  const authorizerName = typeof authorizer === 'string' ? authorizer : (authorizer?.name as string | undefined);
+  return { method: String(event.method ?? '*').toUpperCase(), path: String(event.path), authorizer: authorizerName };
 }
 
 function sqsEvent(value: unknown): SqsEvent {

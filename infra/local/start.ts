@@ -3,6 +3,9 @@ import { startLocalRuntime } from './runtime.ts';
 
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ?? '.data';
+// A fixed development key, so that the README's curl examples work as they are.
+const defaultKey = process.env.API_KEYS === undefined || process.env.API_KEYS === '';
+if (defaultKey) process.env.API_KEYS = 'local-dev-key';
 
 try {
   const runtime = await startLocalRuntime({
@@ -12,7 +15,8 @@ try {
     clockSpeed: Number(process.env.CLOCK_SPEED ?? 1),
   });
   const where = process.env.AWS_ENDPOINT_URL ? `using ${process.env.AWS_ENDPOINT_URL}` : `data in ${dataDir === ':memory:' ? 'memory' : dataDir}`;
-  console.log(`netingest is ready at ${runtime.url} (${where}; Ctrl-C stops)`);
+  const keys = defaultKey ? '; API key: local-dev-key' : '';
+  console.log(`netingest is ready at ${runtime.url} (${where}${keys}; Ctrl-C stops)`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

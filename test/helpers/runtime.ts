@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../infra/local/runtime.ts';
 
+/** A key with every scope; the test runtime also knows a read-only and an ingest-only key. */
+export const TEST_API_KEY = 'test-key-all-scopes';
+export const READ_ONLY_KEY = 'test-key-read';
+export const INGEST_ONLY_KEY = 'test-key-ingest';
+
 /** The local runtime on a free port, against the run's emulators, under a stage of its own. */
 export async function startTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const logs: string[] = [];
   return startLocalRuntime({
+    env: { API_KEYS: `${TEST_API_KEY},${READ_ONLY_KEY}=read,${INGEST_ONLY_KEY}=ingest` },
     endpoints: inject('endpoints'),
     port: 0,
     stage: `t${randomUUID().slice(0, 8)}`,
@@ -33,8 +39,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-export async function getJson(base: string, path: string): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await fetch(`${base}${path}`);
+// Bodies are `any`: tests assert on their shape field by field.
+export async function getJson(base: string, path: string, headers: Record<string, string> = { 'x-api-key': TEST_API_KEY }): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, { headers });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
 }
@@ -42,7 +49,7 @@ export async function getJson(base: string, path: string): Promise<{ status: num
 export async function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();

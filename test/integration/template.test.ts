@@ -30,6 +30,16 @@ describe('the packaged CloudFormation template', () => {
     expect(routes.sort()).toEqual([...EXPECTED_ROUTES].sort());
   });
 
+  it('puts the API-key authorizer on every route but /health', () => {
+    const authorizer = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer).toHaveLength(1);
+    expect(authorizer[0]?.[1].Properties).toMatchObject({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0' });
+    for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
+      const open = ['GET /health', 'GET /capabilities'].includes(route.Properties.RouteKey);
+      expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open ? undefined : 'CUSTOM');
+    }
+  });
+
   it('runs every function on nodejs24.x', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);

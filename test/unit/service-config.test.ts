@@ -15,7 +15,8 @@ describe('reading serverless.yml', () => {
     expect(writer?.sqs[0]).toMatchObject({ batchSize: 100, maximumBatchingWindow: 1, functionResponseType: 'ReportBatchItemFailures' });
     expect(writer?.timeout).toBe(30);
     const query = config.functions.find((f) => f.name === 'packetsQuery');
-    expect(query?.httpApi).toContainEqual({ method: 'GET', path: '/packets/tables/{protocol}' });
+    expect(query?.httpApi).toContainEqual({ method: 'GET', path: '/packets/tables/{protocol}', authorizer: 'apiKey' });
+    expect(config.authorizers.get('apiKey')).toMatchObject({ functionName: 'authorizer', enableSimpleResponses: true, identitySource: [] });
   });
 
   it('defaults the stage the way the framework does', () => {

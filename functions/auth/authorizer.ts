@@ -1,0 +1,29 @@
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { authorize } from './api-keys.ts';
+import { loadKeys } from './key-store.ts';
+
+export interface AuthContext {
+  [name: string]: string;
+  authenticated: 'true' | 'false';
+  keyId: string;
+  reason: string;
+}
+
+/**
+ * The HTTP API's Lambda authorizer (simple responses). A key without the route's scope is
+ * refused here (403). A missing or unknown key is let through marked unauthenticated,
+ * and the handler answers 401: an HTTP API authorizer can only answer 403, and API
+ * Gateway's own 401 needs every identity source present, which would turn away clients
+ * that send the key in just one of the three accepted ways.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> {
+  const decision = authorize(await loadKeys(), event.headers ?? {}, event.requestContext.http.method);
+  switch (decision.outcome) {
+    case 'allow':
+      return { isAuthorized: true, context: { authenticated: 'true', keyId: decision.keyId, reason: '' } };
+    case 'unauthenticated':
+      return { isAuthorized: true, context: { authenticated: 'false', keyId: '', reason: decision.reason } };
+    case 'forbidden':
+      return { isAuthorized: false, context: { authenticated: 'true', keyId: decision.keyId, reason: decision.reason } };
+  }
+}
