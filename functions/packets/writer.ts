@@ -1,8 +1,10 @@
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope } from '../shared/envelope.ts';
 import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
-import { reportFailure } from '../shared/sqs-batch.ts';
+import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
+import type { Envelope } from '../shared/envelope.ts';
+import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems } from './storage.ts';
@@ -14,18 +16,17 @@ import { countUnit, layerItems } from './storage.ts';
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const config = packetsConfig();
-  const failures: SQSBatchItemFailure[] = [];
+  const failed: FailedMessage[] = [];
   const stored: { record: SQSRecord; unit: IdempotentUnit }[] = [];
 
   await Promise.all(
     event.Records.map(async (record) => {
       try {
-        const envelope = parseEnvelope(record.body, 'packets');
-        const packets = parsePackets(envelope.records);
+        const { envelope, packets } = readMessage(record.body);
         await putAll(config.packetsTable, layerItems(envelope, packets, config.packetShards));
         stored.push({ record, unit: countUnit(envelope, packets, config.countsTable, config.counterShards) });
       } catch (error) {
-        failures.push(reportFailure(record, error));
+        failed.push({ record, error });
       }
     }),
   );
@@ -36,7 +37,16 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       { markerTable: config.idempotencyTable },
     );
   } catch (error) {
-    for (const { record } of stored) failures.push(reportFailure(record, error));
+    for (const { record } of stored) failed.push({ record, error });
   }
-  return { batchItemFailures: failures };
+  return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
+}
+
+function readMessage(body: string): { envelope: Envelope; packets: Packet[] } {
+  try {
+    const envelope = parseEnvelope(body, 'packets');
+    return { envelope, packets: parsePackets(envelope.records) };
+  } catch (error) {
+    throw new PoisonMessageError(`not a valid packets message: ${(error as Error).message}`);
+  }
 }

@@ -131,3 +131,14 @@ export function integerParameter(params: Map<string, string>, name: string, min:
   }
   return value;
 }
+
+/**
+ * The client's Idempotency-Key, when it sent one: retries of a request with the same key
+ * are stored once, even if an earlier attempt was answered 503 after queueing part of it.
+ */
+export function idempotencyKey(event: HttpEvent): string | undefined {
+  const key = header(event, 'idempotency-key');
+  if (key === undefined || key === '') return undefined;
+  if (key.length > 200) throw badRequest('Idempotency-Key may not exceed 200 characters', [{ field: 'Idempotency-Key', message: 'too long' }]);
+  return key;
+}

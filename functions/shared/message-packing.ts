@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { payloadTooLarge } from './errors.ts';
 
 /** SQS's classic 256 KiB message limit: every emulator and region accepts it. */
@@ -24,11 +24,11 @@ export function serializeForQueue(value: unknown): string {
 export function packRecords(
   kind: string,
   records: readonly unknown[],
-  options: { maxBytes?: number; receivedAt?: number; newId?: () => string } = {},
+  options: { maxBytes?: number; receivedAt?: number; newId?: () => string; idempotencyKey?: string } = {},
 ): PackedMessage[] {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const receivedAt = options.receivedAt ?? Date.now();
-  const newId = options.newId ?? randomUUID;
+  const newId = options.newId ?? (options.idempotencyKey === undefined ? randomUUID : idsFromKey(kind, options.idempotencyKey));
   const messages: PackedMessage[] = [];
   let ingestId = newId();
   let prefix = envelopePrefix(kind, ingestId, receivedAt);
@@ -64,6 +64,15 @@ export function packRecords(
 }
 
 const SUFFIX = ']}';
+
+/**
+ * Ingest ids derived from a client's Idempotency-Key: a retried request packs into the
+ * same messages under the same ids, so whatever an earlier attempt queued is stored once.
+ */
+function idsFromKey(kind: string, key: string): () => string {
+  let index = 0;
+  return () => createHash('sha256').update(`${kind}\u0000${key}\u0000${index++}`).digest('base64url').slice(0, 32);
+}
 
 function envelopePrefix(kind: string, ingestId: string, receivedAt: number): string {
   return `{"v":1,"kind":${JSON.stringify(kind)},"ingestId":${JSON.stringify(ingestId)},"receivedAt":${receivedAt},"records":[`;

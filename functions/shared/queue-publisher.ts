@@ -12,8 +12,17 @@ const SEND_ATTEMPTS = 4;
  * Validated records onto a queue: packed into envelopes, sent with SendMessageBatch,
  * per-entry failures retried. Throws a 503 HttpError when the queue cannot take them.
  */
-export async function publishRecords(queueUrl: string, kind: string, records: readonly unknown[]): Promise<PackedMessage[]> {
-  const messages = packRecords(kind, records, { maxBytes: integerEnv('SQS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES) });
+export async function publishRecords(
+  queueUrl: string,
+  kind: string,
+  records: readonly unknown[],
+  options: { idempotencyKey?: string; receivedAt?: number } = {},
+): Promise<PackedMessage[]> {
+  const messages = packRecords(kind, records, {
+    maxBytes: integerEnv('SQS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
+    idempotencyKey: options.idempotencyKey,
+    receivedAt: options.receivedAt,
+  });
   const batches = groupIntoBatches(messages, integerEnv('SQS_MAX_BATCH_BYTES', 1_048_576));
   await Promise.all(batches.map((batch) => sendBatch(queueUrl, batch)));
   return messages;

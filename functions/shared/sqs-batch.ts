@@ -1,15 +1,88 @@
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { sqsClient } from './aws-clients.ts';
 
-/** Logs why a message could not be stored; the queue's redrive policy takes it from there. */
-export function reportFailure(record: SQSRecord, reason: unknown): SQSBatchItemFailure {
+/** A message that no retry can store (malformed, or records that fail validation). */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export interface FailedMessage {
+  record: SQSRecord;
+  error: unknown;
+}
+
+export interface DeadLetterOptions {
+  deadLetterQueueUrl?: string;
+  /** The queue's maxReceiveCount: on that receive a failing message goes to the DLQ here, with its reason. */
+  maxReceiveCount?: number;
+}
+
+const MAX_REASON_LENGTH = 1000;
+
+/**
+ * Settles the messages a writer could not store. A poison message, or one failing on its
+ * last receive, is moved to the DLQ by the writer itself with its reason attached (the
+ * queue's redrive policy would move it without one) and counts as handled; the rest are
+ * batch item failures and return to the queue after their visibility timeout. If the DLQ
+ * cannot be reached they stay batch item failures, so nothing is ever dropped.
+ */
+export async function settleFailures(failed: readonly FailedMessage[], options: DeadLetterOptions): Promise<SQSBatchItemFailure[]> {
+  const toDlq: FailedMessage[] = [];
+  const retry: FailedMessage[] = [];
+  for (const failure of failed) {
+    const receives = Number(failure.record.attributes?.ApproximateReceiveCount ?? 1);
+    const lastChance = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount;
+    const poison = failure.error instanceof PoisonMessageError;
+    (options.deadLetterQueueUrl !== undefined && (poison || lastChance) ? toDlq : retry).push(failure);
+  }
+  const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string);
+  return [...retry, ...unsent].map(({ record, error }) => {
+    log('error', 'message not stored; it returns to the queue', record, error);
+    return { itemIdentifier: record.messageId };
+  });
+}
+
+async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string): Promise<FailedMessage[]> {
+  const unsent: FailedMessage[] = [];
+  for (let i = 0; i < failures.length; i += 10) {
+    const chunk = failures.slice(i, i + 10);
+    try {
+      const result = await sqsClient().send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map(({ record, error }, j) => ({
+            Id: String(j),
+            MessageBody: record.body,
+            MessageAttributes: {
+              reason: { DataType: 'String', StringValue: reasonOf(error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
+              sourceQueue: { DataType: 'String', StringValue: record.eventSourceARN || 'unknown' },
+              receiveCount: { DataType: 'Number', StringValue: String(record.attributes?.ApproximateReceiveCount ?? 1) },
+            },
+          })),
+        }),
+      );
+      const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
+      chunk.forEach((failure, j) => {
+        if (failedIds.has(String(j))) unsent.push(failure);
+        else log('warn', 'message moved to the dead-letter queue', failure.record, failure.error);
+      });
+    } catch {
+      unsent.push(...chunk);
+    }
+  }
+  return unsent;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function log(level: string, message: string, record: SQSRecord, error: unknown): void {
   console.error(
-    JSON.stringify({
-      level: 'error',
-      message: 'message not stored; it returns to the queue and reaches the DLQ after maxReceiveCount',
-      messageId: record.messageId,
-      receiveCount: record.attributes?.ApproximateReceiveCount,
-      reason: reason instanceof Error ? reason.message : String(reason),
-    }),
+    JSON.stringify({ level, message, messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, reason: reasonOf(error) }),
   );
-  return { itemIdentifier: record.messageId };
 }

@@ -10,6 +10,15 @@ import { createResources, resolveIntrinsic, type CreatedResources, type Resource
 import { Scheduler } from './scheduler.ts';
 import { loadServiceConfig, type ServiceConfig } from './service-config.ts';
 import { SqsPoller } from './sqs-poller.ts';
+import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
+
+export interface FaultOptions {
+  /** Faults between the functions (and pollers) and each emulator. */
+  dynamodb?: FaultRates;
+  sqs?: FaultRates;
+  /** Share of invocations of queue consumers that crash part-way: nothing is acknowledged. */
+  crashRate?: number;
+}
 
 export const PROJECT_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
@@ -29,6 +38,8 @@ export interface LocalRuntimeOptions {
   /** false: create the queues but poll none (tests that drive a writer by hand). */
   sqsEventSources?: boolean;
   overrides?: ResourceOverrides;
+  /** Fault injection for reliability tests; resources are created before faults start. */
+  faults?: FaultOptions;
   /** Extra environment for every function (set in this process, as handlers read process.env). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -36,10 +47,13 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   url: string;
+  /** Where the SDK talks to: the emulators, or AWS_ENDPOINT_URL. */
+  endpoints: Endpoints | { all: string };
   config: ServiceConfig;
   resources: CreatedResources;
   functions: Map<string, LocalFunction>;
   scheduler: Scheduler;
+  faultProxies: { dynamodb?: FaultProxy; sqs?: FaultProxy };
   stop(): Promise<void>;
 }
 
@@ -64,15 +78,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const cleanup: (() => Promise<void>)[] = [];
   try {
     configureSdkEnvironment(endpoints, config.region);
-    const sqs = new SQSClient({});
+    // Fault proxies start healthy and turn faulty once the resources exist. Queue URLs name
+    // the proxy, because the SDK sends each request to its queue URL's host.
+    const faultProxies: LocalRuntime['faultProxies'] = {};
+    if (options.faults !== undefined && !('all' in endpoints)) {
+      if (options.faults.dynamodb) faultProxies.dynamodb = await startFaultProxy(endpoints.dynamodb, 'dynamodb', {});
+      if (options.faults.sqs) faultProxies.sqs = await startFaultProxy(endpoints.sqs, 'sqs', {});
+      cleanup.push(async () => {
+        await faultProxies.dynamodb?.stop();
+        await faultProxies.sqs?.stop();
+      });
+      endpoints = { sqs: faultProxies.sqs?.url ?? endpoints.sqs, dynamodb: faultProxies.dynamodb?.url ?? endpoints.dynamodb };
+      configureSdkEnvironment(endpoints, config.region);
+    }
+    const setupSqs = new SQSClient({});
     const dynamodb = new DynamoDBClient({});
-    cleanup.push(async () => {
-      sqs.destroy();
-      dynamodb.destroy();
-    });
     const sqsEndpoint = 'all' in endpoints ? endpoints.all : endpoints.sqs;
-    const resources = await createResources(config.resources, { sqs, dynamodb }, config.region, { sqsEndpoint, ...options.overrides });
+    const resources = await createResources(config.resources, { sqs: setupSqs, dynamodb }, config.region, { sqsEndpoint, ...options.overrides });
+    setupSqs.destroy();
+    dynamodb.destroy();
     setFunctionEnvironment(config, resources, options.env ?? {});
+    if (options.faults?.dynamodb) faultProxies.dynamodb?.setRates(options.faults.dynamodb);
+    if (options.faults?.sqs) faultProxies.sqs?.setRates(options.faults.sqs);
+    // Created after any fault proxy, so that the event source mappings suffer the faults too.
+    const sqs = new SQSClient({});
+    cleanup.push(async () => sqs.destroy());
 
     const functions = new Map<string, LocalFunction>();
     for (const fn of config.functions) {
@@ -85,7 +115,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const arn = resolveIntrinsic(mapping.arn, resources);
         const queue = [...resources.queues.values()].find((q) => q.arn === arn);
         if (queue === undefined) throw new Error(`${fn.config.name}: sqs event names ${String(arn)}, which serverless.yml does not declare`);
-        const poller = new SqsPoller(fn, queue, mapping, sqs, { region: config.region, concurrency: options.pollerConcurrency ?? 2, log });
+        const poller = new SqsPoller(fn, queue, mapping, sqs, {
+          region: config.region,
+          concurrency: options.pollerConcurrency ?? 2,
+          crashRate: options.faults?.crashRate ?? 0,
+          log,
+        });
         poller.start();
         pollers.push(poller);
       }
@@ -114,10 +149,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     return {
       url,
+      endpoints,
       config,
       resources,
       functions,
       scheduler,
+      faultProxies,
       async stop() {
         for (const step of cleanup.reverse()) await step();
         await emulators?.stop();
@@ -138,6 +175,7 @@ function configureSdkEnvironment(endpoints: Endpoints | { all: string }, region:
     process.env.AWS_ENDPOINT_URL_SQS = endpoints.sqs;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
   }
+  // The functions' clients are created on first use and read these then.
   process.env.AWS_REGION ??= region;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

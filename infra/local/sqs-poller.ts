@@ -13,6 +13,8 @@ export interface PollerOptions {
   region: string;
   /** Concurrent batches per event source, as Lambda runs several pollers per queue. */
   concurrency: number;
+  /** Share of invocations that crash part-way (fault injection): nothing is acknowledged. */
+  crashRate?: number;
   log: (line: string) => void;
 }
 
@@ -99,7 +101,15 @@ export class SqsPoller {
     let failed: Set<string>;
     let outcome: string;
     try {
-      const result = (await this.fn.invoke(event)) as SQSBatchResponse | undefined;
+      const invocation = this.fn.invoke(event);
+      if (this.options.crashRate && Math.random() < this.options.crashRate) {
+        // The process "dies" at a random point: its work so far stays done (and may even
+        // finish), nothing is acknowledged, and every message comes back.
+        await Promise.race([invocation.catch(() => undefined), new Promise((r) => setTimeout(r, Math.random() * 50))]);
+        this.options.log(`sqs ${this.queue.name} -> ${this.fn.config.name} ${messages.length} msgs, crashed (injected)`);
+        return;
+      }
+      const result = (await invocation) as SQSBatchResponse | undefined;
       failed = this.failedIds(result, event);
       outcome = failed.size === 0 ? 'ok' : `${failed.size} failed`;
     } catch (error) {

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { documentClient } from '../../functions/shared/aws-clients.ts';
 import { getAll, putAll } from '../../functions/shared/batch-writer.ts';
@@ -97,16 +98,46 @@ describe('packets writer against DynamoDB Local', () => {
     expect(await storedItems()).toBe(itemsBefore + layerTotal(expected));
   });
 
-  it('reports a poison message as a batch item failure and stores the rest', async () => {
+  it('moves a poison message to the DLQ with its reason and stores the rest', async () => {
     const [good] = messages(1, 10) as [PackedMessage];
     const before = await storedCounts();
     const poison = sqsRecord('{"v":1,"kind":"packets","ingestId":"p","receivedAt":1,"records":[{"Bogus":{}}]}');
     const garbage = sqsRecord('not json at all');
     const result = await writer(sqsEvent([poison, sqsRecord(good.body), garbage]));
-    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([poison.messageId, garbage.messageId].sort());
+    expect(result.batchItemFailures).toEqual([]);
+    const sqs = new SQSClient({});
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: runtime.resources.queues.get('PacketsDLQ')?.url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
+    sqs.destroy();
+    const reasons = Object.fromEntries(Messages.map((m) => [m.Body, m.MessageAttributes?.reason?.StringValue]));
+    expect(reasons[poison.body]).toMatch(/PoisonMessageError.*record 0 field Bogus: unknown layer/);
+    expect(reasons[garbage.body]).toMatch(/PoisonMessageError.*not valid JSON/);
     const expected = expectedCounts([good]);
     const after = await storedCounts();
     for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+
+  it('returns a message that fails for a passing reason to the queue, and dead-letters it on its last receive', async () => {
+    const [message] = messages(1, 2) as [PackedMessage];
+    const table = process.env.PACKETS_TABLE;
+    process.env.PACKETS_TABLE = 'no-such-table';
+    try {
+      const early = sqsRecord(message.body, 1);
+      expect((await writer(sqsEvent([early]))).batchItemFailures).toEqual([{ itemIdentifier: early.messageId }]);
+      const last = sqsRecord(message.body, 5);
+      expect((await writer(sqsEvent([last]))).batchItemFailures).toEqual([]);
+    } finally {
+      process.env.PACKETS_TABLE = table;
+    }
+    const sqs = new SQSClient({});
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: runtime.resources.queues.get('PacketsDLQ')?.url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }),
+    );
+    sqs.destroy();
+    const moved = Messages.find((m) => m.Body === message.body);
+    expect(moved?.MessageAttributes?.reason?.StringValue).toMatch(/ResourceNotFound/);
+    expect(moved?.MessageAttributes?.receiveCount?.StringValue).toBe('5');
   });
 
   it('applies a batch of many messages in several transactions, each exactly once', async () => {

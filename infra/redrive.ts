@@ -1,0 +1,57 @@
+// `npm run redrive -- <queue> [--stage <stage>] [--max <n>]`: moves the messages of a
+// queue's DLQ back onto the queue, e.g. `npm run redrive -- packets`. Locally it finds the
+// running `npm start` through DATA_DIR/runtime.json; elsewhere it uses the SDK's usual
+// configuration (AWS_ENDPOINT_URL for LocalStack, or AWS itself).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { redriveQueue } from './local/redrive-queue.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { stage: { type: 'string' }, max: { type: 'string', default: '100000' } },
+});
+const queue = positionals[0];
+if (queue === undefined) {
+  console.error('usage: npm run redrive -- <queue> [--stage <stage>] [--max <n>]   (queue: packets, flows, ...)');
+  process.exit(2);
+}
+
+const local = readLocalRuntime();
+if (local !== undefined && !process.env.AWS_ENDPOINT_URL) {
+  process.env.AWS_ENDPOINT_URL_SQS ??= local.endpoints.sqs;
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
+const stage = values.stage ?? local?.stage ?? 'dev';
+const name = queue.startsWith('netingest-') ? queue : `netingest-${stage}-${queue}`;
+const sqs = new SQSClient({});
+try {
+  const url = await queueUrl(sqs, name);
+  const dlqUrl = await queueUrl(sqs, `${name}-dlq`);
+  const moved = await redriveQueue(sqs, dlqUrl, url, Number(values.max));
+  console.log(`moved ${moved} message(s) from ${name}-dlq back to ${name}`);
+} catch (error) {
+  console.error(`redrive failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  sqs.destroy();
+}
+
+async function queueUrl(client: SQSClient, queueName: string): Promise<string> {
+  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  const endpoint = process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
+  // Emulators answer with hostnames that need not resolve; address the queue on the endpoint.
+  return endpoint === undefined ? (QueueUrl as string) : new URL(new URL(QueueUrl as string).pathname, endpoint).href;
+}
+
+function readLocalRuntime(): { stage: string; endpoints: { sqs: string } } | undefined {
+  const dataDir = process.env.DATA_DIR && process.env.DATA_DIR !== ':memory:' ? process.env.DATA_DIR : '.data';
+  try {
+    return JSON.parse(readFileSync(resolve(dataDir, 'runtime.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
