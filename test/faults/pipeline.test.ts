@@ -206,4 +206,21 @@ describe('the packets pipeline under injected faults', () => {
       return JSON.stringify(Object.entries(now).sort()) === JSON.stringify(Object.entries(expected).sort()) ? now : undefined;
     }, 30_000, 'counts including the redriven messages, once');
   });
+
+  it('answers 503 when the queue cannot be reached, and queues nothing', async () => {
+    await eventually(async () => ((await inFlight('PacketsQueue')) === 0 ? true : undefined), 60_000, 'an idle queue');
+    runtime.faultProxies.sqs?.setRates({ serverError: 1 });
+    try {
+      const response = await fetch(`${runtime.url}/packets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': TEST_API_KEY },
+        body: JSON.stringify(samples),
+      });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
+      expect(await inFlight('PacketsQueue')).toBe(0);
+    } finally {
+      runtime.faultProxies.sqs?.setRates({});
+    }
+  });
 });
