@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadServiceConfig } from '../../infra/local/service-config.ts';
+import { actionsUsedBy } from '../helpers/code-permissions.ts';
 import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
 
 let template: CfnTemplate;
@@ -81,5 +83,44 @@ describe('the packaged CloudFormation template', () => {
   it('gives the functions the queue and table names through the environment', () => {
     const env = template.Resources[functionLogicalId('packetsIngest')]?.Properties.Environment.Variables;
     expect(env).toMatchObject({ PACKETS_QUEUE_URL: { Ref: 'PacketsQueue' }, PACKETS_TABLE: { Ref: 'PacketsTable' } });
+  });
+
+  describe('least privilege', () => {
+    const config = loadServiceConfig('serverless.yml');
+    // What Lambda itself needs: logs, and polling for functions with an SQS event source.
+    const PLATFORM = new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']);
+
+    function statementsOf(fnName: string) {
+      const roleRef = template.Resources[functionLogicalId(fnName)]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+      const role = template.Resources[roleRef['Fn::GetAtt'][0]];
+      expect(role?.Type).toBe('AWS::IAM::Role');
+      return (role?.Properties.Policies as { PolicyDocument: { Statement: { Effect: string; Action: string[]; Resource: unknown[] }[] } }[]).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      );
+    }
+
+    it('gives every function a role of its own', () => {
+      const roles = config.functions.map((fn) => JSON.stringify(template.Resources[functionLogicalId(fn.name)]?.Properties.Role));
+      expect(new Set(roles).size).toBe(config.functions.length);
+    });
+
+    it.each(config.functions.map((fn) => [fn.name, fn.handler]))('%s: no wildcard, and no permission its code never uses', (name, handler) => {
+      const used = actionsUsedBy(handler);
+      for (const statement of statementsOf(name)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of statement.Action) {
+          expect(action, `${name}: ${action}`).not.toMatch(/\*/);
+          if (!PLATFORM.has(action)) expect(used.has(action), `${name} is granted ${action}, which its code never calls`).toBe(true);
+        }
+        for (const resource of statement.Resource) expect(resource, `${name}: a wildcard resource`).not.toBe('*');
+      }
+    });
+
+    it('grants the sqs event-source permissions only to consumers', () => {
+      for (const fn of config.functions) {
+        const actions = statementsOf(fn.name).flatMap((s) => s.Action);
+        expect(actions.includes('sqs:ReceiveMessage'), fn.name).toBe(fn.sqs.length > 0);
+      }
+    });
   });
 });

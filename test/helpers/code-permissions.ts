@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+// What each SDK command needs in IAM. A transaction needs the action of each item kind it may hold.
+const COMMAND_ACTIONS: Record<string, string[]> = {
+  PutCommand: ['dynamodb:PutItem'],
+  GetCommand: ['dynamodb:GetItem'],
+  UpdateCommand: ['dynamodb:UpdateItem'],
+  DeleteCommand: ['dynamodb:DeleteItem'],
+  QueryCommand: ['dynamodb:Query'],
+  ScanCommand: ['dynamodb:Scan'],
+  BatchWriteCommand: ['dynamodb:BatchWriteItem'],
+  BatchGetCommand: ['dynamodb:BatchGetItem'],
+  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  SendMessageCommand: ['sqs:SendMessage'],
+  SendMessageBatchCommand: ['sqs:SendMessage'],
+  GetParameterCommand: ['ssm:GetParameter'],
+};
+
+/** The project source files a handler module reaches through relative imports. */
+export function sourceClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.\.?\/[^']+)'/g)) visit(resolve(dirname(file), match[1] as string));
+  };
+  visit(resolve(entry));
+  return [...seen];
+}
+
+/** IAM actions that the SDK commands a handler's code constructs can need. */
+export function actionsUsedBy(handler: string): Set<string> {
+  const file = `${handler.slice(0, handler.lastIndexOf('.'))}.ts`;
+  const actions = new Set<string>();
+  for (const source of sourceClosure(file)) {
+    for (const match of readFileSync(source, 'utf8').matchAll(/new (\w+Command)\(/g)) {
+      for (const action of COMMAND_ACTIONS[match[1] as string] ?? []) actions.add(action);
+    }
+  }
+  return actions;
+}
