@@ -42,6 +42,11 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('throttles the API stage and allows browsers through CORS', () => {
+    expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 500, ThrottlingRateLimit: 200 });
+    expect(template.Resources.HttpApi?.Properties.CorsConfiguration).toMatchObject({ AllowOrigins: ['*'] });
+  });
+
   it('runs every function on nodejs24.x', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);
