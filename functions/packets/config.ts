@@ -6,6 +6,7 @@ export const packetsConfig = () => ({
   packetsTable: requiredEnv('PACKETS_TABLE'),
   countsTable: requiredEnv('PACKET_COUNTS_TABLE'),
   idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
+  devicesTable: requiredEnv('DEVICES_TABLE'),
   packetShards: integerEnv('PACKET_SHARDS', 4),
   counterShards: integerEnv('PACKET_COUNTER_SHARDS', 4),
   maxBodyBytes: integerEnv('PACKETS_MAX_BODY_BYTES', 5_000_000),

@@ -7,11 +7,12 @@ import type { Envelope } from '../shared/envelope.ts';
 import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
-import { countUnit, layerItems } from './storage.ts';
+import { countUnit, layerItems, packetTimestamp } from './storage.ts';
+import { packetDeviceUpdates } from '../devices/updates.ts';
 
 /**
  * Stores a batch of packet messages: first every layer item (idempotent puts), then one
- * exactly-once transaction set for the batch's counters. A crash between the two leaves
+ * exactly-once transaction set for the batch's counters and device sightings. A crash between the two leaves
  * items without counts; the redelivered message rewrites the items and counts them once.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -24,7 +25,11 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       try {
         const { envelope, packets } = readMessage(record.body);
         await putAll(config.packetsTable, layerItems(envelope, packets, config.packetShards));
-        stored.push({ record, unit: countUnit(envelope, packets, config.countsTable, config.counterShards) });
+        const unit = countUnit(envelope, packets, config.countsTable, config.counterShards);
+        // Packets feed devices too, under the same exactly-once guard as the counts.
+        const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
+        unit.updates.push(...packetDeviceUpdates(config.devicesTable, sightings));
+        stored.push({ record, unit });
       } catch (error) {
         failed.push({ record, error });
       }

@@ -8,6 +8,8 @@ export interface CounterUpdate {
   key: Record<string, string | number>;
   add: Record<string, number>;
   set?: Record<string, unknown>;
+  /** Set only where the attribute has no value yet (first_seen and the like). */
+  setIfAbsent?: Record<string, unknown>;
 }
 
 /** Updates that must take effect exactly once, guarded by one marker id. */
@@ -51,11 +53,19 @@ export function mergeUpdates(updates: readonly CounterUpdate[]): CounterUpdate[]
     const id = itemId(update);
     const existing = merged.get(id);
     if (existing === undefined) {
-      merged.set(id, { table: update.table, key: update.key, add: { ...update.add }, set: update.set && { ...update.set } });
+      merged.set(id, {
+        table: update.table,
+        key: update.key,
+        add: { ...update.add },
+        set: update.set && { ...update.set },
+        setIfAbsent: update.setIfAbsent && { ...update.setIfAbsent },
+      });
       continue;
     }
     for (const [name, value] of Object.entries(update.add)) existing.add[name] = (existing.add[name] ?? 0) + value;
     if (update.set) existing.set = { ...existing.set, ...update.set };
+    // The earliest value wins for first-seen style attributes.
+    if (update.setIfAbsent) existing.setIfAbsent = { ...update.setIfAbsent, ...existing.setIfAbsent };
   }
   return [...merged.values()];
 }
@@ -151,6 +161,11 @@ function updateAction(update: CounterUpdate) {
     names[`#s${i}`] = name;
     values[`:s${i}`] = value;
     return `#s${i} = :s${i}`;
+  });
+  Object.entries(update.setIfAbsent ?? {}).forEach(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
   });
   const expression = [adds.length > 0 ? `ADD ${adds.join(', ')}` : '', sets.length > 0 ? `SET ${sets.join(', ')}` : '']
     .filter(Boolean)

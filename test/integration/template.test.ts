@@ -18,6 +18,10 @@ const EXPECTED_ROUTES = [
   'GET /packets/tables/view',
   'GET /packets/tables/views',
   'GET /packets/tables/{protocol}',
+  'POST /devices',
+  'POST /netify',
+  'GET /devices',
+  'GET /devices/{mac}',
 ];
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });

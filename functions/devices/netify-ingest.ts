@@ -1,0 +1,17 @@
+import { unsupportedMediaType } from '../shared/errors.ts';
+import { bodyText, httpHandler, idempotencyKey, json, mediaType } from '../shared/http.ts';
+import { publishRecords } from '../shared/queue-publisher.ts';
+import { devicesConfig } from './config.ts';
+import { parseNetify } from './netify.ts';
+
+const ACCEPTED_TYPES = new Set([undefined, 'application/x-ndjson', 'application/jsonl', 'application/json', 'text/plain']);
+
+/** POST /netify: the Netify agent's newline-delimited JSON, as read from its socket. */
+export const handler = httpHandler(async (event) => {
+  const config = devicesConfig();
+  const type = mediaType(event);
+  if (!ACCEPTED_TYPES.has(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/x-ndjson`);
+  const { records, skipped } = parseNetify(bodyText(event, config.maxBodyBytes));
+  if (records.length > 0) await publishRecords(config.queueUrl, 'netify', records, { idempotencyKey: idempotencyKey(event) });
+  return json(202, { accepted: records.length, skipped });
+});

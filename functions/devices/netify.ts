@@ -1,0 +1,86 @@
+import secureJson from 'secure-json-parse';
+import { z } from 'zod';
+import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { normalizeMac } from './mac.ts';
+
+const digest = z.string().min(1).max(128);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** A `flow` record: which device (local side) runs which application for a flow digest. */
+const flowRecord = z.object({
+  type: z.literal('flow'),
+  flow: z.looseObject({
+    digest,
+    local_mac: z.string().transform((value, ctx) => {
+      const mac = normalizeMac(value);
+      if (mac === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a MAC address` });
+      return mac ?? value;
+    }),
+    local_ip: z.string().max(64).optional(),
+    detected_application_name: z.string().max(256).optional(),
+    detected_protocol_name: z.string().max(256).optional(),
+    last_seen_at: z.number().nonnegative().optional(),
+  }),
+});
+
+/** `flow_stats` and `flow_purge`: bytes and packets of a flow since the last report. */
+const statsRecord = z.object({
+  type: z.enum(['flow_stats', 'flow_purge']),
+  flow: z.looseObject({
+    digest,
+    local_bytes: count.default(0),
+    other_bytes: count.default(0),
+    local_packets: count.default(0),
+    other_packets: count.default(0),
+    last_seen_at: z.number().nonnegative().optional(),
+  }),
+});
+
+export type NetifyFlow = z.infer<typeof flowRecord>;
+export type NetifyStats = z.infer<typeof statsRecord>;
+export type NetifyRecord = NetifyFlow | NetifyStats;
+
+export interface ParsedNetify {
+  records: NetifyRecord[];
+  skipped: number;
+}
+
+const USED_TYPES = new Set(['flow', 'flow_stats', 'flow_purge']);
+
+/**
+ * Newline-delimited JSON as read from the Netify agent's socket. Framing lines such as
+ * {"length": N}, blank lines and record types we do not use are skipped and counted; a
+ * line that is not JSON, or a used record missing what we need, is a 400 naming the line.
+ */
+export function parseNetify(text: string): ParsedNetify {
+  const records: NetifyRecord[] = [];
+  const details: ErrorDetail[] = [];
+  let skipped = 0;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = index + 1;
+    if (raw.trim() === '') {
+      skipped++;
+      return;
+    }
+    let value: unknown;
+    try {
+      value = secureJson.parse(raw, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch (error) {
+      details.push({ line, message: `not JSON: ${(error as Error).message}` });
+      return;
+    }
+    const type = (value as { type?: unknown } | null)?.type;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof type !== 'string' || !USED_TYPES.has(type)) {
+      skipped++;
+      return;
+    }
+    const result = (type === 'flow' ? flowRecord : statsRecord).safeParse(value);
+    if (result.success) records.push(result.data);
+    else for (const issue of result.error.issues) details.push({ line, field: issue.path.join('.'), message: issue.message });
+  });
+  if (details.length > 0) {
+    const first = details[0] as ErrorDetail;
+    throw badRequest(`line ${first.line}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
+  }
+  return { records, skipped };
+}

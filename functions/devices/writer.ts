@@ -1,0 +1,60 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { envelopeSchema, type Envelope } from '../shared/envelope.ts';
+import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
+import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
+import { devicesConfig } from './config.ts';
+import { inventoryRecordSchema } from './inventory-schema.ts';
+import { parseNetify, type NetifyRecord } from './netify.ts';
+import { inventoryUpdates, netifyUpdates } from './updates.ts';
+
+/**
+ * Stores inventory and Netify messages: each message's updates (profile sets, one
+ * application entry per digest, byte and packet sums) applied exactly once under its
+ * ingest id, many messages per transaction.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const config = devicesConfig();
+  const failed: FailedMessage[] = [];
+  const units: { record: SQSRecord; unit: IdempotentUnit }[] = [];
+  for (const record of event.Records) {
+    try {
+      const envelope = readEnvelope(record.body);
+      units.push({ record, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } });
+    } catch (error) {
+      failed.push({ record, error });
+    }
+  }
+  try {
+    await applyExactlyOnce(
+      units.map((u) => u.unit),
+      { markerTable: config.idempotencyTable },
+    );
+  } catch (error) {
+    for (const { record } of units) failed.push({ record, error });
+  }
+  return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
+}
+
+function readEnvelope(body: string): Envelope {
+  try {
+    return envelopeSchema.parse(JSON.parse(body));
+  } catch (error) {
+    throw new PoisonMessageError(`not a devices message: ${(error as Error).message}`);
+  }
+}
+
+function updatesOf(envelope: Envelope, table: string): CounterUpdate[] {
+  const at = new Date(envelope.receivedAt).toISOString();
+  try {
+    if (envelope.kind === 'inventory') return inventoryUpdates(table, z.array(inventoryRecordSchema).parse(envelope.records), at);
+    if (envelope.kind === 'netify') {
+      // Records were validated at ingest; parsing them again guards against a foreign message.
+      const text = envelope.records.map((r) => JSON.stringify(r)).join('\n');
+      return netifyUpdates(table, parseNetify(text).records as NetifyRecord[], at);
+    }
+  } catch (error) {
+    throw new PoisonMessageError(`invalid ${envelope.kind} records: ${(error as Error).message}`);
+  }
+  throw new PoisonMessageError(`message of kind "${envelope.kind}" on the devices queue`);
+}
