@@ -56,7 +56,10 @@ export function parseNetify(text: string): ParsedNetify {
   const records: NetifyRecord[] = [];
   const details: ErrorDetail[] = [];
   let skipped = 0;
-  text.split(/\r?\n/).forEach((raw, index) => {
+  const lines = text.split(/\r?\n/);
+  // The newline that ends the last line does not start another one.
+  if (lines.at(-1) === '') lines.pop();
+  lines.forEach((raw, index) => {
     const line = index + 1;
     if (raw.trim() === '') {
       skipped++;

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../functions/shared/errors.ts';
+import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
+import { parseNetify } from '../../functions/devices/netify.ts';
+import { parseInventory } from '../../functions/devices/inventory-ingest.ts';
+import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
+import { packetEndpoints } from '../../functions/devices/updates.ts';
+import type { Packet } from '../../functions/packets/packet-schema.ts';
+
+function rejection(run: () => unknown): HttpError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('MAC addresses', () => {
+  it.each([
+    ['00:1B:44:11:3A:B7', '00:1b:44:11:3a:b7'],
+    ['00-1b-44-11-3a-b7', '00:1b:44:11:3a:b7'],
+    ['AA-BB-CC-DD-EE-FF', 'aa:bb:cc:dd:ee:ff'],
+    ['aa:bb:cc:dd:ee:ff', 'aa:bb:cc:dd:ee:ff'],
+  ])('%s -> %s', (input, mac) => expect(normalizeMac(input)).toBe(mac));
+
+  it.each(['00:1B:44:11:5R:B8', '00:1b:44:11:3a', '00:1b:44:11:3a:b7:00', '001b44113ab7', '00:1b-44:11:3a:b7', '', '0:1b:44:11:3a:b7'])(
+    '%j is not a MAC',
+    (input) => expect(normalizeMac(input)).toBeUndefined(),
+  );
+
+  it('tells devices from broadcast, multicast and the zero address', () => {
+    expect(isDeviceMac('00:15:5d:3c:5f:b2')).toBe(true);
+    expect(isDeviceMac('ff:ff:ff:ff:ff:ff')).toBe(false);
+    expect(isDeviceMac('01:00:5e:00:00:16')).toBe(false);
+    expect(isDeviceMac('33:33:00:00:00:01')).toBe(false);
+    expect(isDeviceMac('00:00:00:00:00:00')).toBe(false);
+  });
+});
+
+describe('inventory records', () => {
+  it('accepts the sample inventory and normalises MACs', () => {
+    const records = parseInventory(JSON.parse(readFileSync('events/devices/inventory.json', 'utf8')));
+    expect(records.map((r) => r.mac_address)).toEqual(['00:1b:44:11:3a:b7', '00:1b:44:11:5e:b8', '00:1b:44:11:3a:c0', '3c:91:80:2b:68:23']);
+  });
+
+  it.each([
+    [{ mac_address: '00:1B:44:11:5R:B8' }, 'mac_address'],
+    [{ ip_address: '172.16.101.300' }, 'ip_address'],
+    [{ host_name: '' }, 'host_name'],
+    [{ device_type: 7 }, 'device_type'],
+  ])('rejects %j naming the field', (change, field) => {
+    const record = { host_name: 'RT1', device_type: 'Router', operating_system: 'IOS', mac_address: '00:1b:44:11:3a:b7', ip_address: '10.0.0.1', ...change };
+    const error = rejection(() => parseInventory([record]));
+    expect(error.status).toBe(400);
+    expect(error.details[0]).toMatchObject({ record: 0, field });
+  });
+
+  it('rejects what is not an array of records', () => {
+    for (const body of [{}, null, [], 'x']) expect(rejection(() => parseInventory(body)).status).toBe(400);
+  });
+});
+
+describe('Netify lines', () => {
+  it('keeps flow, flow_stats and flow_purge, and counts what it skips', () => {
+    const { records, skipped } = parseNetify(readFileSync('events/netify/agent.ndjson', 'utf8'));
+    expect(records.map((r) => r.type)).toEqual(['flow', 'flow_stats', 'flow', 'flow', 'flow_purge', 'flow_stats']);
+    expect(skipped).toBe(4); // two {"length": N} lines, an agent_status record and a blank line
+    expect(records[3]).toMatchObject({ flow: { local_mac: '3c:91:80:2b:68:23' } });
+  });
+
+  it('names the line that is not JSON', () => {
+    const error = rejection(() => parseNetify('{"length": 3}\n{"type":"flow"\n'));
+    expect(error.status).toBe(400);
+    expect(error.details[0]).toMatchObject({ line: 2 });
+    expect(error.message).toMatch(/^line 2/);
+  });
+
+  it('names the line and field of a used record that lacks what we need', () => {
+    const error = rejection(() => parseNetify('{"type":"flow","flow":{"digest":"d","local_mac":"nope"}}'));
+    expect(error.details[0]).toMatchObject({ line: 1, field: 'flow.local_mac' });
+  });
+
+  it('refuses prototype keys', () => {
+    expect(rejection(() => parseNetify('{"__proto__":{"x":1},"type":"flow"}')).status).toBe(400);
+  });
+});
+
+describe('speeds from interface counters', () => {
+  const base: CounterReading = { eventTime: '2025-03-17T19:43:27Z', discontinuityTime: '2025-03-17T19:00:00Z', inOctets: '1000', outOctets: '500' };
+  const later = (seconds: number, inOctets: string, outOctets: string, discontinuityTime = base.discontinuityTime): CounterReading => ({
+    eventTime: new Date(Date.parse(base.eventTime) + seconds * 1000).toISOString(),
+    discontinuityTime,
+    inOctets,
+    outOctets,
+  });
+
+  it('is octets x 8 per second, out = upload, in = download', () => {
+    expect(speedsBetween(base, later(60, String(1000 + 60 * 1_000_000), String(500 + 60 * 250_000)))).toEqual({
+      upload_speed: 2_000_000,
+      download_speed: 8_000_000,
+    });
+  });
+
+  it('keeps 64-bit precision near the top of the counter', () => {
+    const high = { ...base, inOctets: '18446744073709551000', outOctets: '18446744073709551000' };
+    expect(speedsBetween(high, later(1, '18446744073709551615', '18446744073709551100'))).toEqual({ upload_speed: 800, download_speed: 4920 });
+  });
+
+  it('starts a new baseline on the first reading, a wrap or reset, a discontinuity, or no time passing', () => {
+    expect(speedsBetween(undefined, base)).toBeUndefined();
+    expect(speedsBetween(base, later(60, '10', '600'))).toBeUndefined();
+    expect(speedsBetween(base, later(60, '2000', '600', '2025-03-17T19:30:00Z'))).toBeUndefined();
+    expect(speedsBetween(base, later(0, '2000', '600'))).toBeUndefined();
+    expect(speedsBetween(base, later(-5, '2000', '600'))).toBeUndefined();
+  });
+});
+
+describe('devices seen in packets', () => {
+  const sample = (file: string) => JSON.parse(readFileSync(`events/packets/${file}`, 'utf8')) as Packet;
+
+  it('pairs link-layer MACs with network-layer addresses', () => {
+    expect(packetEndpoints(sample('tcp-ipv4.json'))).toEqual([
+      { mac: '00:15:5d:3c:5f:b2', ip: '172.27.112.1' },
+      { mac: '00:15:5d:44:43:68', ip: '172.27.118.244' },
+    ]);
+  });
+
+  it('skips broadcast and multicast destinations and learns ARP senders', () => {
+    expect(packetEndpoints(sample('arp.json'))).toEqual([{ mac: '00:15:5d:3c:5f:b2', ip: '172.27.118.244' }]);
+    expect(packetEndpoints(sample('icmpv6-ipv6.json'))).toEqual([{ mac: '00:15:5d:3c:5f:b2', ip: 'fe80::215:5dff:fe3c:5fb2' }]);
+  });
+});
