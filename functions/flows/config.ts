@@ -1,0 +1,11 @@
+import { integerEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+
+/** Settings shared by the flow functions; the shard count must match across them. */
+export const flowsConfig = () => ({
+  queueUrl: requiredEnv('FLOWS_QUEUE_URL'),
+  flowsTable: requiredEnv('FLOWS_TABLE'),
+  idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
+  shards: integerEnv('FLOW_SHARDS', 4),
+  maxBodyBytes: integerEnv('FLOWS_MAX_BODY_BYTES', 5_000_000),
+  deadLetters: { deadLetterQueueUrl: optionalEnv('FLOWS_DLQ_URL'), maxReceiveCount: integerEnv('MAX_RECEIVE_COUNT', 5) },
+});

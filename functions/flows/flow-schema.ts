@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+
+export const MAX_FLOW_RECORDS = 10_000;
+const name = z.string().min(1, 'must not be empty').max(256, 'may not exceed 256 characters');
+// JSON integers only: the service this replaces stored "100" as a string and never found it again.
+const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A flow-log record: bytes one app pair moved in one hour, within one VPC. */
+export const flowRecordSchema = z.strictObject({
+  src_app: name,
+  dest_app: name,
+  vpc_id: name,
+  bytes_tx: bytes,
+  bytes_rx: bytes,
+  hour: z.number().int().min(0).max(1e9),
+});
+
+export type FlowRecord = z.infer<typeof flowRecordSchema>;
+
+/** A JSON array of flow records, all valid, or a 400 naming each bad record and field. */
+export function parseFlowRecords(body: unknown): FlowRecord[] {
+  if (!Array.isArray(body)) throw badRequest('send a JSON array of flow records', [{ message: `got ${body === null ? 'null' : typeof body}` }]);
+  if (body.length === 0) throw badRequest('the array of flow records is empty');
+  if (body.length > MAX_FLOW_RECORDS) throw badRequest(`request has ${body.length} records; the limit is ${MAX_FLOW_RECORDS}`);
+  const details: ErrorDetail[] = [];
+  const records: FlowRecord[] = [];
+  body.forEach((item, record) => {
+    const result = flowRecordSchema.safeParse(item);
+    if (result.success) records.push(result.data);
+    else for (const issue of result.error.issues) details.push(describe(record, issue));
+  });
+  if (details.length > 0) {
+    const first = details[0] as ErrorDetail;
+    throw badRequest(`record ${first.record}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
+  }
+  return records;
+}
+
+function describe(record: number, issue: z.core.$ZodIssue): ErrorDetail {
+  if (issue.code === 'unrecognized_keys') return { record, field: issue.keys.join(', '), message: 'unknown field' };
+  if (issue.path.length === 0) return { record, message: 'a flow record must be a JSON object' };
+  return { record, field: issue.path.join('.'), message: issue.message };
+}

@@ -1,0 +1,24 @@
+import { unsupportedMediaType } from '../shared/errors.ts';
+import { bodyText, httpHandler, idempotencyKey, json, jsonBody, mediaType } from '../shared/http.ts';
+import { publishRecords } from '../shared/queue-publisher.ts';
+import { flowsConfig } from './config.ts';
+import { parseFlowRecords } from './flow-schema.ts';
+import { parseVpcFlowLogs } from './vpc-flow-logs.ts';
+
+/** POST /flows (and /flowlogs): a JSON array of flow records, or AWS VPC Flow Logs as text/plain. */
+export const handler = httpHandler(async (event) => {
+  const config = flowsConfig();
+  const type = mediaType(event);
+  const options = { idempotencyKey: idempotencyKey(event) };
+  if (type === 'text/plain') {
+    const { records, skipped } = parseVpcFlowLogs(bodyText(event, config.maxBodyBytes));
+    if (records.length > 0) await publishRecords(config.queueUrl, 'flows', records, options);
+    return json(202, { accepted: records.length, skipped });
+  }
+  if (type !== undefined && type !== 'application/json' && !type.endsWith('+json')) {
+    throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json, or text/plain for VPC Flow Logs`);
+  }
+  const records = parseFlowRecords(jsonBody(event, config.maxBodyBytes));
+  await publishRecords(config.queueUrl, 'flows', records, options);
+  return json(202, { accepted: records.length });
+});

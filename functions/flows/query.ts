@@ -1,0 +1,67 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../shared/aws-clients.ts';
+import { badRequest } from '../shared/errors.ts';
+import { httpHandler, integerParameter, json, queryParameters } from '../shared/http.ts';
+import { flowsConfig } from './config.ts';
+import { hourPartition } from './storage.ts';
+
+const MAX_LIMIT = 1000;
+
+interface Position {
+  shard: number;
+  after?: string;
+}
+
+/** GET /flows?hour=N (and /flowlogs): the hour's sums per (src_app, dest_app, vpc_id), paged. */
+export const handler = httpHandler(async (event) => {
+  const params = queryParameters(event);
+  const rawHour = params.get('hour');
+  if (rawHour === undefined || rawHour === '') throw badRequest('hour is required', [{ field: 'hour', message: 'missing' }]);
+  if (!/^\d+$/.test(rawHour)) throw badRequest(`hour must be a non-negative integer, got "${rawHour}"`, [{ field: 'hour', message: 'not a non-negative integer' }]);
+  const hour = Number(rawHour);
+  const limit = integerParameter(params, 'limit', 1, MAX_LIMIT) ?? MAX_LIMIT;
+  const config = flowsConfig();
+  let position = decodeCursor(params.get('cursor'), config.shards);
+
+  // Shards in order, each in key order: a cursor is a shard and the last key read there.
+  const rows: Record<string, unknown>[] = [];
+  while (position !== undefined && rows.length < limit) {
+    const page = await documentClient().send(
+      new QueryCommand({
+        TableName: config.flowsTable,
+        KeyConditionExpression: position.after === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :after',
+        ExpressionAttributeValues: { ':pk': hourPartition(hour, position.shard), ...(position.after === undefined ? {} : { ':after': position.after }) },
+        Limit: limit - rows.length,
+      }),
+    );
+    const items = page.Items ?? [];
+    rows.push(...items);
+    const last = items.at(-1);
+    position = page.LastEvaluatedKey !== undefined && last !== undefined
+      ? { shard: position.shard, after: String(last.sk) }
+      : position.shard + 1 < config.shards ? { shard: position.shard + 1 } : undefined;
+  }
+  const body = rows.map((r) => ({ src_app: r.src_app, dest_app: r.dest_app, vpc_id: r.vpc_id, bytes_tx: Number(r.bytes_tx), bytes_rx: Number(r.bytes_rx), hour }));
+  const headers: Record<string, string> = {};
+  if (position !== undefined && rows.length >= limit) {
+    headers.link = `<${event.rawPath}?hour=${hour}&limit=${limit}&cursor=${encodeCursor(position)}>; rel="next"`;
+  }
+  return json(200, body, headers);
+});
+
+function encodeCursor(position: Position): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined, shards: number): Position | undefined {
+  if (cursor === undefined || cursor === '') return { shard: 0 };
+  try {
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Position;
+    if (Number.isInteger(position.shard) && position.shard >= 0 && position.shard < shards && (position.after === undefined || typeof position.after === 'string')) {
+      return position;
+    }
+  } catch {
+    // fall through
+  }
+  throw badRequest('cursor is not one this API returned', [{ field: 'cursor', message: 'invalid' }]);
+}

@@ -1,0 +1,32 @@
+import type { Envelope } from '../shared/envelope.ts';
+import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
+import { shardOf } from '../shared/sharding.ts';
+import type { FlowRecord } from './flow-schema.ts';
+
+/**
+ * Key design: partition `<hour>#<shard>` with the shard from the flow key, so one busy
+ * hour spreads its writes over `shards` partitions; sort key the flow key. Each part is
+ * percent-encoded before joining, so no two app pairs share a key ("ab"+"c" is not
+ * "a"+"bc"). Reading an hour queries its shards and concatenates them.
+ */
+export function flowKey(record: Pick<FlowRecord, 'src_app' | 'dest_app' | 'vpc_id'>): string {
+  return [record.src_app, record.dest_app, record.vpc_id].map(encodeURIComponent).join('|');
+}
+
+export function hourPartition(hour: number, shard: number): string {
+  return `${hour}#${shard}`;
+}
+
+/** One message's sums: one update per distinct (hour, flow key), applied exactly once. */
+export function flowUnit(envelope: Envelope, records: readonly FlowRecord[], table: string, shards: number): IdempotentUnit {
+  const updates: CounterUpdate[] = records.map((r) => {
+    const sk = flowKey(r);
+    return {
+      table,
+      key: { pk: hourPartition(r.hour, shardOf(sk, shards)), sk },
+      add: { bytes_tx: r.bytes_tx, bytes_rx: r.bytes_rx },
+      set: { src_app: r.src_app, dest_app: r.dest_app, vpc_id: r.vpc_id, hour: r.hour },
+    };
+  });
+  return { id: `flows#${envelope.ingestId}`, updates };
+}

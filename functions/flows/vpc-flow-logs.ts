@@ -1,0 +1,100 @@
+import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { flowRecordSchema, type FlowRecord } from './flow-schema.ts';
+
+/** The default (version 2) format, used when the first line is not a header. */
+export const DEFAULT_FIELDS = [
+  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport',
+  'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+] as const;
+
+/** Every field of versions 2 to 5, the names a custom format's header may use. */
+const KNOWN_FIELDS = new Set<string>([
+  ...DEFAULT_FIELDS,
+  'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
+  'region', 'az-id', 'sublocation-type', 'sublocation-id', 'pkt-src-aws-service', 'pkt-dst-aws-service',
+  'flow-direction', 'traffic-path',
+]);
+
+const SKIPPED_STATUSES = new Set(['NODATA', 'SKIPDATA']);
+
+export interface ParsedVpcFlowLogs {
+  records: FlowRecord[];
+  skipped: number;
+}
+
+/**
+ * AWS VPC Flow Logs as text, one record per line: the default format, or any format of
+ * v2-v5 fields named by a header line. Each record becomes a flow record: srcaddr and
+ * dstaddr as the apps, vpc-id (else interface-id) as the VPC, bytes as bytes_tx, the
+ * hour of `start`. NODATA and SKIPDATA lines are skipped and counted.
+ */
+export function parseVpcFlowLogs(text: string): ParsedVpcFlowLogs {
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const firstContent = lines.findIndex((l) => l.trim() !== '');
+  const firstTokens = firstContent === -1 ? [] : tokens(lines[firstContent] as string);
+  const hasHeader = firstTokens.length > 0 && firstTokens.every((t) => KNOWN_FIELDS.has(t));
+  const fields: readonly string[] = hasHeader ? firstTokens : DEFAULT_FIELDS;
+  if (hasHeader) checkHeader(fields, firstContent + 1);
+
+  const records: FlowRecord[] = [];
+  const details: ErrorDetail[] = [];
+  let skipped = 0;
+  lines.forEach((raw, index) => {
+    if ((hasHeader && index === firstContent) || raw.trim() === '') return;
+    const line = index + 1;
+    const values = tokens(raw);
+    if (values.length !== fields.length) {
+      details.push({ line, message: `expected ${fields.length} fields, got ${values.length}` });
+      return;
+    }
+    const row = new Map(fields.map((f, i) => [f, values[i] as string]));
+    if (SKIPPED_STATUSES.has(row.get('log-status') ?? '')) {
+      skipped++;
+      return;
+    }
+    const problem = (field: string, message: string) => details.push({ line, field, message });
+    const required = (field: string): string | undefined => {
+      const value = row.get(field);
+      if (value === undefined || value === '-') problem(field, 'has no value ("-")');
+      return value === '-' ? undefined : value;
+    };
+    const integer = (field: string): number | undefined => {
+      const value = required(field);
+      if (value === undefined) return undefined;
+      if (!/^\d+$/.test(value)) problem(field, `"${value}" is not a non-negative integer`);
+      return Number(value);
+    };
+    const vpcField = row.has('vpc-id') && row.get('vpc-id') !== '-' ? 'vpc-id' : 'interface-id';
+    const record = {
+      src_app: required('srcaddr'),
+      dest_app: required('dstaddr'),
+      vpc_id: required(vpcField),
+      bytes_tx: integer('bytes'),
+      bytes_rx: 0,
+      hour: Math.floor((integer('start') ?? 0) / 3600),
+    };
+    const before = details.length;
+    const result = flowRecordSchema.safeParse(record);
+    if (details.length > before) return;
+    if (result.success) records.push(result.data);
+    else for (const issue of result.error.issues) problem(String(issue.path[0]), issue.message);
+  });
+  if (details.length > 0) {
+    const first = details[0] as ErrorDetail;
+    throw badRequest(`line ${first.line}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
+  }
+  return { records, skipped };
+}
+
+function tokens(line: string): string[] {
+  return line.trim().split(/\s+/).filter(Boolean);
+}
+
+function checkHeader(fields: readonly string[], line: number): void {
+  const missing = ['srcaddr', 'dstaddr', 'bytes', 'start'].filter((f) => !fields.includes(f));
+  if (!fields.includes('vpc-id') && !fields.includes('interface-id')) missing.push('vpc-id or interface-id');
+  if (missing.length > 0) {
+    throw badRequest(`line ${line}: the header lacks ${missing.join(', ')}, which a flow record needs`, [{ line, field: missing[0], message: 'missing from the header' }]);
+  }
+}
