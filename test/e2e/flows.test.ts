@@ -55,7 +55,7 @@ describe('flow logs over HTTP', () => {
       { src_app: 'ab', dest_app: 'c', vpc_id: 'v', bytes_tx: 1, bytes_rx: 1, hour: 50 },
       { src_app: 'a', dest_app: 'bc', vpc_id: 'v', bytes_tx: 2, bytes_rx: 2, hour: 50 },
     ]);
-    expect(byKey(await hourWhen('/flows?hour=50', 2)).map((r: { bytes_tx: number }) => r.bytes_tx)).toEqual([2, 1]);
+    expect(byKey((await hourWhen('/flows?hour=50', 2)) as { bytes_tx: number }[]).map((r) => r.bytes_tx)).toEqual([2, 1]);
   });
 
   it('pages a large hour with limit, cursor and a Link header, the body a plain array', async () => {
