@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 const COMMAND_ACTIONS: Record<string, string[]> = {
   PutCommand: ['dynamodb:PutItem'],
   GetCommand: ['dynamodb:GetItem'],
+  GetItemCommand: ['dynamodb:GetItem'],
   UpdateCommand: ['dynamodb:UpdateItem'],
   DeleteCommand: ['dynamodb:DeleteItem'],
   QueryCommand: ['dynamodb:Query'],

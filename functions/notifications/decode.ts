@@ -1,0 +1,93 @@
+import secureJson from 'secure-json-parse';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
+
+export type Encoding = 'json' | 'xml';
+
+const JSON_TYPES = new Set(['application/json', 'application/yang-data+json']);
+const XML_TYPES = new Set(['application/xml', 'application/yang-data+xml']);
+const JSON_ROOT = 'ietf-https-notif:notification';
+const NETCONF_NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
+// Leaf-lists and lists that must stay lists when XML carries a single entry.
+const LIST_NAMES = new Set(['interface', 'higher-layer-if', 'lower-layer-if']);
+
+export function encodingOf(mediaType: string | undefined): Encoding {
+  if (mediaType !== undefined && JSON_TYPES.has(mediaType)) return 'json';
+  if (mediaType !== undefined && XML_TYPES.has(mediaType)) return 'xml';
+  throw unsupportedMediaType(
+    `Content-Type ${mediaType ?? '(none)'} is not supported; send application/yang-data+json, application/json, application/yang-data+xml or application/xml`,
+  );
+}
+
+/** The notification's content (eventTime and payload) as a JSON-like object, from either encoding. */
+export function decodeNotification(text: string, encoding: Encoding): Record<string, unknown> {
+  return encoding === 'json' ? decodeJson(text) : decodeXml(text);
+}
+
+function decodeJson(text: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (/prototype|__proto__|constructor/i.test(reason)) throw badRequest('the notification contains a forbidden key (__proto__ or constructor.prototype)');
+    throw unsupportedMediaType(`the body is not valid JSON: ${reason}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the body must be a JSON object with the member "${JSON_ROOT}"`);
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== JSON_ROOT) {
+    throw badRequest(`the root must be "${JSON_ROOT}", got ${keys.map((k) => `"${k}"`).join(', ') || 'an empty object'}`, [{ field: keys[0] ?? '(root)', message: 'wrong root' }]);
+  }
+  const content = (body as Record<string, unknown>)[JSON_ROOT];
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) throw badRequest(`"${JSON_ROOT}" must be an object`);
+  return content as Record<string, unknown>;
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: false,
+  isArray: (name) => LIST_NAMES.has(localName(name)),
+});
+
+function decodeXml(text: string): Record<string, unknown> {
+  // Refused before any parsing, so that no entity is ever expanded (billion laughs, XXE).
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw badRequest('DOCTYPE and entity declarations are not allowed in notifications');
+  const validation = XMLValidator.validate(text);
+  if (validation !== true) {
+    throw unsupportedMediaType(`the body is not well-formed XML: ${validation.err.msg} (line ${validation.err.line}, column ${validation.err.col})`);
+  }
+  const document = parser.parse(text) as Record<string, unknown>;
+  const roots = Object.keys(document).filter((k) => !k.startsWith('?'));
+  const rootName = roots[0] ?? '';
+  const root = document[rootName];
+  const element = (typeof root === 'object' && root !== null ? root : {}) as Record<string, unknown>;
+  const prefixed = rootName === JSON_ROOT;
+  const namespaced = rootName === 'notification' && element['@xmlns'] === NETCONF_NOTIFICATION_NS;
+  if (roots.length !== 1 || !(prefixed || namespaced)) {
+    throw badRequest(`the root must be <${JSON_ROOT}> or <notification xmlns="${NETCONF_NOTIFICATION_NS}">, got <${rootName}>`, [{ field: rootName, message: 'wrong root' }]);
+  }
+  return fromXml(element) as Record<string, unknown>;
+}
+
+/** XML elements to JSON names: attributes dropped, prefixes dropped, interfaces named as RFC 7951 does. */
+function fromXml(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromXml);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, child] of Object.entries(value)) {
+    if (name.startsWith('@')) continue;
+    if (name === '#text') return child;
+    const local = localName(name);
+    out[local === 'interfaces' ? 'ietf-interfaces:interfaces' : local] = fromXml(child);
+  }
+  return out;
+}
+
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}

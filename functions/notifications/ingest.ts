@@ -1,0 +1,18 @@
+import { bodyText, httpHandler, idempotencyKey, mediaType } from '../shared/http.ts';
+import { publishRecords } from '../shared/queue-publisher.ts';
+import { notificationsConfig } from './config.ts';
+import { decodeNotification, encodingOf } from './decode.ts';
+import { normalizeNotification } from './notification.ts';
+
+/**
+ * POST /relay-notification (and /notifications): an https-notif publisher's notification,
+ * JSON or XML. 204 once it is queued; publishers retry on anything else.
+ */
+export const handler = httpHandler(async (event) => {
+  const config = notificationsConfig();
+  const encoding = encodingOf(mediaType(event));
+  const content = decodeNotification(bodyText(event, config.maxBodyBytes), encoding);
+  const notification = normalizeNotification(content, encoding, event.requestContext.http.sourceIp);
+  await publishRecords(config.queueUrl, 'notifications', [notification], { idempotencyKey: idempotencyKey(event) });
+  return { statusCode: 204 };
+});

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Encoding } from './decode.ts';
+
+// RFC 6991 date-and-time, and phys-address.
+const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const PHYS_ADDRESS = /^([0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*)?$/;
+const UINT64_MAX = 18446744073709551615n;
+const ADMIN_STATUS = ['up', 'down', 'testing'] as const;
+const OPER_STATUS = ['up', 'down', 'testing', 'unknown', 'dormant', 'not-present', 'lower-layer-down'] as const;
+
+export const dateAndTime = z.string().regex(DATE_AND_TIME, 'is not a date-and-time (RFC 6991), e.g. 2025-03-17T19:43:27.97Z');
+
+/** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a safe JSON integer is taken too. */
+const uint64 = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d+$/.test(text) || BigInt(text) > UINT64_MAX) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a 64-bit counter (a decimal string from 0 to 18446744073709551615)` });
+    return z.NEVER;
+  }
+  return text.replace(/^0+(?=\d)/, '');
+});
+
+/** XML carries every value as text; JSON carries 32-bit integers and booleans as themselves (RFC 7951). */
+function integer(encoding: Encoding, min: number, max: number, what: string) {
+  const base = z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+  if (encoding === 'json') return base;
+  return z.string().regex(/^-?\d+$/, `is not ${what}`).transform(Number).pipe(base);
+}
+
+function boolean(encoding: Encoding) {
+  return encoding === 'json' ? z.boolean() : z.enum(['true', 'false']).transform((v) => v === 'true');
+}
+
+/** A leaf-list; an empty one is the same as none, as XML cannot tell them apart. */
+const leafList = z.array(z.string().min(1)).transform((list) => (list.length === 0 ? undefined : list));
+
+const COUNTER64_LEAVES = ['in-octets', 'in-unicast-pkts', 'in-broadcast-pkts', 'in-multicast-pkts', 'out-octets', 'out-unicast-pkts', 'out-broadcast-pkts', 'out-multicast-pkts'];
+const COUNTER32_LEAVES = ['in-discards', 'in-errors', 'in-unknown-protos', 'out-discards', 'out-errors'];
+
+/** One interface of RFC 8343's interfaces-state, with its statistics, in the given encoding. */
+export function interfaceSchema(encoding: Encoding) {
+  const counter32 = integer(encoding, 0, 4294967295, 'a 32-bit counter');
+  const statistics = z.looseObject({
+    'discontinuity-time': dateAndTime,
+    ...Object.fromEntries(COUNTER64_LEAVES.map((leaf) => [leaf, uint64.optional()])),
+    ...Object.fromEntries(COUNTER32_LEAVES.map((leaf) => [leaf, counter32.optional()])),
+  });
+  return z.looseObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    type: z.string().min(1),
+    enabled: boolean(encoding).optional(),
+    'admin-status': z.enum(ADMIN_STATUS),
+    'oper-status': z.enum(OPER_STATUS),
+    'last-change': dateAndTime.optional(),
+    'if-index': integer(encoding, 1, 2147483647, 'an interface index'),
+    'phys-address': z.string().regex(PHYS_ADDRESS, 'is not a phys-address (octets in hex separated by ":")').optional(),
+    'higher-layer-if': leafList.optional(),
+    'lower-layer-if': leafList.optional(),
+    speed: uint64.optional(),
+    statistics,
+  });
+}
+
+export type InterfaceRecord = z.infer<ReturnType<typeof interfaceSchema>>;

@@ -1,0 +1,67 @@
+import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import type { Encoding } from './decode.ts';
+import { dateAndTime, interfaceSchema, type InterfaceRecord } from './interface-schema.ts';
+
+/** One notification, the same whichever encoding it arrived in. */
+export interface NormalizedNotification {
+  eventTime: string;
+  publisher?: string;
+  /** Interface statistics, when that is the payload. */
+  interfaces?: InterfaceRecord[];
+  /** Any other payload, kept as it came so that no YANG-push content is lost. */
+  content?: Record<string, unknown>;
+}
+
+/**
+ * Validates a notification's content by the YANG rules and normalises it: eventTime is a
+ * date-and-time; interface statistics (the seed's interface_data or RFC 8343's
+ * ietf-interfaces:interfaces) must satisfy RFC 8343 / RFC 6991, every problem named by
+ * interface and leaf; any other payload is accepted as it came.
+ */
+export function normalizeNotification(content: Record<string, unknown>, encoding: Encoding, publisher?: string): NormalizedNotification {
+  const eventTime = dateAndTime.safeParse(content.eventTime);
+  if (!eventTime.success) {
+    throw badRequest(`eventTime ${content.eventTime === undefined ? 'is missing' : eventTime.error.issues[0]?.message}`, [{ field: 'eventTime', message: 'invalid' }]);
+  }
+  const { eventTime: _time, ...payload } = content;
+  const list = interfaceList(payload);
+  if (list === undefined) return { eventTime: eventTime.data, publisher, content: payload };
+
+  const schema = interfaceSchema(encoding);
+  const details: ErrorDetail[] = [];
+  const interfaces: InterfaceRecord[] = [];
+  list.forEach((raw, index) => {
+    const name = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : String(index);
+    const result = schema.safeParse(raw);
+    if (result.success) interfaces.push(dropUndefined(result.data) as InterfaceRecord);
+    else for (const issue of result.error.issues) details.push({ record: index, field: `interface[${name}].${issue.path.join('/')}`, message: issue.message });
+  });
+  const names = new Set(interfaces.map((i) => i.name));
+  interfaces.forEach((i, index) => {
+    for (const leaf of ['higher-layer-if', 'lower-layer-if'] as const) {
+      for (const other of i[leaf] ?? []) {
+        if (!names.has(other)) details.push({ record: index, field: `interface[${i.name}].${leaf}`, message: `names "${other}", which is not an interface of this notification` });
+      }
+    }
+  });
+  if (details.length > 0) {
+    const first = details[0] as ErrorDetail;
+    throw badRequest(`${first.field} ${first.message}`, details.slice(0, 20));
+  }
+  return { eventTime: eventTime.data, publisher, interfaces };
+}
+
+function interfaceList(payload: Record<string, unknown>): unknown[] | undefined {
+  const container = (payload.interface_data ?? payload['ietf-interfaces:interfaces']) as { interface?: unknown } | undefined;
+  if (container === undefined) return undefined;
+  if (typeof container !== 'object' || container === null || !Array.isArray(container.interface)) {
+    throw badRequest('interface statistics must be a list "interface"', [{ field: 'interface', message: 'missing or not a list' }]);
+  }
+  return container.interface;
+}
+
+function dropUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropUndefined);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, dropUndefined(v)]));
+}

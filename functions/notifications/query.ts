@@ -1,0 +1,40 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../shared/aws-clients.ts';
+import { badRequest } from '../shared/errors.ts';
+import { httpHandler, integerParameter, json, queryParameters } from '../shared/http.ts';
+import { notificationsConfig } from './config.ts';
+import { historyPartition } from './storage.ts';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+/** GET /notifications: stored notifications newest first, paged with a cursor. */
+export const handler = httpHandler(async (event) => {
+  const params = queryParameters(event);
+  const limit = integerParameter(params, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
+  const cursor = params.get('cursor');
+  const before = cursor === undefined || cursor === '' ? undefined : Buffer.from(cursor, 'base64url').toString();
+  if (before !== undefined && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[\w-]+$/.test(before)) {
+    throw badRequest('cursor is not one this API returned', [{ field: 'cursor', message: 'invalid' }]);
+  }
+  const config = notificationsConfig();
+  // Each shard is newest first by sort key; the newest `limit + 1` of each, merged, are the newest overall.
+  const perShard = await Promise.all(
+    Array.from({ length: config.shards }, async (_, shard) => {
+      const page = await documentClient().send(
+        new QueryCommand({
+          TableName: config.notificationsTable,
+          KeyConditionExpression: before === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :before',
+          ExpressionAttributeValues: { ':pk': historyPartition(shard), ...(before === undefined ? {} : { ':before': before }) },
+          ScanIndexForward: false,
+          Limit: limit + 1,
+        }),
+      );
+      return page.Items ?? [];
+    }),
+  );
+  const merged = perShard.flat().sort((a, b) => (String(a.sk) < String(b.sk) ? 1 : -1));
+  const page = merged.slice(0, limit);
+  const next = merged.length > limit ? Buffer.from(String(page.at(-1)?.sk)).toString('base64url') : null;
+  return json(200, { items: page.map((item) => item.notification), next });
+});

@@ -1,0 +1,64 @@
+import type { Envelope } from '../shared/envelope.ts';
+import { shardOf } from '../shared/sharding.ts';
+import type { InterfaceReading } from '../devices/interfaces.ts';
+import { isDeviceMac, normalizeMac } from '../devices/mac.ts';
+import type { InterfaceRecord } from './interface-schema.ts';
+import type { NormalizedNotification } from './notification.ts';
+
+/**
+ * Key design. History: partition `notif#<shard>` (shard from the ingest id), sort key
+ * `<eventTime, UTC>#<ingest id>`, so listing newest first merges a few ordered shards.
+ * Time series: partition `if#<interface key>`, the key being the interface's MAC when it
+ * names a device, else `<publisher>/<name>`. Keys derive from the message alone, so a
+ * redelivered message rewrites the same items.
+ */
+export function sortKey(eventTime: string, ingestId: string): string {
+  return `${new Date(eventTime).toISOString()}#${ingestId}`;
+}
+
+export function historyPartition(shard: number): string {
+  return `notif#${shard}`;
+}
+
+export function deviceMacOf(iface: InterfaceRecord): string | undefined {
+  const mac = iface['phys-address'] === undefined ? undefined : normalizeMac(iface['phys-address']);
+  return mac !== undefined && isDeviceMac(mac) ? mac : undefined;
+}
+
+export function interfaceKey(iface: InterfaceRecord, publisher: string | undefined): string {
+  return deviceMacOf(iface) ?? `${publisher ?? 'unknown'}/${iface.name}`;
+}
+
+export function notificationItems(envelope: Envelope, notification: NormalizedNotification, shards: number, expiresAt: number): Record<string, unknown>[] {
+  const sk = sortKey(notification.eventTime, envelope.ingestId);
+  const history = { pk: historyPartition(shardOf(envelope.ingestId, shards)), sk, notification, expires_at: expiresAt };
+  const series = (notification.interfaces ?? []).map((iface) => ({
+    pk: `if#${interfaceKey(iface, notification.publisher)}`,
+    sk,
+    eventTime: notification.eventTime,
+    interface: iface,
+    expires_at: expiresAt,
+  }));
+  return [history, ...series];
+}
+
+/** The readings device views take from a notification: interfaces whose MAC names a device. */
+export function deviceReadings(notification: NormalizedNotification): InterfaceReading[] {
+  return (notification.interfaces ?? []).flatMap((iface) => {
+    const mac = deviceMacOf(iface);
+    if (mac === undefined) return [];
+    const stats = iface.statistics as Record<string, unknown>;
+    return [
+      {
+        mac,
+        name: iface.name,
+        eventTime: new Date(notification.eventTime).toISOString(),
+        operStatus: iface['oper-status'],
+        discontinuityTime: String(stats['discontinuity-time']),
+        inOctets: String(stats['in-octets'] ?? '0'),
+        outOctets: String(stats['out-octets'] ?? '0'),
+        statistics: iface as Record<string, unknown>,
+      },
+    ];
+  });
+}
