@@ -118,6 +118,8 @@ describe('packets over HTTP through the local runtime', () => {
     ];
 
     it.each(cases)('%s', async (_, { body, contentType }, status, message) => {
+      // Earlier messages drain first, so that anything on the queue afterwards is this request's.
+      await eventually(async () => ((await queuedMessages()) === 0 ? true : undefined), 20_000, 'an idle queue');
       const before = await queuedMessages();
       const response = await postJson(base, '/packets', body, contentType ? { 'content-type': contentType } : {});
       expect(response.status).toBe(status);
