@@ -20,6 +20,8 @@ export const flowStatsKey = (digest: string): Key => ({ pk: `flow#${digest}`, sk
 export const protocolKey = (mac: string, protocol: string): Key => ({ pk: `dev#${mac}`, sk: `proto#${protocol}` });
 export const interfaceKey = (mac: string, name: string): Key => ({ pk: `dev#${mac}`, sk: `if#${name}` });
 export const snapshotKey = (mac: string, time: string): Key => ({ pk: `dev#${mac}`, sk: `snap#${time}` });
+/** An interface's readings in time order, kept apart from the device so that views stay small. */
+export const readingPartition = (mac: string, name: string): string => `readings#${mac}#${name}`;
 
 /** Sort keys below this hold everything of a device but its snapshots. */
 export const SNAPSHOT_PREFIX = 'snap#';

@@ -12,7 +12,7 @@ import { applicationKey, flowStatsKey, indexKey, profileKey, protocolKey } from 
  */
 export function sighting(table: string, mac: string, at: string, known: Record<string, unknown> = {}): CounterUpdate[] {
   return [
-    { table, key: profileKey(mac), add: {}, set: { mac_address: mac, last_seen: at, ...known }, setIfAbsent: { first_seen: at } },
+    { table, key: profileKey(mac), add: {}, set: { mac_address: mac, ...known }, setIfAbsent: { first_seen: at }, setIfNewer: { last_seen: at } },
     { table, key: indexKey(mac), add: {}, set: { mac_address: mac } },
   ];
 }
@@ -36,7 +36,7 @@ export function netifyUpdates(table: string, records: readonly NetifyRecord[], r
       const { local_mac: mac, local_ip: ip, digest, detected_application_name: app } = record.flow;
       return [
         ...sighting(table, mac, at, ip === undefined ? {} : { ip_address: ip }),
-        { table, key: applicationKey(mac, digest), add: {}, set: { digest, app_name: app ?? 'Unknown', last_seen: at } },
+        { table, key: applicationKey(mac, digest), add: {}, set: { digest, app_name: app ?? 'Unknown' }, setIfNewer: { last_seen: at } },
       ];
     }
     const f = record.flow;
@@ -45,7 +45,7 @@ export function netifyUpdates(table: string, records: readonly NetifyRecord[], r
         table,
         key: flowStatsKey(f.digest),
         add: { bytes_up: f.local_bytes, bytes_dn: f.other_bytes, pkts_up: f.local_packets, pkts_dn: f.other_packets },
-        set: { last_seen: at },
+        setIfNewer: { last_seen: at },
       },
     ];
   });

@@ -14,7 +14,7 @@ export const handler = httpHandler(async (event) => {
   const limit = integerParameter(params, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
   const cursor = params.get('cursor');
   const before = cursor === undefined || cursor === '' ? undefined : Buffer.from(cursor, 'base64url').toString();
-  if (before !== undefined && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[\w-]+$/.test(before)) {
+  if (before !== undefined && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[\w#-]+$/.test(before)) {
     throw badRequest('cursor is not one this API returned', [{ field: 'cursor', message: 'invalid' }]);
   }
   const config = notificationsConfig();

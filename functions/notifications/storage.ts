@@ -7,13 +7,14 @@ import type { NormalizedNotification } from './notification.ts';
 
 /**
  * Key design. History: partition `notif#<shard>` (shard from the ingest id), sort key
- * `<eventTime, UTC>#<ingest id>`, so listing newest first merges a few ordered shards.
+ * `<eventTime, UTC>#<ingest id>#<index>`, so listing newest first merges a few ordered shards.
  * Time series: partition `if#<interface key>`, the key being the interface's MAC when it
  * names a device, else `<publisher>/<name>`. Keys derive from the message alone, so a
  * redelivered message rewrites the same items.
  */
-export function sortKey(eventTime: string, ingestId: string): string {
-  return `${new Date(eventTime).toISOString()}#${ingestId}`;
+/** `<eventTime, UTC>#<ingest id>#<index in the message>`: unique, and ordered by time. */
+export function sortKey(eventTime: string, ingestId: string, index: number): string {
+  return `${new Date(eventTime).toISOString()}#${ingestId}#${index}`;
 }
 
 export function historyPartition(shard: number): string {
@@ -29,8 +30,8 @@ export function interfaceKey(iface: InterfaceRecord, publisher: string | undefin
   return deviceMacOf(iface) ?? `${publisher ?? 'unknown'}/${iface.name}`;
 }
 
-export function notificationItems(envelope: Envelope, notification: NormalizedNotification, shards: number, expiresAt: number): Record<string, unknown>[] {
-  const sk = sortKey(notification.eventTime, envelope.ingestId);
+export function notificationItems(envelope: Envelope, notification: NormalizedNotification, index: number, shards: number, expiresAt: number): Record<string, unknown>[] {
+  const sk = sortKey(notification.eventTime, envelope.ingestId, index);
   const history = { pk: historyPartition(shardOf(envelope.ingestId, shards)), sk, notification, expires_at: expiresAt };
   const series = (notification.interfaces ?? []).map((iface) => ({
     pk: `if#${interfaceKey(iface, notification.publisher)}`,

@@ -22,7 +22,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const record of event.Records) {
     try {
       const { envelope, notifications } = readMessage(record.body);
-      await putAll(config.notificationsTable, notifications.flatMap((n) => notificationItems(envelope, n, config.shards, expiresAt)));
+      await putAll(config.notificationsTable, notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt)));
       const readings = notifications.flatMap(deviceReadings);
       if (readings.length > 0) {
         await recordInterfaceReadings(config.devicesTable, readings);

@@ -1,4 +1,5 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { forEachLimited } from './batch-writer.ts';
 import { documentClient } from './aws-clients.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
@@ -10,6 +11,12 @@ export interface CounterUpdate {
   set?: Record<string, unknown>;
   /** Set only where the attribute has no value yet (first_seen and the like). */
   setIfAbsent?: Record<string, unknown>;
+  /**
+   * Set only where the stored value is older (ISO timestamps such as last_seen). Applied
+   * outside the transaction with a condition: moving only forward, it is idempotent and
+   * the result does not depend on the order messages arrive in.
+   */
+  setIfNewer?: Record<string, string>;
 }
 
 /** Updates that must take effect exactly once, guarded by one marker id. */
@@ -40,10 +47,37 @@ const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
  */
 export async function applyExactlyOnce(units: readonly IdempotentUnit[], options: ExactlyOnceOptions): Promise<string[]> {
   const alreadyApplied: string[] = [];
-  for (const group of packTransactions(units.flatMap(splitOversized))) {
+  const transactional = units.map((unit) => ({ id: unit.id, updates: unit.updates.filter(changesInTransaction) }));
+  for (const group of packTransactions(transactional.flatMap(splitOversized))) {
     alreadyApplied.push(...(await commitGroup(group, options)));
   }
+  await applyNewer(mergeUpdates(units.flatMap((u) => u.updates)).filter((u) => u.setIfNewer !== undefined));
   return alreadyApplied;
+}
+
+function changesInTransaction(update: CounterUpdate): boolean {
+  return [update.add, update.set ?? {}, update.setIfAbsent ?? {}].some((part) => Object.keys(part).length > 0);
+}
+
+async function applyNewer(updates: CounterUpdate[]): Promise<void> {
+  await forEachLimited(updates, 8, async (update) => {
+    for (const [name, value] of Object.entries(update.setIfNewer ?? {})) {
+      try {
+        await documentClient().send(
+          new UpdateCommand({
+            TableName: update.table,
+            Key: update.key,
+            UpdateExpression: 'SET #n = :v',
+            ConditionExpression: 'attribute_not_exists(#n) OR #n < :v',
+            ExpressionAttributeNames: { '#n': name },
+            ExpressionAttributeValues: { ':v': value },
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    }
+  });
 }
 
 /** Sums updates that target the same item. */
@@ -59,8 +93,14 @@ export function mergeUpdates(updates: readonly CounterUpdate[]): CounterUpdate[]
         add: { ...update.add },
         set: update.set && { ...update.set },
         setIfAbsent: update.setIfAbsent && { ...update.setIfAbsent },
+        setIfNewer: update.setIfNewer && { ...update.setIfNewer },
       });
       continue;
+    }
+    for (const [name, value] of Object.entries(update.setIfNewer ?? {})) {
+      existing.setIfNewer ??= {};
+      const current = existing.setIfNewer[name];
+      if (current === undefined || current < value) existing.setIfNewer[name] = value;
     }
     for (const [name, value] of Object.entries(update.add)) existing.add[name] = (existing.add[name] ?? 0) + value;
     if (update.set) existing.set = { ...existing.set, ...update.set };

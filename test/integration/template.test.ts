@@ -54,6 +54,13 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('schedules the simulator every minute and its retention every hour', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').map(([, r]) => r.Properties);
+    const target = (fn: string) => rules.find((r) => JSON.stringify(r.Targets).includes(functionLogicalId(fn)));
+    expect(target('simulator')?.ScheduleExpression).toBe('rate(1 minute)');
+    expect(target('simulatorRetention')?.ScheduleExpression).toBe('rate(1 hour)');
+  });
+
   it('throttles the API stage and allows browsers through CORS', () => {
     expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 500, ThrottlingRateLimit: 200 });
     expect(template.Resources.HttpApi?.Properties.CorsConfiguration).toMatchObject({ AllowOrigins: ['*'] });
