@@ -179,6 +179,8 @@ describe('the packets pipeline under injected faults', () => {
   });
 
   it('dead-letters what cannot be stored, with its reason, and stores it exactly once after redrive', async () => {
+    // Whatever the previous run still had in flight finishes before the outage begins.
+    await eventually(async () => ((await inFlight('PacketsQueue')) === 0 ? true : undefined), 60_000, 'an idle queue');
     const before = await counts();
     // DynamoDB down: every attempt fails until the last receive moves the messages to the DLQ.
     runtime.faultProxies.dynamodb?.setRates({ serverError: 1 });
