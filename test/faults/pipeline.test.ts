@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -181,6 +181,7 @@ describe('the packets pipeline under injected faults', () => {
   it('dead-letters what cannot be stored, with its reason, and stores it exactly once after redrive', async () => {
     // Whatever the previous run still had in flight finishes before the outage begins.
     await eventually(async () => ((await inFlight('PacketsQueue')) === 0 ? true : undefined), 60_000, 'an idle queue');
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: directUrl('PacketsDLQ') }));
     const before = await counts();
     // DynamoDB down: every attempt fails until the last receive moves the messages to the DLQ.
     runtime.faultProxies.dynamodb?.setRates({ serverError: 1 });
