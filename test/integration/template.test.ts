@@ -109,6 +109,41 @@ describe('the packaged CloudFormation template', () => {
     expect(env).toMatchObject({ PACKETS_QUEUE_URL: { Ref: 'PacketsQueue' }, PACKETS_TABLE: { Ref: 'PacketsTable' } });
   });
 
+  describe('the whole topology', () => {
+    const config = loadServiceConfig('serverless.yml');
+    const queues = () => resourcesOfType(template, 'AWS::SQS::Queue');
+
+    it('has a Lambda function for every function of serverless.yml, on arm64 and nodejs24.x', () => {
+      for (const fn of config.functions) {
+        expect(template.Resources[functionLogicalId(fn.name)]?.Properties, fn.name).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      }
+    });
+
+    it('gives every queue a DLQ that keeps messages longer, and a visibility timeout of 6x its consumer', () => {
+      const sources = queues().filter(([id]) => !id.endsWith('DLQ'));
+      expect(sources.map(([id]) => id).sort()).toEqual(['DevicesQueue', 'FlowsQueue', 'NotificationsQueue', 'PacketsQueue']);
+      const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+      for (const [id, queue] of sources) {
+        const dlqId = `${id.replace(/Queue$/, '')}DLQ`;
+        expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
+        expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
+        const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
+        expect(mapping, id).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+        const consumer = (mapping?.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * template.Resources[consumer]?.Properties.Timeout);
+      }
+    });
+
+    it('outputs the API URL and every queue URL and table name', () => {
+      const outputs = Object.keys(template.Outputs);
+      expect(outputs).toContain('HttpApiUrl');
+      for (const [id] of queues().filter(([q]) => !q.endsWith('DLQ'))) expect(outputs).toContain(`${id}Url`);
+      for (const [id] of resourcesOfType(template, 'AWS::DynamoDB::Table').filter(([t]) => t !== 'IdempotencyTable' && t !== 'PacketCountsTable')) {
+        expect(outputs).toContain(`${id}Name`);
+      }
+    });
+  });
+
   describe('least privilege', () => {
     const config = loadServiceConfig('serverless.yml');
     // What Lambda itself needs: logs, and polling for functions with an SQS event source.
