@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { packRecords } from '../functions/shared/message-packing.ts';
+import { decodeNotification } from '../functions/notifications/decode.ts';
+import { normalizeNotification } from '../functions/notifications/notification.ts';
+import type { FunctionConfig } from '../infra/local/service-config.ts';
+import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
+
+const OUT = '/tmp/netingest-bench-bundles';
+
+/** Bundles a handler the way serverless-esbuild does for deployment (serverless.yml's custom.esbuild). */
+export async function bundle(entry: string, name: string): Promise<{ file: string; bytes: number }> {
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, `${name}.js`);
+  await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'cjs', outfile: file, logLevel: 'silent' });
+  return { file, bytes: statSync(file).size };
+}
+
+export async function minimalBundle(): Promise<{ file: string; bytes: number }> {
+  mkdirSync(OUT, { recursive: true });
+  const entry = join(OUT, 'minimal-handler.ts');
+  writeFileSync(entry, "export const handler = async () => ({ statusCode: 200, body: 'ok' });\n");
+  return bundle(entry, 'minimal');
+}
+
+const BODIES: Record<string, [string, string]> = {
+  '/packets': ['application/json', JSON.stringify(packets(1))],
+  '/flows': ['application/json', JSON.stringify(flows(1, 1))],
+  '/relay-notification': ['application/yang-data+json', seedNotificationJson],
+  '/devices': ['application/json', readFileSync('events/devices/inventory.json', 'utf8')],
+  '/netify': ['application/x-ndjson', readFileSync('events/netify/agent.ndjson', 'utf8')],
+};
+
+/** A representative first event for a function: its first route, its queue's message, or its schedule. */
+export function firstEvent(fn: FunctionConfig): unknown {
+  const route = fn.httpApi[0];
+  if (fn.name === 'authorizer') {
+    return { version: '2.0', type: 'REQUEST', routeKey: 'GET /health', headers: { 'x-api-key': 'bench-key' }, requestContext: { http: { method: 'GET' } } };
+  }
+  if (route !== undefined) {
+    const path = route.path.replace('{protocol}', 'IPv4').replace('{mac}', '02:00:00:00:00:01');
+    const [type, body] = BODIES[route.path] ?? [undefined, undefined];
+    return {
+      version: '2.0',
+      routeKey: `${route.method} ${route.path}`,
+      rawPath: path,
+      rawQueryString: route.path === '/flows' ? 'hour=1' : route.path.includes('view') ? 'ProtocolName=IPv4' : '',
+      headers: type ? { 'content-type': type } : {},
+      pathParameters: route.path.includes('{') ? { protocol: 'IPv4', mac: '02:00:00:00:00:01' } : undefined,
+      requestContext: { http: { method: route.method, path, sourceIp: '127.0.0.1' }, timeEpoch: Date.now(), routeKey: `${route.method} ${route.path}` },
+      body,
+      isBase64Encoded: false,
+    };
+  }
+  if (fn.sqs.length > 0) {
+    const kind = fn.name.replace('Writer', '');
+    const records = kind === 'packets' ? packets(10) : kind === 'flows' ? flows(10, 1) : kind === 'devices' ? JSON.parse(BODIES['/devices']?.[1] as string) : [];
+    const notification = [normalizeNotification(decodeNotification(seedNotificationJson, 'json'), 'json', '127.0.0.1')];
+    const body = packRecords(kind === 'devices' ? 'inventory' : kind, kind === 'notifications' ? notification : records)[0]?.body as string;
+    return sqsEvent([body]);
+  }
+  return { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} };
+}
+
+/**
+ * Import and first invocation in a fresh Node process, in ms. Asynchronous, because the
+ * SQS emulator the function talks to runs in this process.
+ */
+export async function coldStart(file: string, event: unknown, env: NodeJS.ProcessEnv): Promise<{ importMs: number; invokeMs: number }> {
+  const eventFile = `${file}.event.json`;
+  writeFileSync(eventFile, JSON.stringify(event));
+  const script = `
+    const t0 = performance.now();
+    const m = require(${JSON.stringify(resolve(file))});
+    const t1 = performance.now();
+    const event = JSON.parse(require('fs').readFileSync(${JSON.stringify(eventFile)}, 'utf8'));
+    const context = { getRemainingTimeInMillis: () => 10000, functionName: 'bench', awsRequestId: 'bench' };
+    Promise.resolve(m.handler(event, context)).catch(() => undefined).then(() => {
+      console.log(JSON.stringify({ importMs: t1 - t0, invokeMs: performance.now() - t1 }));
+      process.exit(0);
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { env, timeout: 30_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  await new Promise((resolveExit) => child.on('close', resolveExit));
+  try {
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    throw new Error(`cold start of ${file} failed: ${stderr.slice(0, 500)}`);
+  }
+}

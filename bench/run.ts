@@ -1,0 +1,153 @@
+// `npm run bench`: the pipeline measured against what it runs on, every figure the median of
+// BENCH_RUNS runs (default 3) with its range, every comparison measured side by side.
+// Writes the table to bench/results.md. Never part of `npm test`.
+import { spawn } from 'node:child_process';
+import { cpus, availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { packRecords } from '../functions/shared/message-packing.ts';
+import { startEmulators } from '../infra/local/emulators.ts';
+import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
+import { loadServiceConfig } from '../infra/local/service-config.ts';
+import { bundle, coldStart, firstEvent, minimalBundle } from './cold-start.ts';
+import { endToEndRun } from './end-to-end.ts';
+import { packets } from './fixtures.ts';
+import { handlerCpuRun } from './handler-cpu.ts';
+import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
+import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
+import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const READ_RECORDS = Number(process.env.BENCH_READ_RECORDS ?? 100_000);
+const KEY = 'bench-key';
+const rows: string[] = [];
+const notes: string[] = [];
+const row = (section: string, what: string, value: string, baseline: string, ratio: string, target: string, met: boolean | undefined) =>
+  rows.push(`| ${section} | ${what} | ${value} | ${baseline} | ${ratio} | ${target} | ${met === undefined ? '' : met ? 'met' : '**missed**'} |`);
+const ratioOf = (a: Measure, b: Measure) => a.median / b.median;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const emulators = await startEmulators();
+process.env.API_KEYS = KEY;
+const sqs = new SQSClient({ endpoint: emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+try {
+  // 1 and 2: ingest and write against their raw ceilings, no pollers so queues keep what ingest sends.
+  const quiet = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchquiet', sqsEventSources: false, log: () => {} });
+  let writeCeiling: Measure | undefined;
+  for (const c of CAPABILITIES) {
+    log(`ingest: ${c.name}`);
+    const concurrency = c.name === 'notifications' ? 8 : 4;
+    const [pipeline, raw] = await sideBySide(RUNS, async () => {
+      const r = await ingestRun(quiet, c, KEY, concurrency);
+      await purge(quiet, c, sqs);
+      return r;
+    }, async () => {
+      const r = await rawSendRun(quiet, c, sqs, concurrency);
+      await purge(quiet, c, sqs);
+      return r;
+    });
+    const [p, r] = [measure(pipeline), measure(raw)];
+    row('1 ingest', `POST ${c.path} (${c.name}), records/s`, show(p), `${show(r)} SendMessageBatch`, ratioOf(p, r).toFixed(2), '>= 0.8', ratioOf(p, r) >= 0.8);
+  }
+  for (const c of CAPABILITIES) {
+    log(`write: ${c.name}`);
+    const [writer, raw] = await sideBySide(RUNS, () => writerRun(c), () => rawWriteRun(c));
+    const [w, r] = [measure(writer), measure(raw)];
+    if (c.name === 'packets') writeCeiling = r;
+    row('2 write', `${c.name} writer, records/s`, show(w), `${show(r)} BatchWriteItem`, ratioOf(w, r).toFixed(2), '>= 0.8', ratioOf(w, r) >= 0.8);
+  }
+  await quiet.stop();
+
+  // 3: end to end through the pollers.
+  log('end to end');
+  const live = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', log: () => {} });
+  const e2e: number[] = [];
+  const delays: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const run = await endToEndRun(live, KEY);
+    e2e.push(run.rate);
+    delays.push(...run.delays);
+  }
+  const e = measure(e2e);
+  const ceiling = writeCeiling as Measure;
+  row('3 end to end', 'packets POST -> visible in /packets/tables/all, packets/s', show(e), `${show(ceiling)} write ceiling`, ratioOf(e, ceiling).toFixed(2), '>= 0.5', ratioOf(e, ceiling) >= 0.5);
+  row('3 end to end', 'delay from 202 to visible, p50 / p99', `${Math.round(percentile(delays, 50))} / ${Math.round(percentile(delays, 99))} ms`, '', '', '', undefined);
+  const runtimeRss = process.resourceUsage().maxRSS / 1024;
+
+  // 6: reads with 1,000 and with READ_RECORDS records stored.
+  log('reads');
+  await seedReadTargets();
+  await preload(1_000, 0);
+  const small = await Promise.all(READ_PATHS.map(async (p) => ({ p, l: await readLatency(live, KEY, p) })));
+  log(`reads: loading ${READ_RECORDS} records per table`);
+  const loadStarted = performance.now();
+  await preload(READ_RECORDS - 1_000, 1_000);
+  notes.push(`Reads: ${READ_RECORDS.toLocaleString('en-US')} records per table (packets, flows, devices) loaded in ${Math.round((performance.now() - loadStarted) / 1000)} s.`);
+  for (const { p, l } of small) {
+    const big = await readLatency(live, KEY, p);
+    const ratio = big.p50 / l.p50;
+    row('6 reads', `GET ${p}, p50 ms`, `${big.p50.toFixed(1)} at ${READ_RECORDS / 1000}k`, `${l.p50.toFixed(1)} at 1k`, ratio.toFixed(2), '<= 1.5', ratio <= 1.5);
+  }
+
+  // 4: handler CPU, no emulator involved.
+  log('handler cpu');
+  const cpu = measure(Array.from({ length: RUNS }, () => handlerCpuRun()));
+  row('4 handler CPU', 'parse + validate + pack, packets/s on one core', show(cpu), '', '', '>= 50,000', cpu.median >= 50_000);
+
+  // 5: bundles and cold starts, each against a minimal handler bundled the same way.
+  log('cold starts');
+  const config = loadServiceConfig(`${PROJECT_ROOT}/serverless.yml`, { stage: 'benchlive' });
+  const minimal = await minimalBundle();
+  const childEnv = { ...process.env };
+  for (const fn of config.functions) {
+    const entry = `${PROJECT_ROOT}/${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`;
+    const built = await bundle(entry, fn.name);
+    const [theirs, base] = await sideBySide(RUNS, async () => {
+      const t = await coldStart(built.file, firstEvent(fn), childEnv);
+      return t.importMs + t.invokeMs;
+    }, async () => {
+      const t = await coldStart(minimal.file, {}, childEnv);
+      return t.importMs + t.invokeMs;
+    });
+    const [t, b] = [measure(theirs), measure(base)];
+    const kb = built.bytes / 1024;
+    row('5 cold start', `${fn.name}: bundle ${kb.toFixed(0)} KB; import + first invocation`, show(t, ' ms'), `${show(b, ' ms')} minimal (${(minimal.bytes / 1024).toFixed(1)} KB)`, ratioOf(t, b).toFixed(2), '<= 300 KB, <= 2x', kb <= 300 && ratioOf(t, b) <= 2);
+  }
+
+  // 7: memory.
+  log('memory');
+  const largest: string[] = [];
+  let bytes = 0;
+  for (const m of packRecords('packets', packets(30_000))) {
+    if (bytes + m.body.length > 6_000_000) break;
+    largest.push(m.body);
+    bytes += m.body.length;
+  }
+  const batchFile = '/tmp/netingest-bench-largest-batch.json';
+  writeFileSync(batchFile, JSON.stringify(largest));
+  const child = spawn(process.execPath, ['bench/writer-memory.ts', batchFile], { env: childEnv, timeout: 120_000 });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  await new Promise((resolveExit) => child.on('close', resolveExit));
+  const peak = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as { peakMb: number; messages: number };
+  row('7 memory', `packets writer, peak RSS on ${peak.messages} messages (${(bytes / 1e6).toFixed(1)} MB, the 6 MB event limit)`, `${peak.peakMb?.toFixed(0)} MB`, '', '', '<= 128 MB', peak.peakMb <= 128);
+  row('7 memory', 'local runtime with emulated SQS, peak RSS under load (sections 1-3)', `${runtimeRss.toFixed(0)} MB`, '', '', '', undefined);
+  await live.stop();
+} finally {
+  sqs.destroy();
+  await emulators.stop();
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const header = [
+  '# Benchmark results',
+  '',
+  `${new Date().toISOString().slice(0, 10)} on ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${RUNS} runs per figure: median (min–max).`,
+  'Ratios compare figures measured side by side in the same run; absolute numbers vary with the machine.',
+  '',
+  '| section | what | value | baseline | ratio | target | |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+];
+const table = [...header, ...rows, '', ...notes.map((n) => `- ${n}`), ''].join('\n');
+writeFileSync('bench/results.md', table);
+console.log(table);

@@ -1,0 +1,35 @@
+/** Median and range of repeated measurements, and their rendering in the results table. */
+export interface Measure {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function measure(values: readonly number[]): Measure {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted.at(-1) as number };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+const round = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+
+export function show(m: Measure, unit = ''): string {
+  return `${round(m.median)}${unit} (${round(m.min)}–${round(m.max)})`;
+}
+
+/** Runs a and b alternately, so that both see the same machine noise. */
+export async function sideBySide(runs: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number[], number[]]> {
+  const first: number[] = [];
+  const second: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    first.push(await a());
+    second.push(await b());
+  }
+  return [first, second];
+}

@@ -1,0 +1,12 @@
+// Run in its own process by the benchmark: the packets writer on its largest batch (as many
+// 256 KiB messages as fit Lambda's 6 MB event), printing the process's peak RSS in MB.
+import { readFileSync } from 'node:fs';
+import { sqsEvent } from './fixtures.ts';
+
+const bodies = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as string[];
+const { handler } = await import('../functions/packets/writer.ts');
+const baselineMb = process.resourceUsage().maxRSS / 1024;
+const result = await handler(sqsEvent(bodies));
+console.log(JSON.stringify({ messages: bodies.length, failures: result.batchItemFailures.length, baselineMb, peakMb: process.resourceUsage().maxRSS / 1024 }));
+// Keep-alive sockets would hold the process open.
+process.exit(0);
