@@ -18,11 +18,40 @@ export async function bundle(entry: string, name: string): Promise<{ file: strin
   return { file, bytes: statSync(file).size };
 }
 
-export async function minimalBundle(): Promise<{ file: string; bytes: number }> {
+/**
+ * Minimal handlers bundled the same way, one per kind of work: one that does nothing, and
+ * ones that make a single call with the SDK client a function needs, so that a
+ * function's cold start is compared with the least any function of its kind can cost.
+ */
+const MINIMAL: Record<string, string> = {
+  none: "export const handler = async () => ({ statusCode: 200, body: 'ok' });",
+  sqs: [
+    "import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
+    'const sqs = new SQSClient({});',
+    "export const handler = async () => { await sqs.send(new SendMessageCommand({ QueueUrl: process.env.PACKETS_QUEUE_URL, MessageBody: '{}' })); return { statusCode: 202 }; };",
+  ].join('\n'),
+  dynamodb: [
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+    "import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';",
+    'const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
+    "export const handler = async () => { await db.send(new GetCommand({ TableName: process.env.DEVICES_TABLE, Key: { pk: 'x', sk: 'y' } })); return { statusCode: 200 }; };",
+  ].join('\n'),
+};
+
+export type MinimalKind = keyof typeof MINIMAL;
+
+export async function minimalBundle(kind: MinimalKind): Promise<{ file: string; bytes: number }> {
   mkdirSync(OUT, { recursive: true });
-  const entry = join(OUT, 'minimal-handler.ts');
-  writeFileSync(entry, "export const handler = async () => ({ statusCode: 200, body: 'ok' });\n");
-  return bundle(entry, 'minimal');
+  const entry = join(OUT, `minimal-${kind}.ts`);
+  writeFileSync(entry, `${MINIMAL[kind]}\n`);
+  return bundle(entry, `minimal-${kind}`);
+}
+
+/** The minimal handler a function is compared with: the SDK client its first invocation uses. */
+export function minimalKindOf(fn: FunctionConfig): MinimalKind {
+  if (fn.name === 'health' || fn.name === 'capabilities' || fn.name === 'authorizer') return 'none';
+  if (fn.name.endsWith('Ingest')) return 'sqs';
+  return 'dynamodb';
 }
 
 const BODIES: Record<string, [string, string]> = {

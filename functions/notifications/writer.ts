@@ -1,37 +1,55 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { putAll } from '../shared/batch-writer.ts';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
-import { recordInterfaceReadings } from '../devices/interfaces.ts';
+import { recordInterfaceReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
 import type { NormalizedNotification } from './notification.ts';
 import { deviceReadings, notificationItems } from './storage.ts';
 
+const PARALLEL_INTERFACES = 8;
+
 /**
- * Stores notifications: history and per-interface series with idempotent puts (with a
- * TTL), then what device views read: each device interface's latest statistics and the
- * snapshot its counters give since the previous reading.
+ * Stores a batch of notifications: history and per-interface series with idempotent puts
+ * (with a TTL), then what device views read: each interface's readings (interfaces in
+ * parallel, each one's readings in time order), the snapshots they give, and the sightings
+ * of their devices, exactly once per message.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const config = notificationsConfig();
   const expiresAt = Math.floor(Date.now() / 1000) + config.retentionDays * 86_400;
   const failed: FailedMessage[] = [];
-  // One at a time: consecutive readings of an interface must be compared in order.
+  const parsed: { record: SQSRecord; envelope: Envelope; notifications: NormalizedNotification[] }[] = [];
   for (const record of event.Records) {
     try {
-      const { envelope, notifications } = readMessage(record.body);
-      await putAll(config.notificationsTable, notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt)));
-      const readings = notifications.flatMap(deviceReadings);
-      if (readings.length > 0) {
-        await recordInterfaceReadings(config.devicesTable, readings);
-        const updates = readings.flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime));
-        await applyExactlyOnce([{ id: `notifications#${envelope.ingestId}`, updates }], { markerTable: config.idempotencyTable });
-      }
+      parsed.push({ record, ...readMessage(record.body) });
     } catch (error) {
       failed.push({ record, error });
     }
+  }
+  try {
+    await putAll(
+      config.notificationsTable,
+      parsed.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
+    );
+    const byInterface = new Map<string, InterfaceReading[]>();
+    for (const reading of parsed.flatMap((p) => p.notifications.flatMap(deviceReadings))) {
+      const key = `${reading.mac}/${reading.name}`;
+      byInterface.set(key, [...(byInterface.get(key) ?? []), reading]);
+    }
+    await forEachLimited([...byInterface.values()], PARALLEL_INTERFACES, async (readings) => {
+      readings.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+      await recordInterfaceReadings(config.devicesTable, readings);
+    });
+    const units = parsed.map(({ envelope, notifications }) => ({
+      id: `notifications#${envelope.ingestId}`,
+      updates: notifications.flatMap(deviceReadings).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),
+    }));
+    await applyExactlyOnce(units.filter((u) => u.updates.length > 0), { markerTable: config.idempotencyTable });
+  } catch (error) {
+    for (const { record } of parsed) failed.push({ record, error });
   }
   return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
 }
