@@ -9,7 +9,7 @@ import { packRecords } from '../functions/shared/message-packing.ts';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';
-import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf } from './cold-start.ts';
+import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf, type MinimalKind } from './cold-start.ts';
 import { endToEndRun } from './end-to-end.ts';
 import { packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
@@ -98,7 +98,11 @@ try {
   // 5: bundles and cold starts, each against a minimal handler bundled the same way.
   log('cold starts');
   const config = loadServiceConfig(`${PROJECT_ROOT}/serverless.yml`, { stage: 'benchlive' });
-  const minimal = { none: await minimalBundle('none'), sqs: await minimalBundle('sqs'), dynamodb: await minimalBundle('dynamodb') };
+  const minimal: Record<MinimalKind, { file: string; bytes: number }> = {
+    none: await minimalBundle('none'),
+    sqs: await minimalBundle('sqs'),
+    dynamodb: await minimalBundle('dynamodb'),
+  };
   const childEnv = { ...process.env };
   for (const fn of config.functions) {
     const entry = `${PROJECT_ROOT}/${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`;
