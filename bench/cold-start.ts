@@ -19,32 +19,14 @@ export async function bundle(entry: string, name: string): Promise<{ file: strin
 }
 
 /**
- * Minimal handlers bundled the same way, one per kind of work: one that does nothing, and
- * ones that make a single call with the SDK client a function needs, so that a
- * function's cold start is compared with the least any function of its kind can cost.
+ * Minimal handlers (bench/minimal/) bundled the same way, one per kind of work: one that
+ * does nothing, and ones that make a single call with the SDK client a function needs, so
+ * that a function's cold start is compared with the least any function of its kind costs.
  */
-const MINIMAL = {
-  none: "export const handler = async () => ({ statusCode: 200, body: 'ok' });",
-  sqs: [
-    "import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
-    'const sqs = new SQSClient({});',
-    "export const handler = async () => { await sqs.send(new SendMessageCommand({ QueueUrl: process.env.PACKETS_QUEUE_URL, MessageBody: '{}' })); return { statusCode: 202 }; };",
-  ].join('\n'),
-  dynamodb: [
-    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
-    "import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';",
-    'const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));',
-    "export const handler = async () => { await db.send(new GetCommand({ TableName: process.env.DEVICES_TABLE, Key: { pk: 'x', sk: 'y' } })); return { statusCode: 200 }; };",
-  ].join('\n'),
-};
-
 export type MinimalKind = 'none' | 'sqs' | 'dynamodb';
 
 export async function minimalBundle(kind: MinimalKind): Promise<{ file: string; bytes: number }> {
-  mkdirSync(OUT, { recursive: true });
-  const entry = join(OUT, `minimal-${kind}.ts`);
-  writeFileSync(entry, `${MINIMAL[kind]}\n`);
-  return bundle(entry, `minimal-${kind}`);
+  return bundle(`bench/minimal/${kind}.ts`, `minimal-${kind}`);
 }
 
 /** The minimal handler a function is compared with: the SDK client its first invocation uses. */
