@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { sqsClient } from './aws-clients.ts';
+import { sqsClient } from './sqs-client.ts';
 import { serviceUnavailable } from './errors.ts';
 import { integerEnv } from './env.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, type PackedMessage } from './message-packing.ts';

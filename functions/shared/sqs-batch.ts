@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import { sqsClient } from './aws-clients.ts';
+import { sqsClient } from './sqs-client.ts';
 
 /** A message that no retry can store (malformed, or records that fail validation). */
 export class PoisonMessageError extends Error {
