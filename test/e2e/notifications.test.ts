@@ -105,7 +105,8 @@ describe('notifications over HTTP', () => {
     await post('/relay-notification', reading('2026-01-01T10:03:00Z', 750_100n, 150_100n), 'application/json');
     const view = await eventually(async () => {
       const { body } = await getJson(base, `/devices/${mac}`);
-      return body.snap_shots.length === 2 ? body : undefined;
+      // The latest statistics are written after the snapshots.
+      return body.snap_shots.length === 2 && body.interfaces[0]?.statistics['in-octets'] === '750100' ? body : undefined;
     }, 20_000, 'two snapshots');
     expect(view.snap_shots).toEqual([
       { time_stamp: '2026-01-01T10:01:00.000Z', upload_speed: 200_000, download_speed: 1_000_000, active_connection: true },
