@@ -60,7 +60,7 @@ try {
 
   // 3: end to end through the pollers.
   log('end to end');
-  const live = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', log: () => {} });
+  const live = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', schedules: false, log: () => {} });
   const e2e: number[] = [];
   const delays: number[] = [];
   for (let i = 0; i < RUNS; i++) {

@@ -37,6 +37,8 @@ export interface LocalRuntimeOptions {
   pollerConcurrency?: number;
   /** false: create the queues but poll none (tests that drive a writer by hand). */
   sqsEventSources?: boolean;
+  /** false: fire no schedule (tests that must see only their own data). */
+  schedules?: boolean;
   overrides?: ResourceOverrides;
   /** Fault injection for reliability tests; resources are created before faults start. */
   faults?: FaultOptions;
@@ -54,6 +56,8 @@ export interface LocalRuntime {
   functions: Map<string, LocalFunction>;
   scheduler: Scheduler;
   faultProxies: { dynamodb?: FaultProxy; sqs?: FaultProxy };
+  /** Change the share of queue-consumer invocations that crash (fault injection). */
+  setCrashRate(rate: number): void;
   stop(): Promise<void>;
 }
 
@@ -130,7 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     const scheduler = new Scheduler({ region: config.region, clockSpeed: options.clockSpeed ?? 1, log });
-    for (const fn of functions.values()) fn.config.schedule.forEach((s, i) => scheduler.add(fn, s, i));
+    if (options.schedules !== false) for (const fn of functions.values()) fn.config.schedule.forEach((s, i) => scheduler.add(fn, s, i));
     cleanup.push(() => scheduler.stop());
 
     const authorizers = new Map<string, LocalAuthorizer>();
@@ -155,6 +159,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions,
       scheduler,
       faultProxies,
+      setCrashRate(rate: number) {
+        for (const poller of pollers) poller.setCrashRate(rate);
+      },
       async stop() {
         for (const step of cleanup.reverse()) await step();
         await emulators?.stop();

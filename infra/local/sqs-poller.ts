@@ -31,7 +31,7 @@ export class SqsPoller {
   private readonly queue: QueueResource;
   private readonly mapping: SqsEvent;
   private readonly sqs: SQSClient;
-  private readonly options: PollerOptions;
+  private options: PollerOptions;
 
   constructor(fn: LocalFunction, queue: QueueResource, mapping: SqsEvent, sqs: SQSClient, options: PollerOptions) {
     this.fn = fn;
@@ -39,6 +39,10 @@ export class SqsPoller {
     this.mapping = mapping;
     this.sqs = sqs;
     this.options = options;
+  }
+
+  setCrashRate(rate: number): void {
+    this.options.crashRate = rate;
   }
 
   start(): void {

@@ -62,7 +62,7 @@ describe('the network simulator', () => {
   });
 
   it('runs on the local schedule: a dozen devices with growing snapshot series', { timeout: 180_000 }, async () => {
-    const runtime = await startTestRuntime({ env: { SIM_SEED: 'scheduled', API_KEYS: 'test-key-all-scopes' }, clockSpeed: 300 });
+    const runtime = await startTestRuntime({ env: { SIM_SEED: 'scheduled', API_KEYS: 'test-key-all-scopes' }, clockSpeed: 300, schedules: true });
     try {
       const series = async () => {
         const { body } = await getJson(runtime.url, '/devices?limit=200');

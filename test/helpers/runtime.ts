@@ -12,6 +12,8 @@ export async function startTestRuntime(options: LocalRuntimeOptions = {}): Promi
   const logs: string[] = [];
   return startLocalRuntime({
     env: { API_KEYS: `${TEST_API_KEY},${READ_ONLY_KEY}=read,${INGEST_ONLY_KEY}=ingest` },
+    // The simulator would add its own traffic every minute; tests that want it say so.
+    schedules: false,
     endpoints: inject('endpoints'),
     port: 0,
     stage: `t${randomUUID().slice(0, 8)}`,

@@ -13,6 +13,7 @@ beforeAll(async () => {
     // Longer than the batching window (1 s), or a batch still being collected would reappear.
     overrides: { visibilityTimeout: 3 },
     clockSpeed: 600,
+    schedules: true,
   });
 });
 afterAll(async () => {
