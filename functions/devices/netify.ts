@@ -1,6 +1,7 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { assertNesting } from '../shared/http.ts';
 import { normalizeMac } from './mac.ts';
 
 const digest = z.string().min(1).max(128);
@@ -70,6 +71,12 @@ export function parseNetify(text: string): ParsedNetify {
       value = secureJson.parse(raw, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
       details.push({ line, message: `not JSON: ${(error as Error).message}` });
+      return;
+    }
+    try {
+      assertNesting(value, `line ${line}`);
+    } catch (error) {
+      details.push({ line, message: (error as Error).message });
       return;
     }
     const type = (value as { type?: unknown } | null)?.type;

@@ -1,6 +1,7 @@
 import secureJson from 'secure-json-parse';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
+import { assertNesting } from '../shared/http.ts';
 
 export type Encoding = 'json' | 'xml';
 
@@ -34,6 +35,7 @@ function decodeJson(text: string): Record<string, unknown> {
     throw unsupportedMediaType(`the body is not valid JSON: ${reason}`);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the body must be a JSON object with the member "${JSON_ROOT}"`);
+  assertNesting(body, 'the notification');
   const keys = Object.keys(body);
   if (keys.length !== 1 || keys[0] !== JSON_ROOT) {
     throw badRequest(`the root must be "${JSON_ROOT}", got ${keys.map((k) => `"${k}"`).join(', ') || 'an empty object'}`, [{ field: keys[0] ?? '(root)', message: 'wrong root' }]);
@@ -61,6 +63,7 @@ function decodeXml(text: string): Record<string, unknown> {
     throw unsupportedMediaType(`the body is not well-formed XML: ${validation.err.msg} (line ${validation.err.line}, column ${validation.err.col})`);
   }
   const document = parser.parse(text) as Record<string, unknown>;
+  assertNesting(document, 'the notification');
   const roots = Object.keys(document).filter((k) => !k.startsWith('?'));
   const rootName = roots[0] ?? '';
   const root = document[rootName];

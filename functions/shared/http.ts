@@ -85,14 +85,34 @@ export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
   if (!isJsonMediaType(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json`);
   const text = bodyText(event, maxBytes);
   if (text.trim() === '') throw badRequest('request body is empty');
+  let body: unknown;
   try {
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     const reason = (error as Error).message;
     if (/prototype|__proto__|constructor/i.test(reason)) {
       throw badRequest('request body contains a forbidden key (__proto__ or constructor.prototype)');
     }
     throw unsupportedMediaType(`request body is not valid JSON: ${reason}`);
+  }
+  assertNesting(body);
+  return body;
+}
+
+/** DynamoDB stores at most 32 levels of nesting; records nest far less than this. */
+export const MAX_NESTING = 16;
+
+/**
+ * Refuses values nested deeper than MAX_NESTING, checked without recursion, so that a
+ * hostile body can neither overflow the stack of later processing nor reach a table.
+ */
+export function assertNesting(value: unknown, what = 'request body'): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= MAX_NESTING) throw badRequest(`${what} nests deeper than ${MAX_NESTING} levels`);
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }
 }
 

@@ -56,3 +56,13 @@ describe('packing records into queue messages', () => {
     expect(JSON.parse(text)).toEqual(value);
   });
 });
+
+describe('nesting', () => {
+  it('refuses bodies nested deeper than a table can store, without recursion', async () => {
+    const { assertNesting, MAX_NESTING } = await import('../../functions/shared/http.ts');
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    expect(() => assertNesting(nested(MAX_NESTING))).not.toThrow();
+    expect(() => assertNesting(nested(MAX_NESTING + 1))).toThrow(/nests deeper than 16 levels/);
+    expect(() => assertNesting(nested(100_000))).toThrow(HttpError);
+  });
+});
