@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 
 export const MAX_FLOW_RECORDS = 10_000;
-const name = z.string().min(1, 'must not be empty').max(256, 'may not exceed 256 characters');
+const name = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'may not exceed 256 characters')
+  // A lone surrogate cannot be stored or percent-encoded into a key.
+  .refine((s) => s.isWellFormed(), 'is not well-formed Unicode');
 // JSON integers only: the service this replaces stored "100" as a string and never found it again.
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

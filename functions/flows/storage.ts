@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Envelope } from '../shared/envelope.ts';
 import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
@@ -10,8 +11,12 @@ import type { FlowRecord } from './flow-schema.ts';
  * "a"+"bc"). Reading an hour queries its shards and concatenates them.
  */
 export function flowKey(record: Pick<FlowRecord, 'src_app' | 'dest_app' | 'vpc_id'>): string {
-  return [record.src_app, record.dest_app, record.vpc_id].map(encodeURIComponent).join('|');
+  const key = [record.src_app, record.dest_app, record.vpc_id].map(encodeURIComponent).join('|');
+  // A sort key holds at most 1024 bytes; '#' never occurs in an encoded key, so the two forms cannot meet.
+  return key.length <= MAX_PLAIN_KEY ? key : `#${createHash('sha256').update(key).digest('base64url')}`;
 }
+
+const MAX_PLAIN_KEY = 1000;
 
 export function hourPartition(hour: number, shard: number): string {
   return `${hour}#${shard}`;

@@ -62,7 +62,13 @@ function decodeXml(text: string): Record<string, unknown> {
   if (validation !== true) {
     throw unsupportedMediaType(`the body is not well-formed XML: ${validation.err.msg} (line ${validation.err.line}, column ${validation.err.col})`);
   }
-  const document = parser.parse(text) as Record<string, unknown>;
+  let document: Record<string, unknown>;
+  try {
+    document = parser.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // The validator lets through some markup the parser then cannot read.
+    throw unsupportedMediaType(`the body is not well-formed XML: ${(error as Error).message.split('\n')[0]}`);
+  }
   assertNesting(document, 'the notification');
   const roots = Object.keys(document).filter((k) => !k.startsWith('?'));
   const rootName = roots[0] ?? '';

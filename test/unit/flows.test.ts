@@ -58,6 +58,16 @@ describe('flow record validation', () => {
     expect(rejection(() => parseFlowRecords(body)).status).toBe(400);
   });
 
+  it('rejects a lone surrogate, which no key can hold', () => {
+    expect(rejection(() => parseFlowRecords([{ ...valid, src_app: 'a\ud800' }])).details[0]).toMatchObject({ record: 0, field: 'src_app' });
+  });
+
+  it("keeps keys within DynamoDB's 1024-byte limit, long names included", () => {
+    const long = { src_app: '😀'.repeat(128), dest_app: '😀'.repeat(128), vpc_id: '😀'.repeat(128) };
+    expect(Buffer.byteLength(flowKey(long))).toBeLessThanOrEqual(1024);
+    expect(flowKey(long)).not.toBe(flowKey({ ...long, vpc_id: '😀'.repeat(127) }));
+  });
+
   it('keeps apart app pairs that concatenate alike', () => {
     expect(flowKey({ src_app: 'ab', dest_app: 'c', vpc_id: 'v' })).not.toBe(flowKey({ src_app: 'a', dest_app: 'bc', vpc_id: 'v' }));
     expect(flowKey({ src_app: 'a|b', dest_app: 'c', vpc_id: 'v' })).not.toBe(flowKey({ src_app: 'a', dest_app: 'b|c', vpc_id: 'v' }));
