@@ -1,8 +1,9 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { envelopeSchema, type Envelope } from '../shared/envelope.ts';
-import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
-import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
+import type { CounterUpdate } from '../shared/exactly-once.ts';
+import { PoisonMessageError } from '../shared/sqs-batch.ts';
+import { writeUnits } from '../shared/unit-writer.ts';
 import { devicesConfig } from './config.ts';
 import { inventoryRecordSchema } from './inventory-schema.ts';
 import { parseNetify, type NetifyRecord } from './netify.ts';
@@ -15,25 +16,14 @@ import { inventoryUpdates, netifyUpdates } from './updates.ts';
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const config = devicesConfig();
-  const failed: FailedMessage[] = [];
-  const units: { record: SQSRecord; unit: IdempotentUnit }[] = [];
-  for (const record of event.Records) {
-    try {
+  return writeUnits(
+    event,
+    (record) => {
       const envelope = readEnvelope(record.body);
-      units.push({ record, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } });
-    } catch (error) {
-      failed.push({ record, error });
-    }
-  }
-  try {
-    await applyExactlyOnce(
-      units.map((u) => u.unit),
-      { markerTable: config.idempotencyTable },
-    );
-  } catch (error) {
-    for (const { record } of units) failed.push({ record, error });
-  }
-  return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
+      return { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) };
+    },
+    { markerTable: config.idempotencyTable, ...config.deadLetters },
+  );
 }
 
 function readEnvelope(body: string): Envelope {

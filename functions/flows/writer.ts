@@ -1,7 +1,8 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseEnvelope } from '../shared/envelope.ts';
-import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
-import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
+import type { IdempotentUnit } from '../shared/exactly-once.ts';
+import { PoisonMessageError } from '../shared/sqs-batch.ts';
+import { writeUnits } from '../shared/unit-writer.ts';
 import { flowsConfig } from './config.ts';
 import { parseFlowRecords } from './flow-schema.ts';
 import { flowUnit } from './storage.ts';
@@ -13,24 +14,10 @@ import { flowUnit } from './storage.ts';
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const config = flowsConfig();
-  const failed: FailedMessage[] = [];
-  const units: { record: SQSRecord; unit: IdempotentUnit }[] = [];
-  for (const record of event.Records) {
-    try {
-      units.push({ record, unit: readUnit(record.body, config.flowsTable, config.shards) });
-    } catch (error) {
-      failed.push({ record, error });
-    }
-  }
-  try {
-    await applyExactlyOnce(
-      units.map((u) => u.unit),
-      { markerTable: config.idempotencyTable },
-    );
-  } catch (error) {
-    for (const { record } of units) failed.push({ record, error });
-  }
-  return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
+  return writeUnits(event, (record) => readUnit(record.body, config.flowsTable, config.shards), {
+    markerTable: config.idempotencyTable,
+    ...config.deadLetters,
+  });
 }
 
 function readUnit(body: string, table: string, shards: number): IdempotentUnit {
