@@ -7,10 +7,10 @@
 // every service, so the very same commands deploy to either. Default endpoint:
 // http://localhost.localstack.cloud:4566 (that name resolves to 127.0.0.1 and lets S3
 // use virtual-hosted buckets).
-import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { runOsls } from './osls.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,8 +31,8 @@ if (local) {
 }
 
 function osls(...args: string[]): void {
-  const result = spawnSync('osls', [...args, '--stage', stage as string, '--region', values.region as string], { stdio: 'inherit', env });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  const status = runOsls([...args, '--stage', stage as string, '--region', values.region as string], env);
+  if (status !== 0) process.exit(status);
 }
 
 osls(action);

@@ -17,23 +17,32 @@ export function hashKey(key: string): Buffer {
 /**
  * Parses a key list: comma-separated `key` (every scope) or `key=scope+scope` entries.
  * With `hashed`, each key is given as the hex SHA-256 of the key (what SSM stores).
+ * A malformed entry throws, naming the list (`source`) and the entry by its position and
+ * scopes: never by its key, which is a secret.
  */
-export function parseKeyList(spec: string, options: { hashed?: boolean } = {}): StoredKey[] {
-  return spec
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry, index) => {
-      const eq = entry.lastIndexOf('=');
-      const secret = eq === -1 ? entry : entry.slice(0, eq);
-      const scopeList = eq === -1 ? [...SCOPES] : entry.slice(eq + 1).split('+').map((s) => s.trim());
-      for (const scope of scopeList) {
-        if (!(SCOPES as readonly string[]).includes(scope)) throw new Error(`API key entry ${index + 1}: unknown scope "${scope}" (use ${SCOPES.join(', ')})`);
-      }
-      if (options.hashed && !/^[0-9a-f]{64}$/i.test(secret)) throw new Error(`API key entry ${index + 1}: expected a hex SHA-256`);
-      const hash = options.hashed ? Buffer.from(secret, 'hex') : hashKey(secret);
-      return { id: hash.toString('hex').slice(0, 8), hash, scopes: new Set(scopeList as Scope[]) };
-    });
+export function parseKeyList(spec: string, options: { hashed?: boolean; source?: string } = {}): StoredKey[] {
+  const source = options.source ?? 'API key list';
+  const entries = spec.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const positions = new Map<string, number>();
+  return entries.map((entry, index) => {
+    const eq = entry.lastIndexOf('=');
+    const secret = eq === -1 ? entry : entry.slice(0, eq);
+    const scopeList = eq === -1 ? [...SCOPES] : entry.slice(eq + 1).split('+').map((s) => s.trim());
+    const bad = (problem: string) => new Error(`${source} entry ${index + 1} of ${entries.length} (***${eq === -1 ? '' : entry.slice(eq)}): ${problem}`);
+    for (const scope of scopeList) {
+      if (!(SCOPES as readonly string[]).includes(scope)) throw bad(`unknown scope "${scope}" (use ${SCOPES.join(', ')})`);
+    }
+    if (secret === '') throw bad('the key is empty');
+    if (options.hashed && !/^[0-9a-f]{64}$/i.test(secret)) throw bad('expected a hex SHA-256');
+    // Bearer splits on whitespace and headers cannot hold control characters: such a key could never be presented.
+    if (/[\s\x00-\x1f\x7f]/.test(secret)) throw bad('the key contains whitespace or a control character');
+    const hash = options.hashed ? Buffer.from(secret, 'hex') : hashKey(secret);
+    const id = hash.toString('hex');
+    const first = positions.get(id);
+    if (first !== undefined) throw bad(`the same key as entry ${first}`);
+    positions.set(id, index + 1);
+    return { id: id.slice(0, 8), hash, scopes: new Set(scopeList as Scope[]) };
+  });
 }
 
 /** The key a request presents: x-api-key, `Authorization: Bearer <key>`, or Basic with the key as password. */

@@ -16,11 +16,11 @@ export async function loadKeys(now = Date.now()): Promise<StoredKey[]> {
   const local = process.env.API_KEYS;
   let keys: StoredKey[];
   if (local !== undefined && local !== '') {
-    keys = parseKeyList(local);
+    keys = parseKeyList(local, { source: 'API_KEYS' });
   } else if (parameter !== undefined && parameter !== '') {
     ssm ??= new SSMClient({});
     const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
-    keys = parseKeyList(result.Parameter?.Value ?? '', { hashed: true });
+    keys = parseKeyList(result.Parameter?.Value ?? '', { hashed: true, source: parameter });
   } else {
     keys = [];
   }

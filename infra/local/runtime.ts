@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseKeyList } from '../../functions/auth/api-keys.ts';
 import { startEmulators, type Emulators, type Endpoints } from './emulators.ts';
 import { buildRoutes, startHttpGateway, type LocalAuthorizer } from './http-gateway.ts';
 import { loadFunction, type LocalFunction } from './lambda.ts';
@@ -71,6 +72,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const root = options.root ?? PROJECT_ROOT;
   const stage = options.stage ?? 'local';
   const config = loadServiceConfig(options.configFile ?? resolve(root, 'serverless.yml'), { stage });
+  // The authorizer parses the keys on each request: a bad list would start, then answer 500.
+  const apiKeys = options.env?.API_KEYS ?? process.env.API_KEYS;
+  if (apiKeys !== undefined && apiKeys !== '' && parseKeyList(apiKeys, { source: 'API_KEYS' }).length === 0) {
+    throw new Error(`API_KEYS ("${apiKeys}") names no key; set key or key=scope+scope entries, comma-separated`);
+  }
 
   let emulators: Emulators | undefined;
   let endpoints = options.endpoints;
@@ -101,7 +107,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const resources = await createResources(config.resources, { sqs: setupSqs, dynamodb }, config.region, { sqsEndpoint, ...options.overrides });
     setupSqs.destroy();
     dynamodb.destroy();
-    setFunctionEnvironment(config, resources, options.env ?? {});
+    const restoreEnvironment = setFunctionEnvironment(config, resources, options.env ?? {});
+    cleanup.push(async () => restoreEnvironment());
     if (options.faults?.dynamodb) faultProxies.dynamodb?.setRates(options.faults.dynamodb);
     if (options.faults?.sqs) faultProxies.sqs?.setRates(options.faults.sqs);
     // Created after any fault proxy, so that the event source mappings suffer the faults too.
@@ -190,9 +197,11 @@ function configureSdkEnvironment(endpoints: Endpoints | { all: string }, region:
 
 /**
  * Functions share this process, so their environments merge into one; serverless.yml
- * must not give one variable two different values in two functions.
+ * must not give one variable two different values in two functions. Returns what puts
+ * the process environment back, so that a runtime started after this one in the same
+ * process resolves serverless.yml's ${env:...} from the caller's environment, not ours.
  */
-function setFunctionEnvironment(config: ServiceConfig, resources: CreatedResources, extra: Record<string, string>): void {
+function setFunctionEnvironment(config: ServiceConfig, resources: CreatedResources, extra: Record<string, string>): () => void {
   const merged = new Map<string, { value: string; fn: string }>();
   for (const fn of config.functions) {
     for (const [name, raw] of Object.entries(fn.environment)) {
@@ -204,8 +213,18 @@ function setFunctionEnvironment(config: ServiceConfig, resources: CreatedResourc
       merged.set(name, { value, fn: fn.name });
     }
   }
-  for (const [name, { value }] of merged) process.env[name] = value;
-  for (const [name, value] of Object.entries(extra)) process.env[name] = value;
+  const values = new Map<string, string>([...merged].map(([name, { value }]) => [name, value]));
+  for (const [name, value] of Object.entries(extra)) values.set(name, value);
+  const previous = new Map([...values.keys()].map((name) => [name, process.env[name]]));
+  for (const [name, value] of values) process.env[name] = value;
+  return () => {
+    for (const [name, value] of previous) {
+      // A variable another runtime has set since is that runtime's to restore.
+      if (process.env[name] !== values.get(name)) continue;
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }
 
 async function closeServer(server: Server): Promise<void> {
