@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { httpHandler, idempotencyKey, json, jsonBody } from '../shared/http.ts';
+import { httpHandler, json, jsonBody } from '../shared/http.ts';
+import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { devicesConfig } from './config.ts';
 import { inventoryRecordSchema, type InventoryRecord } from './inventory-schema.ts';
@@ -26,6 +27,6 @@ export function parseInventory(body: unknown): InventoryRecord[] {
 export const handler = httpHandler(async (event) => {
   const config = devicesConfig();
   const records = parseInventory(jsonBody(event, config.maxBodyBytes));
-  await publishRecords(config.queueUrl, 'inventory', records, { idempotencyKey: idempotencyKey(event) });
+  await publishRecords(config.queueUrl, 'inventory', records, await publishOptions(event, 'inventory'));
   return json(202, { accepted: records.length });
 });

@@ -1,5 +1,6 @@
 import { unsupportedMediaType } from '../shared/errors.ts';
-import { bodyText, httpHandler, idempotencyKey, json, mediaType } from '../shared/http.ts';
+import { bodyText, httpHandler, json, mediaType } from '../shared/http.ts';
+import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { devicesConfig } from './config.ts';
 import { parseNetify } from './netify.ts';
@@ -12,6 +13,6 @@ export const handler = httpHandler(async (event) => {
   const type = mediaType(event);
   if (!ACCEPTED_TYPES.has(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/x-ndjson`);
   const { records, skipped } = parseNetify(bodyText(event, config.maxBodyBytes));
-  if (records.length > 0) await publishRecords(config.queueUrl, 'netify', records, { idempotencyKey: idempotencyKey(event) });
+  if (records.length > 0) await publishRecords(config.queueUrl, 'netify', records, await publishOptions(event, 'netify'));
   return json(202, { accepted: records.length, skipped });
 });

@@ -1,7 +1,7 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { assertNesting } from '../shared/http.ts';
+import { assertStorable } from '../shared/storable.ts';
 import { normalizeMac } from './mac.ts';
 
 const digest = z.string().min(1).max(128);
@@ -74,7 +74,7 @@ export function parseNetify(text: string): ParsedNetify {
       return;
     }
     try {
-      assertNesting(value, `line ${line}`);
+      assertStorable(value, `line ${line}`);
     } catch (error) {
       details.push({ line, message: (error as Error).message });
       return;

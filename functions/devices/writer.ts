@@ -1,9 +1,10 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { envelopeSchema, type Envelope } from '../shared/envelope.ts';
-import type { CounterUpdate } from '../shared/exactly-once.ts';
+import { parseJson } from '../shared/json.ts';
+import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
+import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
-import { writeUnits } from '../shared/unit-writer.ts';
 import { devicesConfig } from './config.ts';
 import { inventoryRecordSchema } from './inventory-schema.ts';
 import { parseNetify, type NetifyRecord } from './netify.ts';
@@ -14,21 +15,24 @@ import { inventoryUpdates, netifyUpdates } from './updates.ts';
  * application entry per digest, byte and packet sums) applied exactly once under its
  * ingest id, many messages per transaction.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent) {
   const config = devicesConfig();
-  return writeUnits(
+  return writeMessages<{ unit: IdempotentUnit }>(
     event,
-    (record) => {
-      const envelope = readEnvelope(record.body);
-      return { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) };
+    {
+      read: (record) => {
+        const envelope = readEnvelope(record.body);
+        return { ingestId: envelope.ingestId, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } };
+      },
+      store: (messages) => applyExactlyOnce(messages.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
     },
-    { markerTable: config.idempotencyTable, ...config.deadLetters },
+    config.deadLetters,
   );
 }
 
 function readEnvelope(body: string): Envelope {
   try {
-    return envelopeSchema.parse(JSON.parse(body));
+    return envelopeSchema.parse(parseJson(body));
   } catch (error) {
     throw new PoisonMessageError(`not a devices message: ${(error as Error).message}`);
   }

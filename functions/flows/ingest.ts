@@ -1,5 +1,6 @@
 import { unsupportedMediaType } from '../shared/errors.ts';
-import { bodyText, httpHandler, idempotencyKey, json, jsonBody, mediaType } from '../shared/http.ts';
+import { bodyText, httpHandler, json, jsonBody, mediaType } from '../shared/http.ts';
+import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { flowsConfig } from './config.ts';
 import { parseFlowRecords } from './flow-schema.ts';
@@ -9,16 +10,15 @@ import { parseVpcFlowLogs } from './vpc-flow-logs.ts';
 export const handler = httpHandler(async (event) => {
   const config = flowsConfig();
   const type = mediaType(event);
-  const options = { idempotencyKey: idempotencyKey(event) };
   if (type === 'text/plain') {
     const { records, skipped } = parseVpcFlowLogs(bodyText(event, config.maxBodyBytes));
-    if (records.length > 0) await publishRecords(config.queueUrl, 'flows', records, options);
+    if (records.length > 0) await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
     return json(202, { accepted: records.length, skipped });
   }
   if (type !== undefined && type !== 'application/json' && !type.endsWith('+json')) {
     throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json, or text/plain for VPC Flow Logs`);
   }
   const records = parseFlowRecords(jsonBody(event, config.maxBodyBytes));
-  await publishRecords(config.queueUrl, 'flows', records, options);
+  await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
   return json(202, { accepted: records.length });
 });

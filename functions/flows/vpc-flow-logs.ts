@@ -1,3 +1,4 @@
+import { wrapNumber } from '../shared/json.ts';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { flowRecordSchema, type FlowRecord } from './flow-schema.ts';
 
@@ -59,11 +60,11 @@ export function parseVpcFlowLogs(text: string): ParsedVpcFlowLogs {
       if (value === undefined || value === '-') problem(field, 'has no value ("-")');
       return value === '-' ? undefined : value;
     };
-    const integer = (field: string): number | undefined => {
+    const integer = (field: string): number | bigint | undefined => {
       const value = required(field);
       if (value === undefined) return undefined;
       if (!/^\d+$/.test(value)) problem(field, `"${value}" is not a non-negative integer`);
-      return Number(value);
+      return wrapNumber(value);
     };
     const vpcField = row.has('vpc-id') && row.get('vpc-id') !== '-' ? 'vpc-id' : 'interface-id';
     const record = {
@@ -72,7 +73,7 @@ export function parseVpcFlowLogs(text: string): ParsedVpcFlowLogs {
       vpc_id: required(vpcField),
       bytes_tx: integer('bytes'),
       bytes_rx: 0,
-      hour: Math.floor((integer('start') ?? 0) / 3600),
+      hour: Math.floor(Number(integer('start') ?? 0) / 3600),
     };
     const before = details.length;
     const result = flowRecordSchema.safeParse(record);

@@ -1,8 +1,8 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { parseEnvelope } from '../shared/envelope.ts';
-import type { IdempotentUnit } from '../shared/exactly-once.ts';
+import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
+import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
-import { writeUnits } from '../shared/unit-writer.ts';
 import { flowsConfig } from './config.ts';
 import { parseFlowRecords } from './flow-schema.ts';
 import { flowUnit } from './storage.ts';
@@ -12,18 +12,22 @@ import { flowUnit } from './storage.ts';
  * update per distinct key, applied exactly once under its ingest id (the same mechanism
  * as the packet counts), many messages per transaction.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent) {
   const config = flowsConfig();
-  return writeUnits(event, (record) => readUnit(record.body, config.flowsTable, config.shards), {
-    markerTable: config.idempotencyTable,
-    ...config.deadLetters,
-  });
+  return writeMessages<{ unit: IdempotentUnit }>(
+    event,
+    {
+      read: (record) => readUnit(record.body, config.flowsTable, config.shards),
+      store: (messages) => applyExactlyOnce(messages.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
+    },
+    config.deadLetters,
+  );
 }
 
-function readUnit(body: string, table: string, shards: number): IdempotentUnit {
+function readUnit(body: string, table: string, shards: number): { ingestId: string; unit: IdempotentUnit } {
   try {
     const envelope = parseEnvelope(body, 'flows');
-    return flowUnit(envelope, parseFlowRecords(envelope.records), table, shards);
+    return { ingestId: envelope.ingestId, unit: flowUnit(envelope, parseFlowRecords(envelope.records), table, shards) };
   } catch (error) {
     throw new PoisonMessageError(`not a valid flows message: ${(error as Error).message}`);
   }

@@ -1,7 +1,7 @@
 import secureJson from 'secure-json-parse';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
-import { assertNesting } from '../shared/http.ts';
+import { assertStorable } from '../shared/storable.ts';
 
 export type Encoding = 'json' | 'xml';
 
@@ -35,7 +35,7 @@ function decodeJson(text: string): Record<string, unknown> {
     throw unsupportedMediaType(`the body is not valid JSON: ${reason}`);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the body must be a JSON object with the member "${JSON_ROOT}"`);
-  assertNesting(body, 'the notification');
+  assertStorable(body, 'the notification');
   const keys = Object.keys(body);
   if (keys.length !== 1 || keys[0] !== JSON_ROOT) {
     throw badRequest(`the root must be "${JSON_ROOT}", got ${keys.map((k) => `"${k}"`).join(', ') || 'an empty object'}`, [{ field: keys[0] ?? '(root)', message: 'wrong root' }]);
@@ -45,7 +45,16 @@ function decodeJson(text: string): Record<string, unknown> {
   return content as Record<string, unknown>;
 }
 
+// The parser refuses or renames elements named like Object.prototype's members; YANG
+// payloads may use such names (`constructor`, `toString`), so they are marked while
+// parsing and restored by fromXml into plain objects. XML names cannot contain U+0000.
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const MARK = '\u0000';
+const markReserved = (name: string) => (RESERVED_NAMES.has(localName(name)) ? `${name}${MARK}` : name);
+
 const parser = new XMLParser({
+  transformTagName: markReserved,
+  transformAttributeName: markReserved,
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   parseTagValue: false,
@@ -69,7 +78,7 @@ function decodeXml(text: string): Record<string, unknown> {
     // The validator lets through some markup the parser then cannot read.
     throw unsupportedMediaType(`the body is not well-formed XML: ${(error as Error).message.split('\n')[0]}`);
   }
-  assertNesting(document, 'the notification');
+  assertStorable(document, 'the notification');
   const roots = Object.keys(document).filter((k) => !k.startsWith('?'));
   const rootName = roots[0] ?? '';
   const root = document[rootName];
@@ -90,7 +99,8 @@ function fromXml(value: unknown): unknown {
   for (const [name, child] of Object.entries(value)) {
     if (name.startsWith('@')) continue;
     if (name === '#text') return child;
-    const local = localName(name);
+    const local = localName(name.replace(MARK, ''));
+    if (local === '__proto__') throw badRequest('the notification contains a forbidden element name (__proto__)', [{ field: local, message: 'forbidden name' }]);
     out[local === 'interfaces' ? 'ietf-interfaces:interfaces' : local] = fromXml(child);
   }
   return out;

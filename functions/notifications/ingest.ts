@@ -1,4 +1,5 @@
-import { bodyText, httpHandler, idempotencyKey, mediaType } from '../shared/http.ts';
+import { bodyText, httpHandler, mediaType } from '../shared/http.ts';
+import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { notificationsConfig } from './config.ts';
 import { decodeNotification, encodingOf } from './decode.ts';
@@ -13,6 +14,6 @@ export const handler = httpHandler(async (event) => {
   const encoding = encodingOf(mediaType(event));
   const content = decodeNotification(bodyText(event, config.maxBodyBytes), encoding);
   const notification = normalizeNotification(content, encoding, event.requestContext.http.sourceIp);
-  await publishRecords(config.queueUrl, 'notifications', [notification], { idempotencyKey: idempotencyKey(event) });
+  await publishRecords(config.queueUrl, 'notifications', [notification], await publishOptions(event, 'notifications'));
   return { statusCode: 204 };
 });

@@ -8,7 +8,23 @@ const UINT64_MAX = 18446744073709551615n;
 const ADMIN_STATUS = ['up', 'down', 'testing'] as const;
 const OPER_STATUS = ['up', 'down', 'testing', 'unknown', 'dormant', 'not-present', 'lower-layer-down'] as const;
 
-export const dateAndTime = z.string().regex(DATE_AND_TIME, 'is not a date-and-time (RFC 6991), e.g. 2025-03-17T19:43:27.97Z');
+export const dateAndTime = z
+  .string()
+  .regex(DATE_AND_TIME, 'is not a date-and-time (RFC 6991), e.g. 2025-03-17T19:43:27.97Z')
+  .refine(existsInCalendar, 'is not a date and time that exists (RFC 3339: month, day, hour, minute, second and offset in range)');
+
+/** RFC 3339's ranges: a day that exists in its month, 00:00:00 to 23:59:59, offsets to ±23:59. */
+function existsInCalendar(text: string): boolean {
+  const [, y, mo, d, h, mi, sec, , oh, om] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(text) ?? [];
+  const [year, month, day] = [Number(y), Number(mo), Number(d)];
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > lastDay) return false;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return false;
+  return oh === undefined || (Number(oh) <= 23 && Number(om) <= 59);
+}
+
+/** Interface names end up in table keys (at most 1024 bytes); real ones are short (Linux: 15). */
+export const MAX_INTERFACE_NAME = 255;
 
 /** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a safe JSON integer is taken too. */
 const uint64 = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -46,7 +62,7 @@ export function interfaceSchema(encoding: Encoding) {
     ...Object.fromEntries(COUNTER32_LEAVES.map((leaf) => [leaf, counter32.optional()])),
   });
   return z.looseObject({
-    name: z.string().min(1),
+    name: z.string().min(1).max(MAX_INTERFACE_NAME, `may not exceed ${MAX_INTERFACE_NAME} characters`),
     description: z.string().optional(),
     type: z.string().min(1),
     enabled: boolean(encoding).optional(),

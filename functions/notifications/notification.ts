@@ -36,7 +36,11 @@ export function normalizeNotification(content: Record<string, unknown>, encoding
     if (result.success) interfaces.push(dropUndefined(result.data) as InterfaceRecord);
     else for (const issue of result.error.issues) details.push({ record: index, field: `interface[${name}].${issue.path.join('/')}`, message: issue.message });
   });
-  const names = new Set(interfaces.map((i) => i.name));
+  const names = new Set<string>();
+  interfaces.forEach((i, index) => {
+    if (names.has(i.name)) details.push({ record: index, field: `interface[${i.name}].name`, message: 'names an interface listed twice (a YANG list key must be unique)' });
+    names.add(i.name);
+  });
   interfaces.forEach((i, index) => {
     for (const leaf of ['higher-layer-if', 'lower-layer-if'] as const) {
       for (const other of i[leaf] ?? []) {

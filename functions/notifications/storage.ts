@@ -9,7 +9,7 @@ import type { NormalizedNotification } from './notification.ts';
  * Key design. History: partition `notif#<shard>` (shard from the ingest id), sort key
  * `<eventTime, UTC>#<ingest id>#<index>`, so listing newest first merges a few ordered shards.
  * Time series: partition `if#<interface key>`, the key being the interface's MAC when it
- * names a device, else `<publisher>/<name>`. Keys derive from the message alone, so a
+ * names a device, else `<publisher>/<name>`, sort key the history's plus the interface name. Keys derive from the message alone, so a
  * redelivered message rewrites the same items.
  */
 /** `<eventTime, UTC>#<ingest id>#<index in the message>`: unique, and ordered by time. */
@@ -33,9 +33,10 @@ export function interfaceKey(iface: InterfaceRecord, publisher: string | undefin
 export function notificationItems(envelope: Envelope, notification: NormalizedNotification, index: number, shards: number, expiresAt: number): Record<string, unknown>[] {
   const sk = sortKey(notification.eventTime, envelope.ingestId, index);
   const history = { pk: historyPartition(shardOf(envelope.ingestId, shards)), sk, notification, expires_at: expiresAt };
+  // The interface name is in the sort key too: a bond and its VLANs share one MAC.
   const series = (notification.interfaces ?? []).map((iface) => ({
     pk: `if#${interfaceKey(iface, notification.publisher)}`,
-    sk,
+    sk: `${sk}#${iface.name}`,
     eventTime: notification.eventTime,
     interface: iface,
     expires_at: expiresAt,

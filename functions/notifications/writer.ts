@@ -1,8 +1,9 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
-import { PoisonMessageError, settleFailures, type FailedMessage } from '../shared/sqs-batch.ts';
+import { writeMessages } from '../shared/message-writer.ts';
+import { PoisonMessageError } from '../shared/sqs-batch.ts';
 import { recordInterfaceReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
@@ -11,55 +12,52 @@ import { deviceReadings, notificationItems } from './storage.ts';
 
 const PARALLEL_INTERFACES = 8;
 
+type NotificationsMessage = { ingestId: string; envelope: Envelope; notifications: NormalizedNotification[] };
+
 /**
  * Stores a batch of notifications: history and per-interface series with idempotent puts
  * (with a TTL), then what device views read: each interface's readings (interfaces in
  * parallel, each one's readings in time order), the snapshots they give, and the sightings
  * of their devices, exactly once per message.
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent) {
   const config = notificationsConfig();
   const expiresAt = Math.floor(Date.now() / 1000) + config.retentionDays * 86_400;
-  const failed: FailedMessage[] = [];
-  const parsed: { record: SQSRecord; envelope: Envelope; notifications: NormalizedNotification[] }[] = [];
-  for (const record of event.Records) {
-    try {
-      parsed.push({ record, ...readMessage(record.body) });
-    } catch (error) {
-      failed.push({ record, error });
-    }
-  }
-  try {
-    await putAll(
-      config.notificationsTable,
-      parsed.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
-    );
-    const byInterface = new Map<string, InterfaceReading[]>();
-    for (const reading of parsed.flatMap((p) => p.notifications.flatMap(deviceReadings))) {
-      const key = `${reading.mac}/${reading.name}`;
-      byInterface.set(key, [...(byInterface.get(key) ?? []), reading]);
-    }
-    await forEachLimited([...byInterface.values()], PARALLEL_INTERFACES, async (readings) => {
-      readings.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
-      await recordInterfaceReadings(config.devicesTable, readings);
-    });
-    const units = parsed.map(({ envelope, notifications }) => ({
-      id: `notifications#${envelope.ingestId}`,
-      updates: notifications.flatMap(deviceReadings).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),
-    }));
-    await applyExactlyOnce(units.filter((u) => u.updates.length > 0), { markerTable: config.idempotencyTable });
-  } catch (error) {
-    for (const { record } of parsed) failed.push({ record, error });
-  }
-  return { batchItemFailures: await settleFailures(failed, config.deadLetters) };
+  return writeMessages<NotificationsMessage>(
+    event,
+    {
+      read: (record) => readMessage(record.body),
+      store: async (messages) => {
+        await putAll(
+          config.notificationsTable,
+          messages.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
+        );
+        const byInterface = new Map<string, InterfaceReading[]>();
+        for (const reading of messages.flatMap((m) => m.notifications.flatMap(deviceReadings))) {
+          const key = `${reading.mac}/${reading.name}`;
+          byInterface.set(key, [...(byInterface.get(key) ?? []), reading]);
+        }
+        await forEachLimited([...byInterface.values()], PARALLEL_INTERFACES, async (readings) => {
+          readings.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+          await recordInterfaceReadings(config.devicesTable, readings);
+        });
+        const units = messages.map(({ envelope, notifications }) => ({
+          id: `notifications#${envelope.ingestId}`,
+          updates: notifications.flatMap(deviceReadings).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),
+        }));
+        await applyExactlyOnce(units.filter((u) => u.updates.length > 0), { markerTable: config.idempotencyTable });
+      },
+    },
+    config.deadLetters,
+  );
 }
 
-function readMessage(body: string): { envelope: Envelope; notifications: NormalizedNotification[] } {
+function readMessage(body: string): NotificationsMessage {
   try {
     const envelope = parseEnvelope(body, 'notifications');
     const notifications = envelope.records as NormalizedNotification[];
     if (!notifications.every((n) => typeof n?.eventTime === 'string')) throw new Error('a record without eventTime');
-    return { envelope, notifications };
+    return { ingestId: envelope.ingestId, envelope, notifications };
   } catch (error) {
     throw new PoisonMessageError(`not a valid notifications message: ${(error as Error).message}`);
   }

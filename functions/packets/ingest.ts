@@ -1,4 +1,5 @@
-import { httpHandler, idempotencyKey, json, jsonBody } from '../shared/http.ts';
+import { httpHandler, json, jsonBody } from '../shared/http.ts';
+import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
@@ -7,6 +8,6 @@ import { parsePackets } from './packet-schema.ts';
 export const handler = httpHandler(async (event) => {
   const config = packetsConfig();
   const packets = parsePackets(jsonBody(event, config.maxBodyBytes));
-  await publishRecords(config.queueUrl, 'packets', packets, { idempotencyKey: idempotencyKey(event), receivedAt: event.requestContext.timeEpoch });
+  await publishRecords(config.queueUrl, 'packets', packets, await publishOptions(event, 'packets'));
   return json(202, { accepted: packets.length });
 });

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { wrapNumber } from './json.ts';
 
 // Created on first use, not at import: endpoints and credentials come from the
 // environment (AWS_ENDPOINT_URL_*), which the local runtime sets before the first call.
@@ -9,7 +10,11 @@ let documents: DynamoDBDocumentClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   documents ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
+    // Free-form payloads may have a member named `constructor`, and decimals beyond 2^53
+    // (ingest checks they are within DynamoDB's range): stored as they are.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true, allowImpreciseNumbers: true },
+    // Sums beyond 2^53 come back exact, as bigint.
+    unmarshallOptions: { wrapNumbers: wrapNumber },
   });
   return documents;
 }

@@ -15,8 +15,10 @@ type Item = Record<string, unknown>;
  * a redelivered message rewrites the same items; throws when the budget runs out.
  */
 export async function putAll(tableName: string, items: readonly Item[]): Promise<void> {
+  // BatchWriteItem refuses a request that names one key twice; the last put would win anyway.
+  const unique = [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
   const chunks: Item[][] = [];
-  for (let i = 0; i < items.length; i += WRITE_CHUNK) chunks.push(items.slice(i, i + WRITE_CHUNK));
+  for (let i = 0; i < unique.length; i += WRITE_CHUNK) chunks.push(unique.slice(i, i + WRITE_CHUNK));
   await forEachLimited(chunks, PARALLEL_REQUESTS, (chunk) => putChunk(tableName, chunk));
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson } from './json.ts';
 
 /**
  * What travels on a queue: a batch of already-validated records under one ingest id.
@@ -16,7 +17,7 @@ export const envelopeSchema = z.object({
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 export function parseEnvelope(body: string, kind: string): Envelope {
-  const envelope = envelopeSchema.parse(JSON.parse(body));
+  const envelope = envelopeSchema.parse(parseJson(body));
   if (envelope.kind !== kind) throw new Error(`message of kind "${envelope.kind}" on the ${kind} queue`);
   return envelope;
 }

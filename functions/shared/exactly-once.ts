@@ -7,14 +7,15 @@ import { backoffDelay, sleep } from './retry.ts';
 export interface CounterUpdate {
   table: string;
   key: Record<string, string | number>;
-  add: Record<string, number>;
+  /** Integers to add; bigint where a sum may pass 2^53 (DynamoDB numbers hold 38 digits). */
+  add: Record<string, number | bigint>;
   set?: Record<string, unknown>;
   /** Set only where the attribute has no value yet (first_seen and the like). */
   setIfAbsent?: Record<string, unknown>;
   /**
-   * Set only where the stored value is older (ISO timestamps such as last_seen). Applied
-   * outside the transaction with a condition: moving only forward, it is idempotent and
-   * the result does not depend on the order messages arrive in.
+   * Set only where the stored value is older (ISO timestamps such as last_seen). Set in the
+   * transaction where absent, then moved forward outside it with a condition: moving only
+   * forward, it is idempotent and the result does not depend on the order messages arrive in.
    */
   setIfNewer?: Record<string, string>;
 }
@@ -47,16 +48,18 @@ const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
  */
 export async function applyExactlyOnce(units: readonly IdempotentUnit[], options: ExactlyOnceOptions): Promise<string[]> {
   const alreadyApplied: string[] = [];
-  const transactional = units.map((unit) => ({ id: unit.id, updates: unit.updates.filter(changesInTransaction) }));
+  // One marker per id: copies of a unit (a message delivered twice) apply once.
+  const unique = [...new Map(units.map((unit) => [unit.id, unit])).values()];
+  const transactional = unique.map((unit) => ({ id: unit.id, updates: unit.updates.filter(changesInTransaction) }));
   for (const group of packTransactions(transactional.flatMap(splitOversized))) {
     alreadyApplied.push(...(await commitGroup(group, options)));
   }
-  await applyNewer(mergeUpdates(units.flatMap((u) => u.updates)).filter((u) => u.setIfNewer !== undefined));
+  await applyNewer(mergeUpdates(unique.flatMap((u) => u.updates)).filter((u) => u.setIfNewer !== undefined));
   return alreadyApplied;
 }
 
 function changesInTransaction(update: CounterUpdate): boolean {
-  return [update.add, update.set ?? {}, update.setIfAbsent ?? {}].some((part) => Object.keys(part).length > 0);
+  return [update.add, update.set ?? {}, update.setIfAbsent ?? {}, update.setIfNewer ?? {}].some((part) => Object.keys(part).length > 0);
 }
 
 async function applyNewer(updates: CounterUpdate[]): Promise<void> {
@@ -102,12 +105,18 @@ export function mergeUpdates(updates: readonly CounterUpdate[]): CounterUpdate[]
       const current = existing.setIfNewer[name];
       if (current === undefined || current < value) existing.setIfNewer[name] = value;
     }
-    for (const [name, value] of Object.entries(update.add)) existing.add[name] = (existing.add[name] ?? 0) + value;
+    for (const [name, value] of Object.entries(update.add)) existing.add[name] = addExact(existing.add[name] ?? 0, value);
     if (update.set) existing.set = { ...existing.set, ...update.set };
     // The earliest value wins for first-seen style attributes.
     if (update.setIfAbsent) existing.setIfAbsent = { ...update.setIfAbsent, ...existing.setIfAbsent };
   }
   return [...merged.values()];
+}
+
+/** a + b, exact: a number while the sum is a safe integer, a bigint past it. */
+export function addExact(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a + b)) return a + b;
+  return BigInt(a) + BigInt(b);
 }
 
 function itemId(update: CounterUpdate): string {
@@ -202,7 +211,9 @@ function updateAction(update: CounterUpdate) {
     values[`:s${i}`] = value;
     return `#s${i} = :s${i}`;
   });
-  Object.entries(update.setIfAbsent ?? {}).forEach(([name, value], i) => {
+  // Newer-only values start in the transaction, so readers never see the counters
+  // without them; applyNewer moves them forward afterwards.
+  Object.entries({ ...update.setIfNewer, ...update.setIfAbsent }).forEach(([name, value], i) => {
     names[`#f${i}`] = name;
     values[`:f${i}`] = value;
     sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);

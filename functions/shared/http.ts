@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import secureJson from 'secure-json-parse';
 import { HttpError, badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { parseUntrustedJson, stringifyJson } from './json.ts';
+import { assertStorable } from './storable.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -8,7 +9,7 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: stringifyJson(body) };
 }
 
 export function errorResult(error: HttpError): HttpResult {
@@ -87,7 +88,7 @@ export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
   if (text.trim() === '') throw badRequest('request body is empty');
   let body: unknown;
   try {
-    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    body = parseUntrustedJson(text);
   } catch (error) {
     const reason = (error as Error).message;
     if (/prototype|__proto__|constructor/i.test(reason)) {
@@ -95,25 +96,8 @@ export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
     }
     throw unsupportedMediaType(`request body is not valid JSON: ${reason}`);
   }
-  assertNesting(body);
+  assertStorable(body, 'request body', Array.isArray(body));
   return body;
-}
-
-/** DynamoDB stores at most 32 levels of nesting; records nest far less than this. */
-export const MAX_NESTING = 16;
-
-/**
- * Refuses values nested deeper than MAX_NESTING, checked without recursion, so that a
- * hostile body can neither overflow the stack of later processing nor reach a table.
- */
-export function assertNesting(value: unknown, what = 'request body'): void {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth >= MAX_NESTING) throw badRequest(`${what} nests deeper than ${MAX_NESTING} levels`);
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
 }
 
 /**

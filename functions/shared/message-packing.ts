@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { payloadTooLarge } from './errors.ts';
+import { stringifyJson } from './json.ts';
 
 /** SQS's classic 256 KiB message limit: every emulator and region accepts it. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
@@ -10,11 +11,13 @@ export interface PackedMessage {
   records: number;
 }
 
-// SQS refuses U+FFFE and U+FFFF in message bodies; JSON may carry them escaped.
-const SQS_FORBIDDEN = /[\ufffe\uffff]/g;
+// SQS refuses U+FFFE and U+FFFF in message bodies, and emulators refuse characters beyond
+// the Basic Multilingual Plane (real SQS takes them): JSON carries all of them escaped.
+const SQS_UNSAFE = /[\ufffe\uffff]|[\u{10000}-\u{10ffff}]/gu;
+const escapeUnit = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
 
 export function serializeForQueue(value: unknown): string {
-  return JSON.stringify(value).replace(SQS_FORBIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return stringifyJson(value).replace(SQS_UNSAFE, (c) => [...Array(c.length).keys()].map((i) => escapeUnit(c.charCodeAt(i))).join(''));
 }
 
 /**

@@ -36,7 +36,7 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
   for (const failure of failed) {
     const receives = Number(failure.record.attributes?.ApproximateReceiveCount ?? 1);
     const lastChance = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount;
-    const poison = failure.error instanceof PoisonMessageError;
+    const poison = isPermanentFailure(failure.error);
     (options.deadLetterQueueUrl !== undefined && (poison || lastChance) ? toDlq : retry).push(failure);
   }
   const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string);
@@ -75,6 +75,18 @@ async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string
     }
   }
   return unsent;
+}
+
+/**
+ * Failures no retry can fix: a poison message, or one DynamoDB refuses as invalid (an item
+ * over 400 KB, a key too long, a number out of range). They go to the DLQ at once.
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  if (error instanceof PoisonMessageError || error instanceof RangeError) return true;
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ValidationException') return true;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return error.name === 'TransactionCanceledException' && (reasons ?? []).some((r) => r.Code === 'ValidationError');
 }
 
 function reasonOf(error: unknown): string {

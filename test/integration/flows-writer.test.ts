@@ -33,7 +33,7 @@ function sums(rs: FlowRecord[]): Map<string, { tx: number; rx: number }> {
   const out = new Map<string, { tx: number; rx: number }>();
   for (const r of rs) {
     const s = out.get(r.src_app) ?? { tx: 0, rx: 0 };
-    out.set(r.src_app, { tx: s.tx + r.bytes_tx, rx: s.rx + r.bytes_rx });
+    out.set(r.src_app, { tx: s.tx + Number(r.bytes_tx), rx: s.rx + Number(r.bytes_rx) });
   }
   return out;
 }

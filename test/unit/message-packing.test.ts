@@ -59,10 +59,10 @@ describe('packing records into queue messages', () => {
 
 describe('nesting', () => {
   it('refuses bodies nested deeper than a table can store, without recursion', async () => {
-    const { assertNesting, MAX_NESTING } = await import('../../functions/shared/http.ts');
+    const { assertStorable, MAX_NESTING } = await import('../../functions/shared/storable.ts');
     const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`);
-    expect(() => assertNesting(nested(MAX_NESTING))).not.toThrow();
-    expect(() => assertNesting(nested(MAX_NESTING + 1))).toThrow(/nests deeper than 16 levels/);
-    expect(() => assertNesting(nested(100_000))).toThrow(HttpError);
+    expect(() => assertStorable(nested(MAX_NESTING))).not.toThrow();
+    expect(() => assertStorable(nested(MAX_NESTING + 1))).toThrow(/nests deeper than 16 levels/);
+    expect(() => assertStorable(nested(100_000))).toThrow(HttpError);
   });
 });

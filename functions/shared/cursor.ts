@@ -1,0 +1,34 @@
+import { badRequest } from './errors.ts';
+
+/** Every cursor we issue is far shorter; longer text is refused before it is decoded. */
+export const MAX_CURSOR_LENGTH = 2048;
+
+/** DynamoDB answers ValidationException to a sort-key value over 1024 bytes. */
+export const MAX_SORT_KEY_BYTES = 1024;
+
+export const invalidCursor = () => badRequest('cursor is not one this API returned', [{ field: 'cursor', message: 'invalid' }]);
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeCursorText(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+/** The text encodeCursorText encoded, or undefined for anything it could not have written. */
+export function decodeCursorText(cursor: string): string | undefined {
+  if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) return undefined;
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node's decoder ignores stray characters and trailing bits; only our own encodings round-trip.
+  if (bytes.toString('base64url') !== cursor) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether DynamoDB takes the text as a string key value: non-empty, well-formed Unicode, within the byte limit. */
+export function isKeyValue(text: string, maxBytes = MAX_SORT_KEY_BYTES): boolean {
+  return text.length > 0 && text.isWellFormed() && Buffer.byteLength(text) <= maxBytes;
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './aws-clients.ts';
+import { HttpError } from './errors.ts';
+import { idempotencyKey, mediaType, type HttpEvent } from './http.ts';
+
+/** How long a key stays bound to its body (the IETF draft leaves expiry to the server). */
+const KEY_LIFETIME_SECONDS = 24 * 3600;
+
+export interface IdempotentRequest {
+  /** What ingest ids derive from: the caller, its key and the body's fingerprint. */
+  key: string;
+  /** When the first attempt arrived: retries keep its timestamp, so they pack identically. */
+  receivedAt: number;
+}
+
+/**
+ * The Idempotency-Key of a request, as the IETF httpapi Idempotency-Key draft has it:
+ * scoped to the caller's credential and bound to a fingerprint of the body. The first
+ * request claims the key; a retry with the same body gets the first one's arrival time
+ * (and so the same messages and ingest ids); the same key with another body is a 422.
+ * Undefined when the client sent no key.
+ */
+export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promise<IdempotentRequest | undefined> {
+  const key = idempotencyKey(event);
+  if (key === undefined) return undefined;
+  const caller = (event.requestContext as { authorizer?: { lambda?: { keyId?: string } } }).authorizer?.lambda?.keyId ?? '';
+  const fingerprint = createHash('sha256')
+    .update(`${mediaType(event) ?? ''}\u0000`)
+    .update(event.body === undefined ? '' : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'))
+    .digest('base64url');
+  const scoped = createHash('sha256').update(`${kind}\u0000${caller}\u0000${key}`).digest('base64url');
+  const now = event.requestContext.timeEpoch ?? Date.now();
+  let stored: Record<string, unknown> | undefined;
+  try {
+    const result = await documentClient().send(
+      new UpdateCommand({
+        TableName: process.env.IDEMPOTENCY_TABLE,
+        Key: { id: `request#${scoped}` },
+        UpdateExpression: 'SET fingerprint = if_not_exists(fingerprint, :fp), received_at = if_not_exists(received_at, :now), expires_at = if_not_exists(expires_at, :exp)',
+        ConditionExpression: 'attribute_not_exists(id) OR fingerprint = :fp',
+        ExpressionAttributeValues: { ':fp': fingerprint, ':now': now, ':exp': Math.floor(now / 1000) + KEY_LIFETIME_SECONDS },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    stored = result.Attributes;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') {
+      throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body; use a new key for a new request', [
+        { field: 'Idempotency-Key', message: 'already used with a different body' },
+      ]);
+    }
+    // Queueing must not depend on the table: without the record a retry still maps to the
+    // same ingest ids (they derive from caller, key and body), so nothing is doubled; only
+    // the check for a reused key with another body is skipped while the table is down.
+    console.error(JSON.stringify({ level: 'warn', message: 'idempotency record unavailable; key not checked against its body', reason: (error as Error).name }));
+  }
+  return { key: `${scoped}\u0000${fingerprint}`, receivedAt: Number(stored?.received_at ?? now) };
+}
+
+/** publishRecords' options for a validated request: its claimed key, and when it first arrived. */
+export async function publishOptions(event: HttpEvent, kind: string): Promise<{ idempotencyKey?: string; receivedAt: number }> {
+  const claim = await claimIdempotencyKey(event, kind);
+  return { idempotencyKey: claim?.key, receivedAt: claim?.receivedAt ?? event.requestContext.timeEpoch ?? Date.now() };
+}
