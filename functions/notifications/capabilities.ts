@@ -60,14 +60,14 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   if (negotiateEncoding(header(event, 'accept')) === 'json') {
     return {
       statusCode: 200,
-      headers: { 'content-type': 'application/yang-data+json', vary: 'accept' },
+      headers: { 'content-type': 'application/json', vary: 'accept' },
       body: JSON.stringify({ 'receiver-capabilities': { 'receiver-capability': CAPABILITIES } }),
     };
   }
   const items = CAPABILITIES.map((c) => `<receiver-capability>${c}</receiver-capability>`).join('');
   return {
     statusCode: 200,
-    headers: { 'content-type': 'application/yang-data+xml', vary: 'accept' },
+    headers: { 'content-type': 'application/xml', vary: 'accept' },
     body: `<receiver-capabilities>${items}</receiver-capabilities>`,
   };
 }

@@ -51,9 +51,11 @@ describe('notifications over HTTP', () => {
   it('answers capabilities without a key, in the negotiated encoding', async () => {
     const xml = await fetch(`${base}/capabilities`);
     expect(xml.status).toBe(200);
-    expect(xml.headers.get('content-type')).toBe('application/yang-data+xml');
+    // The draft names exactly these types, and real publishers search the header for them.
+    expect(xml.headers.get('content-type')).toBe('application/xml');
     expect(await xml.text()).toContain('<receiver-capability>urn:ietf:capability:https-notif-receiver:encoding:json</receiver-capability>');
     const json = await fetch(`${base}/capabilities`, { headers: { accept: 'application/yang-data+json' } });
+    expect(json.headers.get('content-type')).toBe('application/json');
     expect(await json.json()).toEqual({
       'receiver-capabilities': {
         'receiver-capability': ['urn:ietf:capability:https-notif-receiver:encoding:json', 'urn:ietf:capability:https-notif-receiver:encoding:xml'],
