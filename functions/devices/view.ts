@@ -1,3 +1,5 @@
+import { stringifyJson } from '../shared/json.ts';
+
 /** A device as API.md describes it, merged from every source. */
 export interface DeviceView {
   mac_address: string;
@@ -11,42 +13,97 @@ export interface DeviceView {
   applications: {
     digest: string;
     app_name: string;
-    bytes_up: number;
-    bytes_dn: number;
-    bytes_ttl: number;
-    pkts_up: number;
-    pkts_dn: number;
-    pkts_ttl: number;
+    bytes_up: Count;
+    bytes_dn: Count;
+    bytes_ttl: Count;
+    pkts_up: Count;
+    pkts_dn: Count;
+    pkts_ttl: Count;
     last_seen: string | null;
   }[];
+  applications_total: number;
   interfaces: Record<string, unknown>[];
+  interfaces_total: number;
   protocols: Record<string, number>;
 }
+
+/** Sums past 2^53 are read as bigint and answered as exact JSON integers. */
+type Count = number | bigint;
+
+/**
+ * How much of a device one view carries. Lambda answers at most 6 MB and a busy device
+ * gathers applications and interfaces without end, so a view holds the newest of each:
+ * applications by last_seen, interfaces by their latest reading, within a byte budget
+ * because one interface's statistics may be large.
+ */
+export interface ViewLimits {
+  applications: number;
+  interfaces: number;
+  interfaceBytes: number;
+}
+
+export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 20, interfaceBytes: 1_000_000 };
+
+/**
+ * The attributes a view reads from the device's items (everything but interface statistics),
+ * so that listing a device with many large interfaces does not load them all.
+ */
+export const SUMMARY_ATTRIBUTES = [
+  'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',
+  'ip_address', 'host_name', 'device_type', 'operating_system', 'first_seen',
+] as const;
 
 type Item = Record<string, unknown>;
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const number = (value: unknown): number => (typeof value === 'number' ? value : Number(value ?? 0));
+const count = (value: unknown): Count => (typeof value === 'bigint' ? value : number(value));
+const sum = (a: Count, b: Count): Count => {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a + b)) return a + b;
+  return BigInt(a) + BigInt(b);
+};
+
+/** Newest first by `field` (absent last), then by sort key, so that the choice is stable. */
+function newestBy(items: readonly Item[], prefix: string, field: string, n: number): Item[] {
+  return items
+    .filter((i) => String(i.sk).startsWith(prefix))
+    .sort((a, b) => {
+      const [x, y] = [text(a[field]) ?? '', text(b[field]) ?? ''];
+      if (x !== y) return x < y ? 1 : -1;
+      return String(a.sk) < String(b.sk) ? -1 : 1;
+    })
+    .slice(0, n);
+}
+
+/** The application items a view shows; the query reads flow statistics for these alone. */
+export const newestApplications = (items: readonly Item[], n: number): Item[] => newestBy(items, 'app#', 'last_seen', n);
+
+/** The interface items a view shows; the query reads full statistics for these alone. */
+export const newestInterfaces = (items: readonly Item[], n: number): Item[] => newestBy(items, 'if#', 'eventTime', n);
 
 /**
- * Assembles the view from the device's items (everything but snapshots), its snapshots
- * newest first, and the statistics of its flows by digest.
+ * Assembles the view from the device's items (everything but snapshots; interface items
+ * chosen by newestInterfaces carry their statistics), its snapshots newest first, and the
+ * statistics of its flows by digest.
  */
-export function buildDeviceView(mac: string, items: readonly Item[], snapshotsNewestFirst: readonly Item[], flowStats: ReadonlyMap<string, Item>): DeviceView {
+export function buildDeviceView(
+  mac: string,
+  items: readonly Item[],
+  snapshotsNewestFirst: readonly Item[],
+  flowStats: ReadonlyMap<string, Item>,
+  limits: ViewLimits = DEFAULT_VIEW_LIMITS,
+): DeviceView {
   const profile = items.find((i) => i.sk === 'profile') ?? {};
-  const applications = items
-    .filter((i) => String(i.sk).startsWith('app#'))
-    .map((app) => {
-      const digest = String(app.digest);
-      const stats = flowStats.get(digest) ?? {};
-      const [up, dn, pu, pd] = [number(stats.bytes_up), number(stats.bytes_dn), number(stats.pkts_up), number(stats.pkts_dn)];
-      const lastSeen = [text(app.last_seen), text(stats.last_seen)].filter((t): t is string => t !== null).sort().at(-1) ?? null;
-      return { digest, app_name: String(app.app_name), bytes_up: up, bytes_dn: dn, bytes_ttl: up + dn, pkts_up: pu, pkts_dn: pd, pkts_ttl: pu + pd, last_seen: lastSeen };
-    });
+  const applications = newestApplications(items, limits.applications).map((app) => {
+    const digest = String(app.digest);
+    const stats = flowStats.get(digest) ?? {};
+    const [up, dn, pu, pd] = [count(stats.bytes_up), count(stats.bytes_dn), count(stats.pkts_up), count(stats.pkts_dn)];
+    const lastSeen = [text(app.last_seen), text(stats.last_seen)].filter((t): t is string => t !== null).sort().at(-1) ?? null;
+    return { digest, app_name: String(app.app_name), bytes_up: up, bytes_dn: dn, bytes_ttl: sum(up, dn), pkts_up: pu, pkts_dn: pd, pkts_ttl: sum(pu, pd), last_seen: lastSeen };
+  });
   const protocols = Object.fromEntries(
     items.filter((i) => String(i.sk).startsWith('proto#')).map((i) => [String(i.sk).slice('proto#'.length), number(i.packets)]),
   );
-  const interfaces = items.filter((i) => String(i.sk).startsWith('if#')).map((i) => (i.statistics ?? {}) as Record<string, unknown>);
   return {
     mac_address: mac,
     ip_address: text(profile.ip_address),
@@ -62,7 +119,27 @@ export function buildDeviceView(mac: string, items: readonly Item[], snapshotsNe
       active_connection: s.active_connection === true,
     })),
     applications,
-    interfaces,
+    applications_total: items.filter((i) => String(i.sk).startsWith('app#')).length,
+    interfaces: interfacesWithin(newestInterfaces(items, limits.interfaces), limits.interfaceBytes),
+    interfaces_total: items.filter((i) => String(i.sk).startsWith('if#')).length,
     protocols,
   };
+}
+
+/** The statistics of the given interfaces, newest first, stopping before they pass maxBytes. */
+function interfacesWithin(interfaces: readonly Item[], maxBytes: number): Record<string, unknown>[] {
+  const chosen: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for (const item of interfaces) {
+    const statistics = (item.statistics ?? {}) as Record<string, unknown>;
+    bytes += jsonBytes(statistics);
+    if (bytes > maxBytes) break;
+    chosen.push(statistics);
+  }
+  return chosen;
+}
+
+/** The size of a value in the response body. */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(stringifyJson(value));
 }

@@ -20,13 +20,16 @@ export const PROTOCOLS = [
 
 export type Protocol = (typeof PROTOCOLS)[number];
 
-// Table names the original MySQL server derived from the layer names; its clients still use them.
-const LEGACY_ALIASES: Record<string, Protocol> = { i_pv4: 'IPv4', i_pv6: 'IPv6', af__packet: 'AF_Packet' };
-
-const BY_LOWERCASE = new Map<string, Protocol>(PROTOCOLS.map((p) => [p.toLowerCase(), p]));
+// A Map, not an object literal: "__proto__" or "constructor" must not resolve to Object.prototype's members.
+const BY_LOWERCASE = new Map<string, Protocol>([
+  ...PROTOCOLS.map((p): [string, Protocol] => [p.toLowerCase(), p]),
+  // Table names the original MySQL server derived from the layer names; its clients still use them.
+  ['i_pv4', 'IPv4'],
+  ['i_pv6', 'IPv6'],
+  ['af__packet', 'AF_Packet'],
+]);
 
 /** A protocol by name, case-insensitively, including legacy aliases; undefined when unknown. */
 export function resolveProtocol(name: string): Protocol | undefined {
-  const lower = name.toLowerCase();
-  return BY_LOWERCASE.get(lower) ?? LEGACY_ALIASES[lower];
+  return BY_LOWERCASE.get(name.toLowerCase());
 }

@@ -2,7 +2,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/aws-clients.ts';
 import { getAll } from '../shared/batch-writer.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
+import { invalidCursor } from '../shared/cursor.ts';
 import { httpHandler, integerParameter, json, queryParameters, type HttpEvent, type HttpResult } from '../shared/http.ts';
+import { pathParameter } from '../shared/path-parameters.ts';
 import { packetsConfig } from './config.ts';
 import { PROTOCOLS, resolveProtocol, type Protocol } from './protocols.ts';
 import { allCounterKeys, decodeCursor, encodeCursor, sumCounters, type PacketLayerItem } from './storage.ts';
@@ -20,7 +22,7 @@ export const handler = httpHandler(async (event) => {
     case 'GET /packets/tables/all':
       return json(200, Object.fromEntries([...(await counts())].sort(([a], [b]) => (a < b ? -1 : 1))));
     case 'GET /packets/tables/{protocol}':
-      return protocolCount(event.pathParameters?.protocol ?? '');
+      return protocolCount(pathParameter(event, 'protocol'));
     case 'GET /packets/tables/view':
     case 'GET /packets/tables/views':
       return view(event);
@@ -36,9 +38,12 @@ async function counts(): Promise<Map<Protocol, number>> {
   return totals;
 }
 
+// The name is echoed cut short: it is the client's text, of any length.
+const unknownProtocol = (name: string) => notFound(`unknown protocol ${JSON.stringify(name.slice(0, 64))}; known protocols are ${PROTOCOLS.join(', ')}`);
+
 async function protocolCount(name: string): Promise<HttpResult> {
-  const protocol = resolveProtocol(decodeURIComponent(name));
-  if (protocol === undefined) throw notFound(`unknown protocol ${name}; known protocols are ${PROTOCOLS.join(', ')}`);
+  const protocol = resolveProtocol(name);
+  if (protocol === undefined) throw unknownProtocol(name);
   return json(200, { [protocol]: (await counts()).get(protocol) ?? 0 });
 }
 
@@ -49,11 +54,11 @@ async function view(event: HttpEvent): Promise<HttpResult> {
     throw badRequest('ProtocolName is required', [{ field: 'ProtocolName', message: 'missing' }]);
   }
   const protocol = resolveProtocol(name);
-  if (protocol === undefined) throw notFound(`unknown protocol ${name}; known protocols are ${PROTOCOLS.join(', ')}`);
+  if (protocol === undefined) throw unknownProtocol(name);
   const limit = integerParameter(params, 'Limit', 1, MAX_VIEW_LIMIT) ?? DEFAULT_VIEW_LIMIT;
   const rawCursor = params.get('cursor');
   const before = rawCursor === undefined || rawCursor === '' ? undefined : decodeCursor(rawCursor);
-  if (rawCursor && before === undefined) throw badRequest('cursor is not one this API returned', [{ field: 'cursor', message: 'invalid' }]);
+  if (rawCursor && before === undefined) throw invalidCursor();
 
   const config = packetsConfig();
   // Each shard is ordered by sort key; the newest `limit + 1` of each, merged, are the newest overall.

@@ -1,3 +1,4 @@
+import { decodeCursorText, encodeCursorText } from '../shared/cursor.ts';
 import type { Envelope } from '../shared/envelope.ts';
 import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
@@ -87,10 +88,13 @@ export function sumCounters(items: readonly Record<string, unknown>[]): Map<Prot
 
 /** A view cursor is the sort key of the last row returned, opaque to clients. */
 export function encodeCursor(sk: string): string {
-  return Buffer.from(sk).toString('base64url');
+  return encodeCursorText(sk);
 }
 
+// `<20 digits>#<ingest id>:<index>`; bounded so that no cursor can carry DynamoDB past its key-size limit.
+const VIEW_CURSOR = /^\d{20}#[\w:-]{1,200}$/;
+
 export function decodeCursor(cursor: string): string | undefined {
-  const sk = Buffer.from(cursor, 'base64url').toString();
-  return /^\d{20}#[\w:-]+$/.test(sk) ? sk : undefined;
+  const sk = decodeCursorText(cursor);
+  return sk !== undefined && VIEW_CURSOR.test(sk) ? sk : undefined;
 }
