@@ -12,7 +12,7 @@ import { applicationKey, flowStatsKey, indexKey, profileKey, protocolKey } from 
  */
 export function sighting(table: string, mac: string, at: string, known: Record<string, unknown> = {}): CounterUpdate[] {
   return [
-    { table, key: profileKey(mac), add: {}, set: { mac_address: mac, ...known }, setIfAbsent: { first_seen: at }, setIfNewer: { last_seen: at } },
+    { table, key: profileKey(mac), add: {}, set: { mac_address: mac, ...known }, setIfOlder: { first_seen: at }, setIfNewer: { last_seen: at } },
     { table, key: indexKey(mac), add: {}, set: { mac_address: mac } },
   ];
 }

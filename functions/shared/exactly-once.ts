@@ -10,8 +10,11 @@ export interface CounterUpdate {
   /** Integers to add; bigint where a sum may pass 2^53 (DynamoDB numbers hold 38 digits). */
   add: Record<string, number | bigint>;
   set?: Record<string, unknown>;
-  /** Set only where the attribute has no value yet (first_seen and the like). */
-  setIfAbsent?: Record<string, unknown>;
+  /**
+   * Set only where the stored value is later (ISO timestamps such as first_seen): the mirror
+   * of setIfNewer, moving only backward, so the earliest value wins whatever the order.
+   */
+  setIfOlder?: Record<string, string>;
   /**
    * Set only where the stored value is older (ISO timestamps such as last_seen). Set in the
    * transaction where absent, then moved forward outside it with a condition: moving only
@@ -54,31 +57,33 @@ export async function applyExactlyOnce(units: readonly IdempotentUnit[], options
   for (const group of packTransactions(transactional.flatMap(splitOversized))) {
     alreadyApplied.push(...(await commitGroup(group, options)));
   }
-  await applyNewer(mergeUpdates(unique.flatMap((u) => u.updates)).filter((u) => u.setIfNewer !== undefined));
+  await applyNewer(mergeUpdates(unique.flatMap((u) => u.updates)).filter((u) => u.setIfNewer !== undefined || u.setIfOlder !== undefined));
   return alreadyApplied;
 }
 
 function changesInTransaction(update: CounterUpdate): boolean {
-  return [update.add, update.set ?? {}, update.setIfAbsent ?? {}, update.setIfNewer ?? {}].some((part) => Object.keys(part).length > 0);
+  return [update.add, update.set ?? {}, update.setIfOlder ?? {}, update.setIfNewer ?? {}].some((part) => Object.keys(part).length > 0);
 }
 
 async function applyNewer(updates: CounterUpdate[]): Promise<void> {
-  await forEachLimited(updates, 8, async (update) => {
-    for (const [name, value] of Object.entries(update.setIfNewer ?? {})) {
-      try {
-        await documentClient().send(
-          new UpdateCommand({
-            TableName: update.table,
-            Key: update.key,
-            UpdateExpression: 'SET #n = :v',
-            ConditionExpression: 'attribute_not_exists(#n) OR #n < :v',
-            ExpressionAttributeNames: { '#n': name },
-            ExpressionAttributeValues: { ':v': value },
-          }),
-        );
-      } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      }
+  const moves = updates.flatMap((update) => [
+    ...Object.entries(update.setIfNewer ?? {}).map(([name, value]) => ({ update, name, value, condition: 'attribute_not_exists(#n) OR #n < :v' })),
+    ...Object.entries(update.setIfOlder ?? {}).map(([name, value]) => ({ update, name, value, condition: 'attribute_not_exists(#n) OR #n > :v' })),
+  ]);
+  await forEachLimited(moves, 8, async ({ update, name, value, condition }) => {
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: update.table,
+          Key: update.key,
+          UpdateExpression: 'SET #n = :v',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#n': name },
+          ExpressionAttributeValues: { ':v': value },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
   });
 }
@@ -95,7 +100,7 @@ export function mergeUpdates(updates: readonly CounterUpdate[]): CounterUpdate[]
         key: update.key,
         add: { ...update.add },
         set: update.set && { ...update.set },
-        setIfAbsent: update.setIfAbsent && { ...update.setIfAbsent },
+        setIfOlder: update.setIfOlder && { ...update.setIfOlder },
         setIfNewer: update.setIfNewer && { ...update.setIfNewer },
       });
       continue;
@@ -106,9 +111,12 @@ export function mergeUpdates(updates: readonly CounterUpdate[]): CounterUpdate[]
       if (current === undefined || current < value) existing.setIfNewer[name] = value;
     }
     for (const [name, value] of Object.entries(update.add)) existing.add[name] = addExact(existing.add[name] ?? 0, value);
+    for (const [name, value] of Object.entries(update.setIfOlder ?? {})) {
+      existing.setIfOlder ??= {};
+      const current = existing.setIfOlder[name];
+      if (current === undefined || current > value) existing.setIfOlder[name] = value;
+    }
     if (update.set) existing.set = { ...existing.set, ...update.set };
-    // The earliest value wins for first-seen style attributes.
-    if (update.setIfAbsent) existing.setIfAbsent = { ...update.setIfAbsent, ...existing.setIfAbsent };
   }
   return [...merged.values()];
 }
@@ -211,9 +219,9 @@ function updateAction(update: CounterUpdate) {
     values[`:s${i}`] = value;
     return `#s${i} = :s${i}`;
   });
-  // Newer-only values start in the transaction, so readers never see the counters
+  // Newer- and older-only values start in the transaction, so readers never see the counters
   // without them; applyNewer moves them forward afterwards.
-  Object.entries({ ...update.setIfNewer, ...update.setIfAbsent }).forEach(([name, value], i) => {
+  Object.entries({ ...update.setIfNewer, ...update.setIfOlder }).forEach(([name, value], i) => {
     names[`#f${i}`] = name;
     values[`:f${i}`] = value;
     sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
