@@ -1,3 +1,4 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { putAll } from '../functions/shared/batch-writer.ts';
 import { parseEnvelope } from '../functions/shared/envelope.ts';
@@ -12,6 +13,7 @@ import { notificationItems } from '../functions/notifications/storage.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
 import type { LocalRuntime } from '../infra/local/runtime.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
+import { direct } from '../test/helpers/sqs-events.ts';
 
 /** One capability as the benchmark drives it: its HTTP bodies, its queue, its writer. */
 export interface Capability {
@@ -24,7 +26,7 @@ export interface Capability {
   bodies(): { body: string; records: number }[];
   /** The records, as ingest packs them onto the queue. */
   records(): unknown[];
-  writer: () => Promise<(event: ReturnType<typeof sqsEvent>) => Promise<unknown>>;
+  writer: () => Promise<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>>;
   /** The items a raw BatchWriteItem stores for the same messages, per table. */
   rawItems(messages: PackedMessage[]): { table: string; items: Record<string, unknown>[] }[];
 }
@@ -134,7 +136,7 @@ export async function writerRun(c: Capability): Promise<number> {
   const perMessage = Math.ceil(records.length / c.bodies().length);
   const messages: PackedMessage[] = [];
   for (let i = 0; i < records.length; i += perMessage) messages.push(...packRecords(c.kind, records.slice(i, i + perMessage)));
-  const handler = await c.writer();
+  const handler = direct(await c.writer());
   const started = performance.now();
   const result = (await handler(sqsEvent(messages.map((m) => m.body)))) as { batchItemFailures: unknown[] };
   if (result.batchItemFailures.length > 0) throw new Error(`${c.name} writer failed ${result.batchItemFailures.length} messages`);

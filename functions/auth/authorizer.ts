@@ -1,4 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { authorize } from './api-keys.ts';
 import { loadKeys } from './key-store.ts';
 
@@ -16,7 +17,7 @@ export interface AuthContext {
  * Gateway's own 401 needs every identity source present, which would turn away clients
  * that send the key in just one of the three accepted ways.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> {
+export const handler = lambdaHandler(async (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> => {
   const decision = authorize(await loadKeys(), event.headers ?? {}, event.requestContext.http.method);
   switch (decision.outcome) {
     case 'allow':
@@ -26,4 +27,4 @@ export async function handler(event: APIGatewayRequestAuthorizerEventV2): Promis
     case 'forbidden':
       return { isAuthorized: false, context: { authenticated: 'true', keyId: decision.keyId, reason: decision.reason } };
   }
-}
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { httpHandler, json, jsonBody } from '../shared/http.ts';
+import { json, jsonBody } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { devicesConfig } from './config.ts';

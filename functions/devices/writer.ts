@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { z } from 'zod';
 import { envelopeSchema, type Envelope } from '../shared/envelope.ts';
 import { parseJson } from '../shared/json.ts';
@@ -15,20 +16,20 @@ import { inventoryUpdates, netifyUpdates } from './updates.ts';
  * application entry per digest, byte and packet sums) applied exactly once under its
  * ingest id, many messages per transaction.
  */
-export async function handler(event: SQSEvent) {
+export const handler = lambdaHandler(async (event: SQSEvent) => {
   const config = devicesConfig();
   return writeMessages<{ unit: IdempotentUnit }>(
     event,
     {
       read: (record) => {
         const envelope = readEnvelope(record.body);
-        return { ingestId: envelope.ingestId, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } };
+        return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } };
       },
       store: (messages) => applyExactlyOnce(messages.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
     },
-    config.deadLetters,
+    { ...config.deadLetters, writer: 'devices' },
   );
-}
+});
 
 function readEnvelope(body: string): Envelope {
   try {

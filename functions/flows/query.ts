@@ -2,7 +2,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/aws-clients.ts';
 import { badRequest } from '../shared/errors.ts';
 import { decodeCursorText, encodeCursorText, invalidCursor, isKeyValue } from '../shared/cursor.ts';
-import { httpHandler, integerParameter, json, queryParameters } from '../shared/http.ts';
+import { integerParameter, json, queryParameters } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { flowsConfig } from './config.ts';
 import { hourPartition } from './storage.ts';
 

@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { parseEnvelope } from '../shared/envelope.ts';
 import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
@@ -12,7 +13,7 @@ import { flowUnit } from './storage.ts';
  * update per distinct key, applied exactly once under its ingest id (the same mechanism
  * as the packet counts), many messages per transaction.
  */
-export async function handler(event: SQSEvent) {
+export const handler = lambdaHandler(async (event: SQSEvent) => {
   const config = flowsConfig();
   return writeMessages<{ unit: IdempotentUnit }>(
     event,
@@ -20,14 +21,14 @@ export async function handler(event: SQSEvent) {
       read: (record) => readUnit(record.body, config.flowsTable, config.shards),
       store: (messages) => applyExactlyOnce(messages.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
     },
-    config.deadLetters,
+    { ...config.deadLetters, writer: 'flows' },
   );
-}
+});
 
-function readUnit(body: string, table: string, shards: number): { ingestId: string; unit: IdempotentUnit } {
+function readUnit(body: string, table: string, shards: number): { ingestId: string; receivedAt: number; unit: IdempotentUnit } {
   try {
     const envelope = parseEnvelope(body, 'flows');
-    return { ingestId: envelope.ingestId, unit: flowUnit(envelope, parseFlowRecords(envelope.records), table, shards) };
+    return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, unit: flowUnit(envelope, parseFlowRecords(envelope.records), table, shards) };
   } catch (error) {
     throw new PoisonMessageError(`not a valid flows message: ${(error as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import { json, type HttpResult } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 
 /** GET /health: the API answers; it checks no dependency, so it stays cheap for probes. */
-export async function handler(): Promise<HttpResult> {
+export const handler = httpHandler(async (): Promise<HttpResult> => {
   return json(200, { status: 'ok' });
-}
+});

@@ -1,4 +1,5 @@
 import type { HttpResult } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { header, type HttpEvent } from '../shared/http.ts';
 
 export const CAPABILITIES = [
@@ -56,7 +57,7 @@ export function negotiateEncoding(accept: string | undefined): 'json' | 'xml' {
 }
 
 /** GET /capabilities: the encodings this receiver takes, in the encoding the publisher prefers. */
-export async function handler(event: HttpEvent): Promise<HttpResult> {
+export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult> => {
   if (negotiateEncoding(header(event, 'accept')) === 'json') {
     return {
       statusCode: 200,
@@ -70,4 +71,4 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     headers: { 'content-type': 'application/xml', vary: 'accept' },
     body: `<receiver-capabilities>${items}</receiver-capabilities>`,
   };
-}
+});

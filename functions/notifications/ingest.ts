@@ -1,4 +1,5 @@
-import { bodyText, httpHandler, mediaType } from '../shared/http.ts';
+import { bodyText, mediaType } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { notificationsConfig } from './config.ts';

@@ -1,7 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/aws-clients.ts';
 import { decodeCursorText, encodeCursorText, invalidCursor } from '../shared/cursor.ts';
-import { httpHandler, integerParameter, json, queryParameters } from '../shared/http.ts';
+import { integerParameter, json, queryParameters } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { notificationsConfig } from './config.ts';
 import { historyPartition } from './storage.ts';
 

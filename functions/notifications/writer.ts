@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
@@ -12,7 +13,7 @@ import { deviceReadings, notificationItems } from './storage.ts';
 
 const PARALLEL_INTERFACES = 8;
 
-type NotificationsMessage = { ingestId: string; envelope: Envelope; notifications: NormalizedNotification[] };
+type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; notifications: NormalizedNotification[] };
 
 /**
  * Stores a batch of notifications: history and per-interface series with idempotent puts
@@ -20,7 +21,7 @@ type NotificationsMessage = { ingestId: string; envelope: Envelope; notification
  * parallel, each one's readings in time order), the snapshots they give, and the sightings
  * of their devices, exactly once per message.
  */
-export async function handler(event: SQSEvent) {
+export const handler = lambdaHandler(async (event: SQSEvent) => {
   const config = notificationsConfig();
   const expiresAt = Math.floor(Date.now() / 1000) + config.retentionDays * 86_400;
   return writeMessages<NotificationsMessage>(
@@ -48,16 +49,16 @@ export async function handler(event: SQSEvent) {
         await applyExactlyOnce(units.filter((u) => u.updates.length > 0), { markerTable: config.idempotencyTable });
       },
     },
-    config.deadLetters,
+    { ...config.deadLetters, writer: 'notifications' },
   );
-}
+});
 
 function readMessage(body: string): NotificationsMessage {
   try {
     const envelope = parseEnvelope(body, 'notifications');
     const notifications = envelope.records as NormalizedNotification[];
     if (!notifications.every((n) => typeof n?.eventTime === 'string')) throw new Error('a record without eventTime');
-    return { ingestId: envelope.ingestId, envelope, notifications };
+    return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, envelope, notifications };
   } catch (error) {
     throw new PoisonMessageError(`not a valid notifications message: ${(error as Error).message}`);
   }

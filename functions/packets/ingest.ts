@@ -1,4 +1,5 @@
-import { httpHandler, json, jsonBody } from '../shared/http.ts';
+import { json, jsonBody } from '../shared/http.ts';
+import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { packetsConfig } from './config.ts';

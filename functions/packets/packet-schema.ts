@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { infoSchema, layerSchemas } from './layer-schemas.ts';
 import { PROTOCOLS, type Protocol } from './protocols.ts';
 
@@ -13,10 +14,17 @@ export const packetSchema = z
 
 export type Packet = { Info?: z.infer<typeof infoSchema> } & Partial<Record<Protocol, Record<string, unknown>>>;
 
-const MAX_DETAILS = 20;
-
 /** One packet or an array of them → the packets, or a 400 naming each bad record and field. */
 export function parsePackets(body: unknown): Packet[] {
+  return parsePacketRequest(body, 'strict').records;
+}
+
+/**
+ * A POST /packets body under the request's handling: strict is all-or-nothing (a 400 naming
+ * each bad record and field), lenient keeps the valid packets and lists the others. A body
+ * that is no packet list at all (empty, too long) is a 400 either way.
+ */
+export function parsePacketRequest(body: unknown, handling: Handling): Settled<Packet> {
   const packets = Array.isArray(body) ? body : [body];
   if (packets.length === 0) throw badRequest('request body is an empty array; send one packet or an array of packets');
   if (packets.length > MAX_PACKETS_PER_REQUEST) {
@@ -32,14 +40,7 @@ export function parsePackets(body: unknown): Packet[] {
     }
     for (const issue of result.error.issues) details.push(describeIssue(record, issue));
   });
-  if (details.length > 0) {
-    const first = details[0] as ErrorDetail;
-    throw badRequest(
-      `record ${first.record}${first.field ? ` field ${first.field}` : ''}: ${first.message}`,
-      details.slice(0, MAX_DETAILS),
-    );
-  }
-  return valid;
+  return settle(valid, details, handling, 'record');
 }
 
 function describeIssue(record: number, issue: z.core.$ZodIssue): ErrorDetail {

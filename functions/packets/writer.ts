@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
 import { applyExactlyOnce, mergeUpdates } from '../shared/exactly-once.ts';
@@ -12,14 +13,14 @@ import { packetDeviceUpdates } from '../devices/updates.ts';
 
 const PARALLEL_MESSAGES = 4;
 
-type PacketsMessage = { ingestId: string; envelope: Envelope; packets: Packet[] };
+type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
 
 /**
  * Stores a batch of packet messages: first every layer item (idempotent puts), then one
  * exactly-once transaction set for the batch's counters and device sightings. A crash between the two leaves
  * items without counts; the redelivered message rewrites the items and counts them once.
  */
-export async function handler(event: SQSEvent) {
+export const handler = lambdaHandler(async (event: SQSEvent) => {
   const config = packetsConfig();
   return writeMessages<PacketsMessage>(
     event,
@@ -40,14 +41,14 @@ export async function handler(event: SQSEvent) {
         await applyExactlyOnce(units, { markerTable: config.idempotencyTable });
       },
     },
-    config.deadLetters,
+    { ...config.deadLetters, writer: 'packets' },
   );
-}
+});
 
 function readMessage(body: string): PacketsMessage {
   try {
     const envelope = parseEnvelope(body, 'packets');
-    return { ingestId: envelope.ingestId, envelope, packets: parsePackets(envelope.records) };
+    return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, envelope, packets: parsePackets(envelope.records) };
   } catch (error) {
     throw new PoisonMessageError(`not a valid packets message: ${(error as Error).message}`);
   }

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError, badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { type HttpError, badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
 import { parseUntrustedJson, stringifyJson } from './json.ts';
 import { assertStorable } from './storable.ts';
 
@@ -15,35 +15,6 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function errorResult(error: HttpError): HttpResult {
   const details = error.details.length > 0 ? error.details : undefined;
   return json(error.status, { error: { code: error.code, message: error.message, details } });
-}
-
-/**
- * Wraps an HTTP handler so that every HttpError becomes the API's error shape and
- * anything else is logged and answered 500 without leaking internals.
- */
-export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
-  return async (event: HttpEvent): Promise<HttpResult> => {
-    try {
-      rejectUnauthenticated(event);
-      return await core(event);
-    } catch (error) {
-      if (error instanceof HttpError) return errorResult(error);
-      console.error(JSON.stringify({ level: 'error', route: event.routeKey, error: String(error), stack: (error as Error)?.stack }));
-      return errorResult(new HttpError(500, 'internal_error', 'internal error'));
-    }
-  };
-}
-
-/**
- * The API-key authorizer marks requests without a valid key instead of refusing them,
- * because only the handler can answer 401 (see functions/auth/authorizer.ts). Routes
- * without an authorizer carry no mark and are public.
- */
-function rejectUnauthenticated(event: HttpEvent): void {
-  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
-  if (context?.authenticated === 'false') {
-    throw new HttpError(401, 'unauthorized', String(context.reason || 'an API key is required'));
-  }
 }
 
 export function header(event: HttpEvent, name: string): string | undefined {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { logger } from './observability.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './aws-clients.ts';
 import { HttpError } from './errors.ts';
@@ -53,7 +54,7 @@ export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promi
     // Queueing must not depend on the table: without the record a retry still maps to the
     // same ingest ids (they derive from caller, key and body), so nothing is doubled; only
     // the check for a reused key with another body is skipped while the table is down.
-    console.error(JSON.stringify({ level: 'warn', message: 'idempotency record unavailable; key not checked against its body', reason: (error as Error).name }));
+    logger.warn('idempotency record unavailable; key not checked against its body', { reason: (error as Error).name });
   }
   return { key: `${scoped}\u0000${fingerprint}`, receivedAt: Number(stored?.received_at ?? now) };
 }

@@ -1,13 +1,17 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachLimited } from './batch-writer.ts';
+import { recordStored, recordWriterLag } from './observability.ts';
 import { settleFailures, type DeadLetterOptions, type FailedMessage } from './sqs-batch.ts';
+
+/** What every queue message carries in its envelope. */
+type Identified = { ingestId: string; receivedAt: number };
 
 /** How one writer turns queue messages into stored data. */
 export interface MessageStore<T> {
   /** Parses and checks a message; throws PoisonMessageError when no retry could store it. */
-  read(record: SQSRecord): T & { ingestId: string };
+  read(record: SQSRecord): T & Identified;
   /** Stores messages together. Must be idempotent: a message may be stored again after any failure. */
-  store(messages: (T & { ingestId: string })[]): Promise<void>;
+  store(messages: (T & Identified)[]): Promise<void>;
 }
 
 const PARALLEL_FALLBACK = 4;
@@ -19,9 +23,9 @@ const PARALLEL_FALLBACK = 4;
  * message that cannot be stored fails by itself and the rest of its batch lands. What
  * failed is settled: retried, or dead-lettered with its reason.
  */
-export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, options: DeadLetterOptions): Promise<SQSBatchResponse> {
+export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, options: DeadLetterOptions & { writer: string }): Promise<SQSBatchResponse> {
   const failed: FailedMessage[] = [];
-  const byIngestId = new Map<string, { message: T & { ingestId: string }; records: SQSRecord[] }>();
+  const byIngestId = new Map<string, { message: T & Identified; records: SQSRecord[] }>();
   for (const record of event.Records) {
     try {
       const message = store.read(record);
@@ -49,5 +53,9 @@ export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, 
       }
     }
   }
+  const failedIds = new Set(failed.map((f) => f.record.messageId));
+  const stored = entries.filter((e) => !e.records.some((r) => failedIds.has(r.messageId)));
+  recordStored(options.writer, stored.length);
+  if (stored.length > 0) recordWriterLag(options.writer, Date.now() - Math.min(...stored.map((e) => e.message.receivedAt)));
   return { batchItemFailures: await settleFailures(failed, options) };
 }

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { logger } from './observability.ts';
 import { sqsClient } from './sqs-client.ts';
 import { serviceUnavailable } from './errors.ts';
 import { integerEnv } from './env.ts';
@@ -61,7 +62,7 @@ async function sendBatch(queueUrl: string, batch: PackedMessage[]): Promise<void
     }
   }
   if (pending.length > 0) {
-    console.error(JSON.stringify({ level: 'error', message: 'queue unavailable', queueUrl, unsent: pending.length, reason: lastReason }));
+    logger.error('queue unavailable', { queueUrl, unsent: pending.length, reason: lastReason });
     throw serviceUnavailable('the queue is unavailable right now; retry later');
   }
 }

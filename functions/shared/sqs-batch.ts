@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { logger, recordDeadLettered } from './observability.ts';
 import { sqsClient } from './sqs-client.ts';
 
 /** A message that no retry can store (malformed, or records that fail validation). */
@@ -16,6 +17,8 @@ export interface FailedMessage {
 }
 
 export interface DeadLetterOptions {
+  /** The writer's name in logs and metrics. */
+  writer?: string;
   deadLetterQueueUrl?: string;
   /** The queue's maxReceiveCount: on that receive a failing message goes to the DLQ here, with its reason. */
   maxReceiveCount?: number;
@@ -39,14 +42,14 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
     const poison = isPermanentFailure(failure.error);
     (options.deadLetterQueueUrl !== undefined && (poison || lastChance) ? toDlq : retry).push(failure);
   }
-  const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string);
+  const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string, options.writer ?? 'writer');
   return [...retry, ...unsent].map(({ record, error }) => {
     log('error', 'message not stored; it returns to the queue', record, error);
     return { itemIdentifier: record.messageId };
   });
 }
 
-async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string): Promise<FailedMessage[]> {
+async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
   const unsent: FailedMessage[] = [];
   for (let i = 0; i < failures.length; i += 10) {
     const chunk = failures.slice(i, i + 10);
@@ -68,7 +71,10 @@ async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string
       const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
       chunk.forEach((failure, j) => {
         if (failedIds.has(String(j))) unsent.push(failure);
-        else log('warn', 'message moved to the dead-letter queue', failure.record, failure.error);
+        else {
+          log('warn', 'message moved to the dead-letter queue', failure.record, failure.error);
+          recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
+        }
       });
     } catch {
       unsent.push(...chunk);
@@ -93,8 +99,6 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function log(level: string, message: string, record: SQSRecord, error: unknown): void {
-  console.error(
-    JSON.stringify({ level, message, messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, reason: reasonOf(error) }),
-  );
+function log(level: 'error' | 'warn', message: string, record: SQSRecord, error: unknown): void {
+  logger[level](message, { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, reason: reasonOf(error) });
 }

@@ -1,4 +1,5 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { documentClient } from '../shared/aws-clients.ts';
 import { snapshotKey } from '../devices/storage.ts';
 import { simulatorConfig } from './config.ts';
@@ -9,7 +10,7 @@ import { loadState } from './state-store.ts';
  * DynamoDB's TTL to remove. Only the simulator's own devices are touched; real data is
  * never cleaned (the hourly wipe of the dashboard this replaces is not wanted).
  */
-export async function handler(event: { time?: string }): Promise<{ expired: number }> {
+export const handler = lambdaHandler(async (event: { time?: string }): Promise<{ expired: number }> => {
   const config = simulatorConfig();
   const state = (await loadState(config.devicesTable))?.state;
   if (state === undefined) return { expired: 0 };
@@ -46,4 +47,4 @@ export async function handler(event: { time?: string }): Promise<{ expired: numb
     }
   }
   return { expired };
-}
+});

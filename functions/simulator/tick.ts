@@ -1,4 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { simulatorConfig } from './config.ts';
 import { emissions } from './emissions.ts';
 import { emitToQueues } from './emit.ts';
@@ -12,7 +13,7 @@ import { claimStep, loadState, markEmitted } from './state-store.ts';
  * not newer than the last does nothing, and a step whose emission was interrupted is
  * emitted again, identically, by the next delivery of its tick.
  */
-export async function handler(event: ScheduledEvent): Promise<{ step: number; emitted: Record<string, number> } | undefined> {
+export const handler = lambdaHandler(async (event: ScheduledEvent): Promise<{ step: number; emitted: Record<string, number> } | undefined> => {
   const config = simulatorConfig();
   const clock = new Date(event.time).toISOString();
   const stored = await loadState(config.devicesTable);
@@ -22,7 +23,7 @@ export async function handler(event: ScheduledEvent): Promise<{ step: number; em
   const next = advance(last ?? initialNetwork(config.seed, config.devices, clock), clock);
   if (!(await claimStep(config.devicesTable, next, last?.step))) return undefined;
   return emit(next, config);
-}
+});
 
 async function emit(state: NetworkState, config: ReturnType<typeof simulatorConfig>) {
   const key = `simulator/${state.seed}/${state.booted_at}/${state.step}`;

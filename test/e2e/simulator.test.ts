@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { eventually, getJson, startTestRuntime } from '../helpers/runtime.ts';
+import { lambdaContext } from '../helpers/sqs-events.ts';
 
 const START = Date.parse('2026-02-01T08:00:00Z');
 const tick = (n: number) => ({ time: new Date(START + n * 60_000).toISOString().replace('.000', '') }) as ScheduledEvent;
@@ -33,10 +34,10 @@ async function simulate(steps: number): Promise<unknown[]> {
   try {
     const { handler } = await import('../../functions/simulator/tick.ts');
     for (let n = 1; n <= steps; n++) {
-      const result = await handler(tick(n));
+      const result = await handler(tick(n), lambdaContext());
       expect(result?.step).toBe(n);
       // The same tick again (EventBridge may deliver twice) changes nothing.
-      expect(await handler(tick(n))).toBeUndefined();
+      expect(await handler(tick(n), lambdaContext())).toBeUndefined();
     }
     await drained(runtime);
     const { body } = await getJson(runtime.url, '/devices?limit=200&snapshots=100');

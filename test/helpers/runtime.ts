@@ -11,7 +11,11 @@ export const INGEST_ONLY_KEY = 'test-key-ingest';
 export async function startTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const logs: string[] = [];
   return startLocalRuntime({
-    env: { API_KEYS: `${TEST_API_KEY},${READ_ONLY_KEY}=read,${INGEST_ONLY_KEY}=ingest` },
+    env: {
+      API_KEYS: `${TEST_API_KEY},${READ_ONLY_KEY}=read,${INGEST_ONLY_KEY}=ingest`,
+      // EMF lines for every request would bury the test output; TEST_RUNTIME_LOG shows them.
+      POWERTOOLS_METRICS_DISABLED: process.env.TEST_RUNTIME_LOG ? 'false' : 'true',
+    },
     // The simulator would add its own traffic every minute; tests that want it say so.
     schedules: false,
     endpoints: inject('endpoints'),

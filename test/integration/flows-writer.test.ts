@@ -1,3 +1,4 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
@@ -9,15 +10,15 @@ import { flowsConfig } from '../../functions/flows/config.ts';
 import type { FlowRecord } from '../../functions/flows/flow-schema.ts';
 import { flowUnit, hourPartition } from '../../functions/flows/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
 
 let runtime: LocalRuntime;
-let writer: typeof import('../../functions/flows/writer.ts').handler;
+let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
 let nextHour = 1000;
 
 beforeAll(async () => {
   runtime = await startTestRuntime({ sqsEventSources: false });
-  ({ handler: writer } = await import('../../functions/flows/writer.ts'));
+  writer = direct((await import('../../functions/flows/writer.ts')).handler);
 });
 afterAll(async () => runtime?.stop());
 

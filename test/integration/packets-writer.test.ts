@@ -1,3 +1,4 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -12,17 +13,17 @@ import { parsePackets, type Packet } from '../../functions/packets/packet-schema
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
 
 const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
 
 let runtime: LocalRuntime;
-let writer: typeof import('../../functions/packets/writer.ts').handler;
+let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 beforeAll(async () => {
   // Tables and queues only: the test plays the event source, delivering and redelivering by hand.
   runtime = await startTestRuntime({ sqsEventSources: false });
-  ({ handler: writer } = await import('../../functions/packets/writer.ts'));
+  writer = direct((await import('../../functions/packets/writer.ts')).handler);
 });
 afterAll(async () => runtime?.stop());
 

@@ -1,3 +1,4 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -12,17 +13,17 @@ import { notificationsConfig } from '../../functions/notifications/config.ts';
 import { decodeNotification } from '../../functions/notifications/decode.ts';
 import { normalizeNotification, type NormalizedNotification } from '../../functions/notifications/notification.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
 
 let runtime: LocalRuntime;
-let notificationsWriter: typeof import('../../functions/notifications/writer.ts').handler;
-let flowsWriter: typeof import('../../functions/flows/writer.ts').handler;
+let notificationsWriter: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let flowsWriter: (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 beforeAll(async () => {
   // Tables and queues only: the test plays the event source.
   runtime = await startTestRuntime({ sqsEventSources: false });
-  ({ handler: notificationsWriter } = await import('../../functions/notifications/writer.ts'));
-  ({ handler: flowsWriter } = await import('../../functions/flows/writer.ts'));
+  notificationsWriter = direct((await import('../../functions/notifications/writer.ts')).handler);
+  flowsWriter = direct((await import('../../functions/flows/writer.ts')).handler);
 });
 afterAll(async () => runtime?.stop());
 

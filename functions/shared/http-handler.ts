@@ -1,0 +1,67 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { HttpError } from './errors.ts';
+import { errorResult, type HttpEvent, type HttpResult } from './http.ts';
+import { logger, recordAccepted, recordRejected } from './observability.ts';
+
+/**
+ * The API's error shape for everything a handler throws: an HttpError keeps its status,
+ * code and details; anything else is logged and answered 500 without internals.
+ * (@middy/http-error-handler answers plain text, not this contract.)
+ */
+const apiErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: (request) => {
+    const error = request.error;
+    if (error instanceof HttpError) {
+      recordRejected(request.event.routeKey, error.code);
+      request.response = errorResult(error);
+      return;
+    }
+    logger.error('unhandled error', { error: error as Error });
+    request.response = errorResult(new HttpError(500, 'internal_error', 'internal error'));
+  },
+});
+
+/**
+ * The API-key authorizer marks requests without a valid key instead of refusing them,
+ * because only the handler can answer 401 (see functions/auth/authorizer.ts). Routes
+ * without an authorizer carry no mark and are public.
+ */
+const requireAuthentication = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: (request) => {
+    const context = (request.event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
+    if (context?.authenticated === 'false') throw new HttpError(401, 'unauthorized', String(context.reason || 'an API key is required'));
+  },
+});
+
+/** The route and, once known, the request's ingest ids are on every log line. */
+const routeInLogs = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  before: (request) => {
+    logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext?.requestId });
+  },
+});
+
+/** Records accepted per route: ingest answers 202 {"accepted": n}, or 204 for one notification. */
+const acceptedInMetrics = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  after: (request) => {
+    const { statusCode, body } = request.response ?? {};
+    if (statusCode === 204) recordAccepted(request.event.routeKey, 1);
+    if (statusCode !== 202 || typeof body !== 'string') return;
+    const accepted = (JSON.parse(body) as { accepted?: unknown }).accepted;
+    if (typeof accepted === 'number') recordAccepted(request.event.routeKey, accepted);
+  },
+});
+
+/** An HTTP API (payload 2.0) Lambda: a pure core wrapped in the project's middleware chain. */
+export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpSecurityHeaders({ contentSecurityPolicy: { 'default-src': "'none'" } }))
+    .use(apiErrors())
+    .use(acceptedInMetrics())
+    .use(routeInLogs())
+    .use(requireAuthentication())
+    .handler(core);
+}

@@ -1,0 +1,31 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+
+/**
+ * One Logger and one Metrics per function (a Lambda runs one handler). The service name is
+ * the function's own (POWERTOOLS_SERVICE_NAME, else AWS_LAMBDA_FUNCTION_NAME); the level
+ * comes from POWERTOOLS_LOG_LEVEL. Metrics go out as CloudWatch EMF on stdout, each as a
+ * single metric flushed at once: its dimensions are its own, and nothing waits for the end
+ * of an invocation (so no logMetrics middleware, which also warns on every invocation that
+ * adds none).
+ */
+const service = process.env.POWERTOOLS_SERVICE_NAME ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'netingest';
+export const logger = new Logger({ serviceName: service });
+export const metrics = new Metrics({ namespace: 'netingest', serviceName: service });
+
+/** One metric under dimensions of its own (route, reason), so they do not mix with others. */
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+function countWith(name: string, value: number, dimensions: Record<string, string>, unit: Unit = MetricUnit.Count): void {
+  if (value <= 0 && unit === MetricUnit.Count) return;
+  const single = metrics.singleMetric();
+  for (const [dimension, dimensionValue] of Object.entries(dimensions)) single.addDimension(dimension, dimensionValue);
+  single.addMetric(name, unit, value);
+}
+
+export const recordAccepted = (route: string, records: number) => countWith('RecordsAccepted', records, { route });
+export const recordRejected = (route: string, reason: string, requests = 1) => countWith('RequestsRejected', requests, { route, reason });
+export const recordStored = (writer: string, messages: number) => countWith('MessagesStored', messages, { writer });
+export const recordDeadLettered = (writer: string, reason: string) => countWith('MessagesDeadLettered', 1, { writer, reason });
+/** Milliseconds from the ingest function's receipt to the writer's store. */
+export const recordWriterLag = (writer: string, ms: number) => countWith('WriterLag', Math.max(0, ms), { writer }, MetricUnit.Milliseconds);
