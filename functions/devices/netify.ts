@@ -1,6 +1,7 @@
 import secureJson from 'secure-json-parse';
 import { z } from 'zod';
-import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import type { ErrorDetail } from '../shared/errors.ts';
+import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { assertStorable } from '../shared/storable.ts';
 import { normalizeMac } from './mac.ts';
 
@@ -41,8 +42,7 @@ export type NetifyFlow = z.infer<typeof flowRecord>;
 export type NetifyStats = z.infer<typeof statsRecord>;
 export type NetifyRecord = NetifyFlow | NetifyStats;
 
-export interface ParsedNetify {
-  records: NetifyRecord[];
+export interface ParsedNetify extends Settled<NetifyRecord> {
   skipped: number;
 }
 
@@ -51,9 +51,10 @@ const USED_TYPES = new Set(['flow', 'flow_stats', 'flow_purge']);
 /**
  * Newline-delimited JSON as read from the Netify agent's socket. Framing lines such as
  * {"length": N}, blank lines and record types we do not use are skipped and counted; a
- * line that is not JSON, or a used record missing what we need, is a 400 naming the line.
+ * line that is not JSON, or a used record missing what we need, is a 400 naming the line;
+ * with lenient handling such lines are listed as rejected and the rest is kept.
  */
-export function parseNetify(text: string): ParsedNetify {
+export function parseNetify(text: string, handling: Handling = 'strict'): ParsedNetify {
   const records: NetifyRecord[] = [];
   const details: ErrorDetail[] = [];
   let skipped = 0;
@@ -88,9 +89,8 @@ export function parseNetify(text: string): ParsedNetify {
     if (result.success) records.push(result.data);
     else for (const issue of result.error.issues) details.push({ line, field: issue.path.join('.'), message: issue.message });
   });
-  if (details.length > 0) {
-    const first = details[0] as ErrorDetail;
-    throw badRequest(`line ${first.line}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
-  }
-  return { records, skipped };
+  return { skipped, ...settle(records, details, handling, 'line') };
 }
+
+/** One line of the agent's output that ingest uses (the OpenAPI contract describes it). */
+export const netifyRecordSchema = z.union([flowRecord, statsRecord]);

@@ -30,6 +30,7 @@ const EXPECTED_ROUTES = [
   'POST /netify',
   'GET /devices',
   'GET /devices/{mac}',
+  'GET /openapi.json',
 ];
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
@@ -44,12 +45,12 @@ describe('the packaged CloudFormation template', () => {
     expect(routes.sort()).toEqual([...EXPECTED_ROUTES].sort());
   });
 
-  it('puts the API-key authorizer on every route but /health', () => {
+  it('puts the API-key authorizer on every route but the public ones (health, capabilities, the contract)', () => {
     const authorizer = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizer).toHaveLength(1);
     expect(authorizer[0]?.[1].Properties).toMatchObject({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0' });
     for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
-      const open = ['GET /health', 'GET /capabilities'].includes(route.Properties.RouteKey);
+      const open = ['GET /health', 'GET /capabilities', 'GET /openapi.json'].includes(route.Properties.RouteKey);
       expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open ? undefined : 'CUSTOM');
     }
   });
