@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { packRecords } from '../functions/shared/message-packing.ts';
+import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
 import type { FunctionConfig } from '../infra/local/service-config.ts';

@@ -1,5 +1,5 @@
 import secureJson from 'secure-json-parse';
-import { packRecords } from '../functions/shared/message-packing.ts';
+import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
 import { packets } from './fixtures.ts';
 

@@ -1,9 +1,9 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { putAll } from '../functions/shared/batch-writer.ts';
-import { parseEnvelope } from '../functions/shared/envelope.ts';
+import { parseEnvelope } from '../functions/shared/queue-envelope.ts';
 import { mergeUpdates } from '../functions/shared/exactly-once.ts';
-import { packRecords, type PackedMessage } from '../functions/shared/message-packing.ts';
+import { packRecords, type PackedMessage } from '../functions/shared/queue-envelope.ts';
 import { layerItems } from '../functions/packets/storage.ts';
 import { flowUnit } from '../functions/flows/storage.ts';
 import { parseFlowRecords } from '../functions/flows/flow-schema.ts';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { packRecords } from '../functions/shared/message-packing.ts';
+import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';

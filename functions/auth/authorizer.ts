@@ -1,7 +1,8 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { authorize } from './api-keys.ts';
-import { loadKeys } from './key-store.ts';
+import { authorize, presentedKey } from './api-keys.ts';
+import { authorizeCertificate } from './client-certs.ts';
+import { loadCertScopes, loadKeys } from './key-store.ts';
 
 export interface AuthContext {
   [name: string]: string;
@@ -16,9 +17,20 @@ export interface AuthContext {
  * and the handler answers 401: an HTTP API authorizer can only answer 403, and API
  * Gateway's own 401 needs every identity source present, which would turn away clients
  * that send the key in just one of the three accepted ways.
+ *
+ * A request over mutual TLS carries the verified client certificate in
+ * requestContext.authentication.clientCert; without an API key its subject CN decides
+ * (CLIENT_CERT_SCOPES locally, the SSM parameter deployed). An API key, when present, decides
+ * instead: it names the caller explicitly.
  */
 export const handler = lambdaHandler(async (event: APIGatewayRequestAuthorizerEventV2): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> => {
-  const decision = authorize(await loadKeys(), event.headers ?? {}, event.requestContext.http.method);
+  const headers = event.headers ?? {};
+  const method = event.requestContext.http.method;
+  const clientCert = event.requestContext.authentication?.clientCert;
+  const decision =
+    clientCert != null && presentedKey(headers) === undefined
+      ? authorizeCertificate(await loadCertScopes(), clientCert, method)
+      : authorize(await loadKeys(), headers, method);
   switch (decision.outcome) {
     case 'allow':
       return { isAuthorized: true, context: { authenticated: 'true', keyId: decision.keyId, reason: '' } };

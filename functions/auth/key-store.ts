@@ -1,5 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseKeyList, type StoredKey } from './api-keys.ts';
+import { parseCertScopes, type CertScopes } from './client-certs.ts';
 
 const REFRESH_MS = 5 * 60_000;
 let cached: { keys: StoredKey[]; loadedAt: number } | undefined;
@@ -26,4 +27,35 @@ export async function loadKeys(now = Date.now()): Promise<StoredKey[]> {
   }
   cached = { keys, loadedAt: now };
   return keys;
+}
+
+let cachedCerts: { scopes: CertScopes; loadedAt: number } | undefined;
+
+/**
+ * The client-certificate CN-to-scopes list, loaded on the first request that carries a
+ * certificate and refreshed like the keys: locally from CLIENT_CERT_SCOPES, deployed from
+ * the SSM parameter named by CLIENT_CERTS_PARAMETER (`CN=scope+scope` entries). A stage
+ * without that parameter trusts no certificate: a missing parameter is an empty list.
+ */
+export async function loadCertScopes(now = Date.now()): Promise<CertScopes> {
+  const parameter = process.env.CLIENT_CERTS_PARAMETER;
+  const local = process.env.CLIENT_CERT_SCOPES;
+  // A short local list is parsed each time, so that it is always the environment's.
+  if (local !== undefined && local !== '') return parseCertScopes(local, { source: 'CLIENT_CERT_SCOPES' });
+  if (cachedCerts !== undefined && now - cachedCerts.loadedAt < REFRESH_MS) return cachedCerts.scopes;
+  let scopes: CertScopes;
+  if (parameter !== undefined && parameter !== '') {
+    ssm ??= new SSMClient({});
+    try {
+      const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+      scopes = parseCertScopes(result.Parameter?.Value ?? '', { source: parameter });
+    } catch (error) {
+      if ((error as Error).name !== 'ParameterNotFound') throw error;
+      scopes = new Map();
+    }
+  } else {
+    scopes = new Map();
+  }
+  cachedCerts = { scopes, loadedAt: now };
+  return scopes;
 }

@@ -1,5 +1,5 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { interfaceKey, readingPartition, snapshotKey } from './storage.ts';
 
 /** What a device keeps of an interface's readings, to turn consecutive ones into speeds. */

@@ -5,7 +5,8 @@ import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { devicesConfig } from './config.ts';
-import { inventoryRecordSchema, type InventoryRecord } from './inventory-schema.ts';
+import { handling, preferenceApplied } from '../shared/lenient.ts';
+import { inventoryRecordSchema, parseInventoryRequest, type InventoryRecord } from './inventory-schema.ts';
 
 const MAX_RECORDS = 10_000;
 
@@ -27,7 +28,7 @@ export function parseInventory(body: unknown): InventoryRecord[] {
 /** POST /devices: inventory records, upserted by MAC address. */
 export const handler = httpHandler(async (event) => {
   const config = devicesConfig();
-  const records = parseInventory(jsonBody(event, config.maxBodyBytes));
+  const { records, ...lenient } = parseInventoryRequest(jsonBody(event, config.maxBodyBytes), handling(event));
   await publishRecords(config.queueUrl, 'inventory', records, await publishOptions(event, 'inventory'));
-  return json(202, { accepted: records.length });
+  return json(202, { accepted: records.length, ...lenient }, preferenceApplied(lenient));
 });

@@ -4,6 +4,7 @@ import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { devicesConfig } from './config.ts';
+import { handling, preferenceApplied } from '../shared/lenient.ts';
 import { parseNetify } from './netify.ts';
 
 const ACCEPTED_TYPES = new Set([undefined, 'application/x-ndjson', 'application/jsonl', 'application/json', 'text/plain']);
@@ -13,7 +14,7 @@ export const handler = httpHandler(async (event) => {
   const config = devicesConfig();
   const type = mediaType(event);
   if (!ACCEPTED_TYPES.has(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/x-ndjson`);
-  const { records, skipped } = parseNetify(bodyText(event, config.maxBodyBytes));
+  const { records, ...rest } = parseNetify(bodyText(event, config.maxBodyBytes), handling(event));
   if (records.length > 0) await publishRecords(config.queueUrl, 'netify', records, await publishOptions(event, 'netify'));
-  return json(202, { accepted: records.length, skipped });
+  return json(202, { accepted: records.length, ...rest }, preferenceApplied(rest));
 });

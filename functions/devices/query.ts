@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { getAll } from '../shared/batch-writer.ts';
 import { invalidCursor } from '../shared/cursor.ts';
 import { badRequest, notFound } from '../shared/errors.ts';

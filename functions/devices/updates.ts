@@ -1,10 +1,7 @@
 import type { CounterUpdate } from '../shared/exactly-once.ts';
-import type { Packet } from '../packets/packet-schema.ts';
-import { layersOf } from '../packets/storage.ts';
 import type { InventoryRecord } from './inventory-schema.ts';
-import { isDeviceMac, normalizeMac } from './mac.ts';
 import type { NetifyRecord } from './netify.ts';
-import { applicationKey, flowStatsKey, indexKey, profileKey, protocolKey } from './storage.ts';
+import { applicationKey, flowStatsKey, indexKey, profileKey } from './storage.ts';
 
 /**
  * What every source does when it mentions a device: the profile learns what the source
@@ -48,42 +45,5 @@ export function netifyUpdates(table: string, records: readonly NetifyRecord[], r
         setIfNewer: { last_seen: at },
       },
     ];
-  });
-}
-
-interface Endpoint {
-  mac: string;
-  ip?: string;
-}
-
-/** The devices a packet shows: the link layer's source and destination, with the network layer's addresses. */
-export function packetEndpoints(packet: Packet): Endpoint[] {
-  const link = packet.Packet_802_3 as { Source_MAC?: string; Destination_MAC?: string } | undefined;
-  const network = (packet.IPv4 ?? packet.IPv6) as { Source_Address?: string; Destination_Address?: string } | undefined;
-  const arp = packet.ARP as { SHA?: string; SPA?: string } | undefined;
-  const candidates: { mac?: string; ip?: string }[] = [
-    { mac: link?.Source_MAC, ip: network?.Source_Address ?? arp?.SPA },
-    { mac: link?.Destination_MAC, ip: network?.Destination_Address },
-    { mac: arp?.SHA, ip: arp?.SPA },
-  ];
-  const found = new Map<string, Endpoint>();
-  for (const { mac, ip } of candidates) {
-    const normal = mac === undefined ? undefined : normalizeMac(mac);
-    if (normal === undefined || !isDeviceMac(normal)) continue;
-    const existing = found.get(normal);
-    found.set(normal, { mac: normal, ip: existing?.ip ?? ip });
-  }
-  return [...found.values()];
-}
-
-/** Packets feed devices: every device a packet shows is sighted and counts the packet under each of its layers. */
-export function packetDeviceUpdates(table: string, packets: readonly { packet: Packet; timestamp: number }[]): CounterUpdate[] {
-  return packets.flatMap(({ packet, timestamp }) => {
-    const at = new Date(timestamp * 1000).toISOString();
-    const layers = layersOf(packet);
-    return packetEndpoints(packet).flatMap(({ mac, ip }) => [
-      ...sighting(table, mac, at, ip === undefined ? {} : { ip_address: ip }),
-      ...layers.map((protocol) => ({ table, key: protocolKey(mac, protocol), add: { packets: 1 } })),
-    ]);
   });
 }

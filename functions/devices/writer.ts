@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { z } from 'zod';
-import { envelopeSchema, type Envelope } from '../shared/envelope.ts';
+import { envelopeSchema, type Envelope } from '../shared/queue-envelope.ts';
 import { parseJson } from '../shared/json.ts';
 import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 
 export const MAX_FLOW_RECORDS = 10_000;
 const name = z
@@ -31,6 +32,15 @@ export type FlowRecord = z.infer<typeof flowRecordSchema>;
 
 /** A JSON array of flow records, all valid, or a 400 naming each bad record and field. */
 export function parseFlowRecords(body: unknown): FlowRecord[] {
+  return parseFlowRequest(body, 'strict').records;
+}
+
+/**
+ * A POST /flows JSON body under the request's handling: strict is all-or-nothing, lenient
+ * keeps the valid records and lists the others. A body that is not a non-empty array of at
+ * most MAX_FLOW_RECORDS is a 400 either way.
+ */
+export function parseFlowRequest(body: unknown, handling: Handling): Settled<FlowRecord> {
   if (!Array.isArray(body)) throw badRequest('send a JSON array of flow records', [{ message: `got ${body === null ? 'null' : typeof body}` }]);
   if (body.length === 0) throw badRequest('the array of flow records is empty');
   if (body.length > MAX_FLOW_RECORDS) throw badRequest(`request has ${body.length} records; the limit is ${MAX_FLOW_RECORDS}`);
@@ -41,11 +51,7 @@ export function parseFlowRecords(body: unknown): FlowRecord[] {
     if (result.success) records.push(result.data);
     else for (const issue of result.error.issues) details.push(describe(record, issue));
   });
-  if (details.length > 0) {
-    const first = details[0] as ErrorDetail;
-    throw badRequest(`record ${first.record}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
-  }
-  return records;
+  return settle(records, details, handling, 'record');
 }
 
 function describe(record: number, issue: z.core.$ZodIssue): ErrorDetail {

@@ -4,7 +4,8 @@ import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
 import { flowsConfig } from './config.ts';
-import { parseFlowRecords } from './flow-schema.ts';
+import { handling, preferenceApplied } from '../shared/lenient.ts';
+import { parseFlowRequest } from './flow-schema.ts';
 import { parseVpcFlowLogs } from './vpc-flow-logs.ts';
 
 /** POST /flows (and /flowlogs): a JSON array of flow records, or AWS VPC Flow Logs as text/plain. */
@@ -12,14 +13,14 @@ export const handler = httpHandler(async (event) => {
   const config = flowsConfig();
   const type = mediaType(event);
   if (type === 'text/plain') {
-    const { records, skipped } = parseVpcFlowLogs(bodyText(event, config.maxBodyBytes));
+    const { records, ...rest } = parseVpcFlowLogs(bodyText(event, config.maxBodyBytes), handling(event));
     if (records.length > 0) await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
-    return json(202, { accepted: records.length, skipped });
+    return json(202, { accepted: records.length, ...rest }, preferenceApplied(rest));
   }
   if (type !== undefined && type !== 'application/json' && !type.endsWith('+json')) {
     throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json, or text/plain for VPC Flow Logs`);
   }
-  const records = parseFlowRecords(jsonBody(event, config.maxBodyBytes));
+  const { records, ...lenient } = parseFlowRequest(jsonBody(event, config.maxBodyBytes), handling(event));
   await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
-  return json(202, { accepted: records.length });
+  return json(202, { accepted: records.length, ...lenient }, preferenceApplied(lenient));
 });

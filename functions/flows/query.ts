@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { badRequest } from '../shared/errors.ts';
 import { decodeCursorText, encodeCursorText, invalidCursor, isKeyValue } from '../shared/cursor.ts';
 import { integerParameter, json, queryParameters } from '../shared/http.ts';

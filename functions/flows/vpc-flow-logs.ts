@@ -1,5 +1,6 @@
 import { wrapNumber } from '../shared/json.ts';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { flowRecordSchema, type FlowRecord } from './flow-schema.ts';
 
 /** The default (version 2) format, used when the first line is not a header. */
@@ -18,8 +19,7 @@ const KNOWN_FIELDS = new Set<string>([
 
 const SKIPPED_STATUSES = new Set(['NODATA', 'SKIPDATA']);
 
-export interface ParsedVpcFlowLogs {
-  records: FlowRecord[];
+export interface ParsedVpcFlowLogs extends Settled<FlowRecord> {
   skipped: number;
 }
 
@@ -27,9 +27,11 @@ export interface ParsedVpcFlowLogs {
  * AWS VPC Flow Logs as text, one record per line: the default format, or any format of
  * v2-v5 fields named by a header line. Each record becomes a flow record: srcaddr and
  * dstaddr as the apps, vpc-id (else interface-id) as the VPC, bytes as bytes_tx, the
- * hour of `start`. NODATA and SKIPDATA lines are skipped and counted.
+ * hour of `start`. NODATA and SKIPDATA lines are skipped and counted. Strict handling (the
+ * default) is a 400 naming each bad line; lenient keeps the good lines and lists the bad
+ * ones. A header that lacks what a flow record needs is a 400 either way.
  */
-export function parseVpcFlowLogs(text: string): ParsedVpcFlowLogs {
+export function parseVpcFlowLogs(text: string, handling: Handling = 'strict'): ParsedVpcFlowLogs {
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   const firstContent = lines.findIndex((l) => l.trim() !== '');
@@ -81,11 +83,7 @@ export function parseVpcFlowLogs(text: string): ParsedVpcFlowLogs {
     if (result.success) records.push(result.data);
     else for (const issue of result.error.issues) problem(String(issue.path[0]), issue.message);
   });
-  if (details.length > 0) {
-    const first = details[0] as ErrorDetail;
-    throw badRequest(`line ${first.line}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, details.slice(0, 20));
-  }
-  return { records, skipped };
+  return { skipped, ...settle(records, details, handling, 'line') };
 }
 
 function tokens(line: string): string[] {

@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { parseEnvelope } from '../shared/envelope.ts';
+import { parseEnvelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';

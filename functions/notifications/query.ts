@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { decodeCursorText, encodeCursorText, invalidCursor } from '../shared/cursor.ts';
 import { integerParameter, json, queryParameters } from '../shared/http.ts';
 import { httpHandler } from '../shared/http-handler.ts';

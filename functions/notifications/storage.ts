@@ -1,4 +1,4 @@
-import type { Envelope } from '../shared/envelope.ts';
+import type { Envelope } from '../shared/queue-envelope.ts';
 import { shardOf } from '../shared/sharding.ts';
 import type { InterfaceReading } from '../devices/interfaces.ts';
 import { isDeviceMac, normalizeMac } from '../devices/mac.ts';

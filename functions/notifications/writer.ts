@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { forEachLimited, putAll } from '../shared/batch-writer.ts';
-import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
+import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';

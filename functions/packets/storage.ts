@@ -1,5 +1,5 @@
 import { decodeCursorText, encodeCursorText } from '../shared/cursor.ts';
-import type { Envelope } from '../shared/envelope.ts';
+import type { Envelope } from '../shared/queue-envelope.ts';
 import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
 import type { Packet } from './packet-schema.ts';

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { forEachLimited, putAll } from '../shared/batch-writer.ts';
-import { parseEnvelope, type Envelope } from '../shared/envelope.ts';
+import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce, mergeUpdates } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
@@ -9,7 +9,7 @@ import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
-import { packetDeviceUpdates } from '../devices/updates.ts';
+import { packetDeviceUpdates } from './device-sightings.ts';
 
 const PARALLEL_MESSAGES = 4;
 

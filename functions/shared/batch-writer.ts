@@ -1,5 +1,5 @@
 import { BatchWriteCommand, BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from './aws-clients.ts';
+import { documentClient } from './dynamodb-client.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 const WRITE_CHUNK = 25;

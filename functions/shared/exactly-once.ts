@@ -1,6 +1,6 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachLimited } from './batch-writer.ts';
-import { documentClient } from './aws-clients.ts';
+import { documentClient } from './dynamodb-client.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 /** An increment of numeric attributes (and idempotent sets) on one item. */

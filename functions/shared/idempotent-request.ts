@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { logger } from './observability.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from './aws-clients.ts';
+import { documentClient } from './dynamodb-client.ts';
 import { HttpError } from './errors.ts';
 import { idempotencyKey, mediaType, type HttpEvent } from './http.ts';
 

@@ -90,9 +90,8 @@ export function settle<T>(records: T[], details: readonly ErrorDetail[], mode: H
       omitted++;
       continue;
     }
-    const rejection: Rejection = unit === 'line' ? { record: position - 1, line: position, message: detail.message } : { record: position, message: detail.message };
-    if (detail.field !== undefined && detail.field !== '') rejection.field = detail.field;
-    rejected.push(rejection);
+    const field = detail.field === undefined || detail.field === '' ? {} : { field: detail.field };
+    rejected.push(unit === 'line' ? { record: position - 1, line: position, ...field, message: detail.message } : { record: position, ...field, message: detail.message });
   }
   rejected.sort((a, b) => a.record - b.record);
   return omitted > 0 ? { records, rejected, rejected_omitted: omitted } : { records, rejected };

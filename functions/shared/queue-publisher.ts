@@ -3,7 +3,7 @@ import { logger } from './observability.ts';
 import { sqsClient } from './sqs-client.ts';
 import { serviceUnavailable } from './errors.ts';
 import { integerEnv } from './env.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, type PackedMessage } from './message-packing.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, type PackedMessage } from './queue-envelope.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 const MAX_ENTRIES_PER_BATCH = 10;

@@ -1,6 +1,6 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { snapshotKey } from '../devices/storage.ts';
 import { simulatorConfig } from './config.ts';
 import { loadState } from './state-store.ts';

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/aws-clients.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import type { NetworkState } from './network.ts';
 
 const STATE_KEY = { pk: 'sim#state', sk: 'state' };

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { TLSSocket } from 'node:tls';
+import type { APIGatewayEventClientCertificate, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpError } from '../../functions/shared/errors.ts';
 import { errorResult } from '../../functions/shared/http.ts';
 import type { LocalFunction } from './lambda.ts';
 import type { AuthorizerConfig } from './service-config.ts';
+import { clientCertificate } from './tls.ts';
 
 export interface LocalAuthorizer {
   config: AuthorizerConfig;
@@ -84,23 +87,74 @@ export interface GatewayOptions {
   port: number;
   region: string;
   log: (line: string) => void;
+  /** Also serve HTTPS with this certificate; with `clientCa`, request client certificates (mutual TLS). */
+  https?: { port: number; cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
-/** Serves every httpApi route the way API Gateway's HTTP API (payload 2.0) does. */
-export async function startHttpGateway(routes: Route[], options: GatewayOptions): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+export interface Gateway {
+  server: Server;
+  url: string;
+  httpsServer?: Server;
+  httpsUrl?: string;
+}
+
+/**
+ * Serves every httpApi route the way API Gateway's HTTP API (payload 2.0) does, over HTTP
+ * and, when asked, over HTTPS beside it (API Gateway itself is HTTPS only).
+ */
+export async function startHttpGateway(routes: Route[], options: GatewayOptions): Promise<Gateway> {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, routes, options).catch((error) => {
       options.log(`gateway error: ${(error as Error).stack ?? error}`);
       if (!res.headersSent) sendError(res, 500, 'internal_error', 'internal error');
     });
-  });
+  };
+  const server = createServer(listener);
+  const url = `http://${urlHost(options.host)}:${await listen(server, options.port, options.host)}`;
+  if (options.https === undefined) return { server, url };
+  const { cert, key, clientCa } = options.https;
+  // A client certificate is asked for but not required, so that clients with an API key
+  // (Basic, Bearer, x-api-key) still connect; one that does not chain to CLIENT_CA is refused
+  // per request (401), before any route runs.
+  const httpsServer = createHttpsServer({ cert, key, ca: clientCa, requestCert: clientCa !== undefined, rejectUnauthorized: false }, listener);
+  try {
+    const httpsPort = await listen(httpsServer, options.https.port, options.host);
+    return { server, url, httpsServer, httpsUrl: `https://${urlHost(options.host)}:${httpsPort}` };
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://${options.host}:${port}` };
+  return (server.address() as AddressInfo).port;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Mutual TLS as API Gateway does it: a certificate that does not chain to the truststore
+ * is refused (API Gateway at the handshake, here with 401); a verified one reaches the
+ * authorizer and the route in requestContext.authentication.clientCert.
+ */
+function clientCertOf(req: IncomingMessage): { cert?: APIGatewayEventClientCertificate; refused?: string } {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || typeof socket.getPeerX509Certificate !== 'function') return {};
+  const tls = socket as TLSSocket;
+  const cert = clientCertificate(tls);
+  if (cert === undefined) return {};
+  if (!tls.authorized) return { refused: `the client certificate is not trusted (${String(tls.authorizationError ?? 'unknown CA')})` };
+  return { cert };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[], options: GatewayOptions): Promise<void> {
@@ -109,10 +163,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const method = (req.method ?? 'GET').toUpperCase();
   const body = await readBody(req);
   if (body === undefined) return sendError(res, 413, 'payload_too_large', `the body is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  const clientCert = clientCertOf(req);
+  if (clientCert.refused !== undefined) {
+    sendError(res, 401, 'unauthorized', clientCert.refused);
+    options.log(`${method} ${url.pathname} -> TLS 401 ${Math.round(performance.now() - started)} ms`);
+    return;
+  }
   const match = matchRoute(routes, method, url.pathname);
   if (match === undefined) return sendError(res, 404, 'not_found', `no route for ${method} ${url.pathname}`);
 
   const event = buildEvent(req, url, method, body, match.route.routeKey, match.pathParameters);
+  if (clientCert.cert !== undefined) event.requestContext.authentication = { clientCert: clientCert.cert };
   let status: number;
   try {
     if (match.route.authorizer !== undefined) {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseKeyList } from '../../functions/auth/api-keys.ts';
+import { parseCertScopes } from '../../functions/auth/client-certs.ts';
 import { startEmulators, type Emulators, type Endpoints } from './emulators.ts';
 import { buildRoutes, startHttpGateway, type LocalAuthorizer } from './http-gateway.ts';
 import { loadFunction, type LocalFunction } from './lambda.ts';
@@ -12,6 +13,7 @@ import { Scheduler } from './scheduler.ts';
 import { loadServiceConfig, type ServiceConfig } from './service-config.ts';
 import { SqsPoller } from './sqs-poller.ts';
 import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
+import { ensureServerCertificate, readCaBundle } from './tls.ts';
 
 export interface FaultOptions {
   /** Faults between the functions (and pollers) and each emulator. */
@@ -46,10 +48,20 @@ export interface LocalRuntimeOptions {
   /** Extra environment for every function (set in this process, as handlers read process.env). */
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /**
+   * Serve HTTPS beside HTTP on `port` (0: any free port), with the self-signed certificate
+   * kept in `certDir` (created there on first use). With `clientCa` (a PEM bundle's path),
+   * clients may authenticate with a certificate that chains to it (mutual TLS); the
+   * functions' CLIENT_CERT_SCOPES maps certificate CNs to scopes.
+   */
+  https?: { port: number; certDir: string; clientCa?: string };
 }
 
 export interface LocalRuntime {
   url: string;
+  /** The HTTPS listener and its certificate, when `https` was asked for. */
+  httpsUrl?: string;
+  certFile?: string;
   /** Where the SDK talks to: the emulators, or AWS_ENDPOINT_URL. */
   endpoints: Endpoints | { all: string };
   config: ServiceConfig;
@@ -77,6 +89,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   if (apiKeys !== undefined && apiKeys !== '' && parseKeyList(apiKeys, { source: 'API_KEYS' }).length === 0) {
     throw new Error(`API_KEYS ("${apiKeys}") names no key; set key or key=scope+scope entries, comma-separated`);
   }
+  const tls = prepareTls(options.https, options.env?.CLIENT_CERT_SCOPES ?? process.env.CLIENT_CERT_SCOPES);
 
   let emulators: Emulators | undefined;
   let endpoints = options.endpoints;
@@ -150,16 +163,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (fn === undefined) throw new Error(`authorizer ${name} names function ${authorizer.functionName}, which serverless.yml does not declare`);
       authorizers.set(name, { config: authorizer, fn, cache: new Map() });
     }
-    const { server, url } = await startHttpGateway(buildRoutes([...functions.values()], authorizers), {
+    const gateway = await startHttpGateway(buildRoutes([...functions.values()], authorizers), {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 3000,
       region: config.region,
       log,
+      https: tls === undefined ? undefined : { port: tls.port, cert: tls.certificate.cert, key: tls.certificate.key, clientCa: tls.clientCa },
     });
-    cleanup.push(() => closeServer(server));
+    cleanup.push(() => closeServer(gateway.server));
+    if (gateway.httpsServer !== undefined) {
+      const httpsServer = gateway.httpsServer;
+      cleanup.push(() => closeServer(httpsServer));
+    }
 
     return {
-      url,
+      url: gateway.url,
+      httpsUrl: gateway.httpsUrl,
+      certFile: tls?.certificate.certFile,
       endpoints,
       config,
       resources,
@@ -179,6 +199,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await emulators?.stop();
     throw error;
   }
+}
+
+/**
+ * The HTTPS listener's certificate and the mutual-TLS settings, checked before anything
+ * starts: a CA bundle that cannot be read, or a CN list that is malformed, stops start-up
+ * naming the problem, and so does one of CLIENT_CA and CLIENT_CERT_SCOPES without the other
+ * (certificates nobody maps, or a mapping no certificate can reach).
+ */
+function prepareTls(https: LocalRuntimeOptions['https'], certScopes: string | undefined) {
+  const scopesSet = certScopes !== undefined && certScopes !== '';
+  if (scopesSet && parseCertScopes(certScopes, { source: 'CLIENT_CERT_SCOPES' }).size === 0) {
+    throw new Error(`CLIENT_CERT_SCOPES ("${certScopes}") names no certificate CN; set CN=scope+scope entries, comma-separated`);
+  }
+  if (https === undefined) {
+    if (scopesSet) throw new Error('CLIENT_CERT_SCOPES is set but HTTPS is off: client certificates need the HTTPS listener (HTTPS_PORT) and CLIENT_CA');
+    return undefined;
+  }
+  if (https.clientCa !== undefined && !scopesSet) throw new Error('CLIENT_CA is set but CLIENT_CERT_SCOPES is not: no certificate CN would have a scope (e.g. CLIENT_CERT_SCOPES=router-1=ingest)');
+  if (https.clientCa === undefined && scopesSet) throw new Error('CLIENT_CERT_SCOPES is set but CLIENT_CA is not: no client certificate could be verified');
+  return {
+    port: https.port,
+    certificate: ensureServerCertificate(https.certDir),
+    clientCa: https.clientCa === undefined ? undefined : readCaBundle(https.clientCa),
+  };
 }
 
 /** Handlers never know where they run: the SDK reads its endpoints from the environment. */

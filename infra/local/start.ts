@@ -1,29 +1,44 @@
 // `npm start`: the whole pipeline on this machine, until Ctrl-C.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { startLocalRuntime } from './runtime.ts';
 
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ?? '.data';
+// HTTPS beside HTTP (https-notif publishers speak nothing else); HTTPS_PORT=off turns it off.
+const httpsSetting = process.env.HTTPS_PORT ?? '3443';
+const httpsPort = httpsSetting.toLowerCase() === 'off' ? undefined : Number(httpsSetting);
+const clientCa = process.env.CLIENT_CA === undefined || process.env.CLIENT_CA === '' ? undefined : process.env.CLIENT_CA;
+// Where `npm run redrive` and other tools find this runtime's emulators, and where the HTTPS
+// certificate is kept (made on first start, reused afterwards).
+const stateDir = dataDir === ':memory:' ? '.data' : dataDir;
 // A fixed development key, so that the README's curl examples work as they are.
 const defaultKey = process.env.API_KEYS === undefined || process.env.API_KEYS === '';
 if (defaultKey) process.env.API_KEYS = 'local-dev-key';
 
 try {
+  if (httpsPort !== undefined && !(Number.isInteger(httpsPort) && httpsPort >= 0 && httpsPort < 65536)) {
+    throw new Error(`HTTPS_PORT must be a port number or "off", got "${httpsSetting}"`);
+  }
   const runtime = await startLocalRuntime({
     port,
     dataDir,
     stage: process.env.STAGE ?? 'local',
     clockSpeed: Number(process.env.CLOCK_SPEED ?? 1),
+    https: httpsPort === undefined ? undefined : { port: httpsPort, certDir: stateDir, clientCa },
   });
   const where = process.env.AWS_ENDPOINT_URL ? `using ${process.env.AWS_ENDPOINT_URL}` : `data in ${dataDir === ':memory:' ? 'memory' : dataDir}`;
-  // Where `npm run redrive` and other tools find this runtime's emulators.
-  const stateDir = dataDir === ':memory:' ? '.data' : dataDir;
   const stateFile = resolve(stateDir, 'runtime.json');
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(stateFile, JSON.stringify({ url: runtime.url, stage: runtime.config.stage, endpoints: runtime.endpoints }, null, 2));
+  writeFileSync(
+    stateFile,
+    JSON.stringify({ url: runtime.url, httpsUrl: runtime.httpsUrl, certFile: runtime.certFile, stage: runtime.config.stage, endpoints: runtime.endpoints }, null, 2),
+  );
   const keys = defaultKey ? '; API key: local-dev-key' : '';
-  console.log(`netingest is ready at ${runtime.url} (${where}${keys}; Ctrl-C stops)`);
+  const certFile = runtime.certFile === undefined ? '' : relative(process.cwd(), runtime.certFile);
+  const certShown = certFile === '' || certFile.startsWith('..') ? runtime.certFile : certFile;
+  const https = runtime.httpsUrl === undefined ? '' : ` and ${runtime.httpsUrl} (certificate ${certShown}${clientCa === undefined ? '' : `; client certificates from ${clientCa}`})`;
+  console.log(`netingest is ready at ${runtime.url}${https} (${where}${keys}; Ctrl-C stops)`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -5,7 +5,7 @@ import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-ingest.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
-import { packetEndpoints } from '../../functions/devices/updates.ts';
+import { packetEndpoints } from '../../functions/packets/device-sightings.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 
 function rejection(run: () => unknown): HttpError {

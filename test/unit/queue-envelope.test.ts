@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../functions/shared/envelope.ts';
+import { parseEnvelope } from '../../functions/shared/queue-envelope.ts';
 import { HttpError } from '../../functions/shared/errors.ts';
-import { packRecords, serializeForQueue } from '../../functions/shared/message-packing.ts';
+import { packRecords, serializeForQueue } from '../../functions/shared/queue-envelope.ts';
 
 const ids = () => {
   let n = 0;
