@@ -58,3 +58,8 @@ export function parseInventoryRequest(body: unknown, handling: Handling): Settle
   });
   return settle(records, details, handling, 'record');
 }
+
+/** A whole inventory, all valid or a 400 (what strict handling gives; the simulator's own inventory too). */
+export function parseInventory(body: unknown): InventoryRecord[] {
+  return parseInventoryRequest(body, 'strict').records;
+}

@@ -1,5 +1,5 @@
 import { publishRecords } from '../shared/queue-publisher.ts';
-import { parseInventory } from '../devices/inventory-ingest.ts';
+import { parseInventory } from '../devices/inventory-schema.ts';
 import { parseNetify } from '../devices/netify.ts';
 import { parseFlowRecords } from '../flows/flow-schema.ts';
 import { decodeNotification } from '../notifications/decode.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../functions/shared/errors.ts';
 import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
-import { parseInventory } from '../../functions/devices/inventory-ingest.ts';
+import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
 import { packetEndpoints } from '../../functions/packets/device-sightings.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';

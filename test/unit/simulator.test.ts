@@ -4,7 +4,7 @@ import { advance, initialNetwork, type NetworkState } from '../../functions/simu
 import { parsePackets } from '../../functions/packets/packet-schema.ts';
 import { parseFlowRecords } from '../../functions/flows/flow-schema.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
-import { parseInventory } from '../../functions/devices/inventory-ingest.ts';
+import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { decodeNotification } from '../../functions/notifications/decode.ts';
 import { normalizeNotification } from '../../functions/notifications/notification.ts';
 
