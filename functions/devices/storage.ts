@@ -1,4 +1,6 @@
+import type { CursorCodec } from '../shared/cursor.ts';
 import { shardOf } from '../shared/sharding.ts';
+import { normalizeMac } from './mac.ts';
 
 /**
  * Key design of the devices table. Everything about one device shares its partition
@@ -12,16 +14,27 @@ export const DEVICE_INDEX_SHARDS = 4;
 
 export type Key = { pk: string; sk: string };
 
-export const profileKey = (mac: string): Key => ({ pk: `dev#${mac}`, sk: 'profile' });
-export const indexKey = (mac: string): Key => ({ pk: `devices#${shardOf(mac, DEVICE_INDEX_SHARDS)}`, sk: mac });
+/** The partition holding everything about one device. */
+export const devicePartition = (mac: string): string => `dev#${mac}`;
+export const profileKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'profile' });
+export const indexKey = (mac: string): Key => ({ pk: indexPartition(shardOf(mac, DEVICE_INDEX_SHARDS)), sk: mac });
 export const indexPartition = (shard: number): string => `devices#${shard}`;
-export const applicationKey = (mac: string, digest: string): Key => ({ pk: `dev#${mac}`, sk: `app#${digest}` });
+export const applicationKey = (mac: string, digest: string): Key => ({ pk: devicePartition(mac), sk: `app#${digest}` });
 export const flowStatsKey = (digest: string): Key => ({ pk: `flow#${digest}`, sk: 'stats' });
-export const protocolKey = (mac: string, protocol: string): Key => ({ pk: `dev#${mac}`, sk: `proto#${protocol}` });
-export const interfaceKey = (mac: string, name: string): Key => ({ pk: `dev#${mac}`, sk: `if#${name}` });
-export const snapshotKey = (mac: string, time: string): Key => ({ pk: `dev#${mac}`, sk: `snap#${time}` });
+/** The digest a flow statistics item is about. */
+export const digestOfFlowStats = (item: { pk?: unknown }): string => String(item.pk).slice('flow#'.length);
+export const protocolKey = (mac: string, protocol: string): Key => ({ pk: devicePartition(mac), sk: `proto#${protocol}` });
+export const interfaceKey = (mac: string, name: string): Key => ({ pk: devicePartition(mac), sk: `if#${name}` });
+export const snapshotKey = (mac: string, time: string): Key => ({ pk: devicePartition(mac), sk: `snap#${time}` });
 /** An interface's readings in time order, kept apart from the device so that views stay small. */
 export const readingPartition = (mac: string, name: string): string => `readings#${mac}#${name}`;
 
 /** Sort keys below this hold everything of a device but its snapshots. */
 export const SNAPSHOT_PREFIX = 'snap#';
+
+/**
+ * The device list's cursor is the last MAC of the previous page as it is, not base64url
+ * text: a MAC is already safe in a URL, and the list has always answered and taken MACs in
+ * any spelling normalizeMac reads. Its canonical form is what the index sorts by.
+ */
+export const deviceListCursor: CursorCodec<string> = { encode: (mac) => mac, decode: normalizeMac };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isKeyValue, jsonCursor, type CursorCodec } from '../shared/cursor.ts';
 import type { Envelope } from '../shared/queue-envelope.ts';
 import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
@@ -20,6 +21,30 @@ const MAX_PLAIN_KEY = 1000;
 
 export function hourPartition(hour: number, shard: number): string {
   return `${hour}#${shard}`;
+}
+
+/**
+ * Where a read of an hour stands: an hour is read shard by shard, each in key order, so a
+ * position is a shard and the last key read there (none when the shard is still unread).
+ */
+export interface HourPosition {
+  shard: number;
+  after?: string;
+}
+
+/**
+ * The cursor of an hour's pages: its position as JSON, taken back only when the shard
+ * exists and the key is one DynamoDB takes, so that the query built from it cannot fail.
+ */
+export function hourCursor(shards: number): CursorCodec<HourPosition> {
+  return jsonCursor((value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const { shard, after, ...rest } = value as Record<string, unknown>;
+    const validShard = typeof shard === 'number' && Number.isInteger(shard) && shard >= 0 && shard < shards;
+    const validAfter = after === undefined || (typeof after === 'string' && isKeyValue(after));
+    if (!validShard || !validAfter || Object.keys(rest).length > 0) return undefined;
+    return after === undefined ? { shard } : { shard, after };
+  });
 }
 
 /** One message's sums: one update per distinct (hour, flow key), applied exactly once. */

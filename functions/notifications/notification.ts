@@ -1,4 +1,4 @@
-import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { badRequest, invalidRecords, type ErrorDetail } from '../shared/errors.ts';
 import type { Encoding } from './decode.ts';
 import { dateAndTime, interfaceSchema, type InterfaceRecord } from './interface-schema.ts';
 
@@ -48,10 +48,7 @@ export function normalizeNotification(content: Record<string, unknown>, encoding
       }
     }
   });
-  if (details.length > 0) {
-    const first = details[0] as ErrorDetail;
-    throw badRequest(`${first.field} ${first.message}`, details.slice(0, 20));
-  }
+  if (details.length > 0) throw invalidRecords(details, 'field');
   return { eventTime: eventTime.data, publisher, interfaces };
 }
 

@@ -1,3 +1,4 @@
+import { sortKeyCursor } from '../shared/cursor.ts';
 import type { Envelope } from '../shared/queue-envelope.ts';
 import { shardOf } from '../shared/sharding.ts';
 import type { InterfaceReading } from '../devices/interfaces.ts';
@@ -20,6 +21,13 @@ export function sortKey(eventTime: string, ingestId: string, index: number): str
 export function historyPartition(shard: number): string {
   return `notif#${shard}`;
 }
+
+/**
+ * A history cursor is the sort key of the last notification returned. Its shape is
+ * `<ISO 8601 time>#<ingest id>#<index>`, bounded so that no cursor can carry DynamoDB past
+ * its key-size limit.
+ */
+export const historyCursor = sortKeyCursor(/^[+-]?\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[\w#:-]{1,200}$/);
 
 export function deviceMacOf(iface: InterfaceRecord): string | undefined {
   const mac = iface['phys-address'] === undefined ? undefined : normalizeMac(iface['phys-address']);

@@ -1,14 +1,11 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/dynamodb-client.ts';
-import { getAll } from '../shared/batch-writer.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
-import { invalidCursor } from '../shared/cursor.ts';
+import { cursorParameter } from '../shared/cursor.ts';
 import { integerParameter, json, queryParameters, type HttpEvent, type HttpResult } from '../shared/http.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { pathParameter } from '../shared/path-parameters.ts';
-import { packetsConfig } from './config.ts';
-import { PROTOCOLS, resolveProtocol, type Protocol } from './protocols.ts';
-import { allCounterKeys, decodeCursor, encodeCursor, sumCounters, type PacketLayerItem } from './storage.ts';
+import { PROTOCOLS, resolveProtocol } from './protocols.ts';
+import { newestLayers, protocolCounts } from './read-store.ts';
+import { decodeCursor, encodeCursor } from './storage.ts';
 
 const DEFAULT_VIEW_LIMIT = 100;
 const MAX_VIEW_LIMIT = 1000;
@@ -19,9 +16,9 @@ export const handler = httpHandler(async (event) => {
     case 'GET /packets':
       return json(200, { status: 'ok', message: 'packets endpoint' });
     case 'GET /packets/tables':
-      return json(200, { protocols: [...(await counts()).keys()].sort() });
+      return json(200, { protocols: [...(await protocolCounts()).keys()].sort() });
     case 'GET /packets/tables/all':
-      return json(200, Object.fromEntries([...(await counts())].sort(([a], [b]) => (a < b ? -1 : 1))));
+      return json(200, Object.fromEntries([...(await protocolCounts())].sort(([a], [b]) => (a < b ? -1 : 1))));
     case 'GET /packets/tables/{protocol}':
       return protocolCount(pathParameter(event, 'protocol'));
     case 'GET /packets/tables/view':
@@ -32,20 +29,13 @@ export const handler = httpHandler(async (event) => {
   }
 });
 
-async function counts(): Promise<Map<Protocol, number>> {
-  const config = packetsConfig();
-  const totals = sumCounters(await getAll(config.countsTable, allCounterKeys(config.counterShards)));
-  for (const [protocol, n] of totals) if (n <= 0) totals.delete(protocol);
-  return totals;
-}
-
 // The name is echoed cut short: it is the client's text, of any length.
 const unknownProtocol = (name: string) => notFound(`unknown protocol ${JSON.stringify(name.slice(0, 64))}; known protocols are ${PROTOCOLS.join(', ')}`);
 
 async function protocolCount(name: string): Promise<HttpResult> {
   const protocol = resolveProtocol(name);
   if (protocol === undefined) throw unknownProtocol(name);
-  return json(200, { [protocol]: (await counts()).get(protocol) ?? 0 });
+  return json(200, { [protocol]: (await protocolCounts()).get(protocol) ?? 0 });
 }
 
 async function view(event: HttpEvent): Promise<HttpResult> {
@@ -57,34 +47,11 @@ async function view(event: HttpEvent): Promise<HttpResult> {
   const protocol = resolveProtocol(name);
   if (protocol === undefined) throw unknownProtocol(name);
   const limit = integerParameter(params, 'Limit', 1, MAX_VIEW_LIMIT) ?? DEFAULT_VIEW_LIMIT;
-  const rawCursor = params.get('cursor');
-  const before = rawCursor === undefined || rawCursor === '' ? undefined : decodeCursor(rawCursor);
-  if (rawCursor && before === undefined) throw invalidCursor();
-
-  const config = packetsConfig();
-  // Each shard is ordered by sort key; the newest `limit + 1` of each, merged, are the newest overall.
-  const perShard = await Promise.all(
-    Array.from({ length: config.packetShards }, (_, shard) => newestInShard(config.packetsTable, `${protocol}#${shard}`, limit + 1, before)),
-  );
-  const merged = perShard.flat().sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
-  const page = merged.slice(0, limit);
-  const last = page.at(-1);
-  const next = merged.length > limit && last !== undefined ? encodeCursor(last.sk) : null;
+  const before = cursorParameter(params, decodeCursor);
+  const page = await newestLayers(protocol, limit, before);
+  const last = page.items.at(-1);
   return json(200, {
-    view: page.map((item) => ({ ...item.fields, packet_id: item.packet_id, timestamp: item.timestamp })),
-    next,
+    view: page.items.map((item) => ({ ...item.fields, packet_id: item.packet_id, timestamp: item.timestamp })),
+    next: page.more && last !== undefined ? encodeCursor(last.sk) : null,
   });
-}
-
-async function newestInShard(table: string, pk: string, limit: number, before: string | undefined): Promise<PacketLayerItem[]> {
-  const result = await documentClient().send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: before === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :before',
-      ExpressionAttributeValues: before === undefined ? { ':pk': pk } : { ':pk': pk, ':before': before },
-      ScanIndexForward: false,
-      Limit: limit,
-    }),
-  );
-  return (result.Items ?? []) as PacketLayerItem[];
 }

@@ -1,4 +1,4 @@
-import { decodeCursorText, encodeCursorText } from '../shared/cursor.ts';
+import { sortKeyCursor } from '../shared/cursor.ts';
 import type { Envelope } from '../shared/queue-envelope.ts';
 import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
@@ -35,6 +35,11 @@ export function sortKey(timestampSeconds: number, id: string): string {
   return `${String(Math.round(timestampSeconds * 1e6)).padStart(20, '0')}#${id}`;
 }
 
+/** The partition of one protocol's layers in one packet shard. */
+export function layerPartition(protocol: Protocol, shard: number): string {
+  return `${protocol}#${shard}`;
+}
+
 export function layersOf(packet: Packet): Protocol[] {
   return PROTOCOLS.filter((p) => packet[p] !== undefined);
 }
@@ -45,7 +50,7 @@ export function layerItems(envelope: Envelope, packets: readonly Packet[], shard
     const timestamp = packetTimestamp(packet, envelope.receivedAt);
     const shard = shardOf(id, shards);
     return layersOf(packet).map((protocol) => ({
-      pk: `${protocol}#${shard}`,
+      pk: layerPartition(protocol, shard),
       sk: sortKey(timestamp, id),
       packet_id: id,
       protocol,
@@ -86,15 +91,15 @@ export function sumCounters(items: readonly Record<string, unknown>[]): Map<Prot
   return totals;
 }
 
+// `<20 digits>#<ingest id>:<index>`; bounded so that no cursor can carry DynamoDB past its key-size limit.
+const viewCursor = sortKeyCursor(/^\d{20}#[\w:-]{1,200}$/);
+
 /** A view cursor is the sort key of the last row returned, opaque to clients. */
 export function encodeCursor(sk: string): string {
-  return encodeCursorText(sk);
+  return viewCursor.encode(sk);
 }
 
-// `<20 digits>#<ingest id>:<index>`; bounded so that no cursor can carry DynamoDB past its key-size limit.
-const VIEW_CURSOR = /^\d{20}#[\w:-]{1,200}$/;
-
+/** The sort key a view cursor carries, or undefined for any cursor the view did not hand out. */
 export function decodeCursor(cursor: string): string | undefined {
-  const sk = decodeCursorText(cursor);
-  return sk !== undefined && VIEW_CURSOR.test(sk) ? sk : undefined;
+  return viewCursor.decode(cursor);
 }

@@ -32,3 +32,52 @@ export function decodeCursorText(cursor: string): string | undefined {
 export function isKeyValue(text: string, maxBytes = MAX_SORT_KEY_BYTES): boolean {
   return text.length > 0 && text.isWellFormed() && Buffer.byteLength(text) <= maxBytes;
 }
+
+/**
+ * A cursor codec: how a query's position is written into the cursor a page hands out, and
+ * read back from one. `decode` answers undefined for anything `encode` could not have
+ * written, and for positions whose query could fail (keys past DynamoDB's limits).
+ */
+export interface CursorCodec<T> {
+  encode(position: T): string;
+  decode(cursor: string): T | undefined;
+}
+
+/** A position that is one sort key, taken back only when it has the shape of our own keys. */
+export function sortKeyCursor(shape: RegExp): CursorCodec<string> {
+  return {
+    encode: (sortKey) => encodeCursorText(sortKey),
+    decode: (cursor) => {
+      const sortKey = decodeCursorText(cursor);
+      return sortKey !== undefined && shape.test(sortKey) ? sortKey : undefined;
+    },
+  };
+}
+
+/** A position written as JSON, taken back only when `validate` recognises it. */
+export function jsonCursor<T>(validate: (value: unknown) => T | undefined): CursorCodec<T> {
+  return {
+    encode: (position) => encodeCursorText(JSON.stringify(position)),
+    decode: (cursor) => {
+      const text = decodeCursorText(cursor);
+      if (text === undefined) return undefined;
+      try {
+        return validate(JSON.parse(text));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The position a request's `cursor` parameter names: undefined when it has none (absent or
+ * empty), a 400 for any cursor `decode` does not take back.
+ */
+export function cursorParameter<T>(params: ReadonlyMap<string, string>, decode: (cursor: string) => T | undefined): T | undefined {
+  const cursor = params.get('cursor');
+  if (cursor === undefined || cursor === '') return undefined;
+  const position = decode(cursor);
+  if (position === undefined) throw invalidCursor();
+  return position;
+}

@@ -27,3 +27,25 @@ export const notFound = (message: string) => new HttpError(404, 'not_found', mes
 export const payloadTooLarge = (message: string) => new HttpError(413, 'payload_too_large', message);
 export const unsupportedMediaType = (message: string) => new HttpError(415, 'unsupported_media_type', message);
 export const serviceUnavailable = (message: string) => new HttpError(503, 'service_unavailable', message);
+
+/** The most details one 400 lists; the message names the first. */
+export const MAX_ERROR_DETAILS = 20;
+
+/**
+ * How the first problem is named in the message: by its record (0-based index in a JSON
+ * array), by its line (1-based, text bodies), or by its field path alone.
+ */
+export type ProblemPosition = 'record' | 'line' | 'field';
+
+/**
+ * The 400 for input with problems: the first detail becomes the message
+ * (`record 2 field TCP.Source_Port: ...`, `line 7: ...`, or `<field> <message>`) and up to
+ * MAX_ERROR_DETAILS details are listed. `details` must not be empty.
+ */
+export function invalidRecords(details: readonly ErrorDetail[], by: ProblemPosition = 'record'): HttpError {
+  const first = details[0] as ErrorDetail;
+  const listed = details.slice(0, MAX_ERROR_DETAILS);
+  if (by === 'field') return badRequest(`${first.field} ${first.message}`, listed);
+  const position = by === 'line' ? first.line : first.record;
+  return badRequest(`${by}${position === undefined ? '' : ` ${position}`}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, listed);
+}

@@ -1,4 +1,4 @@
-import { badRequest, type ErrorDetail } from './errors.ts';
+import { invalidRecords, type ErrorDetail } from './errors.ts';
 
 /**
  * RFC 7240 `Prefer: handling=lenient` for bulk ingest. Without it a request is
@@ -28,7 +28,6 @@ export interface Settled<T> {
 
 /** The most rejections one answer lists: a text body of millions of bad lines stays a small answer. */
 export const MAX_LISTED_REJECTIONS = 10_000;
-const MAX_ERROR_DETAILS = 20;
 
 /**
  * The handling a request asks for. Prefer is a comma-separated list of preferences, each
@@ -69,14 +68,7 @@ export function preferenceApplied(settled: { rejected?: readonly Rejection[] }):
  */
 export function settle<T>(records: T[], details: readonly ErrorDetail[], mode: Handling, unit: 'record' | 'line'): Settled<T> {
   if (mode === 'strict') {
-    if (details.length > 0) {
-      const first = details[0] as ErrorDetail;
-      const position = unit === 'line' ? first.line : first.record;
-      throw badRequest(
-        `${unit}${position === undefined ? '' : ` ${position}`}${first.field ? ` field ${first.field}` : ''}: ${first.message}`,
-        details.slice(0, MAX_ERROR_DETAILS),
-      );
-    }
+    if (details.length > 0) throw invalidRecords(details, unit);
     return { records };
   }
   const rejected: Rejection[] = [];

@@ -1,0 +1,79 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './dynamodb-client.ts';
+
+type Item = Record<string, unknown>;
+
+/**
+ * Which items of one partition (`pk`) a query reads, in sort-key (`sk`) order: a range of
+ * sort keys (at most one bound, or a prefix), newest first (descending) or ascending, and
+ * optionally only some attributes.
+ */
+export interface PartitionQuery {
+  /** Sort keys above this. */
+  after?: string;
+  /** Sort keys below this (ignored when `after` is given). */
+  before?: string;
+  /** Sort keys that start with this (ignored when `after` or `before` is given). */
+  beginsWith?: string;
+  descending?: boolean;
+  /** At most this many items; all of them when absent. */
+  limit?: number;
+  attributes?: readonly string[];
+}
+
+export interface PartitionPage {
+  items: Item[];
+  /** Where DynamoDB stopped: present when the partition may hold more in the range. */
+  lastEvaluatedKey?: Item;
+}
+
+/**
+ * One Query request: DynamoDB answers at most `limit` items and at most 1 MB, so a page
+ * may stop short of `limit` with `lastEvaluatedKey` set.
+ */
+export async function queryPage(table: string, pk: string, query: PartitionQuery, start?: Item): Promise<PartitionPage> {
+  const values: Item = { ':pk': pk };
+  let condition = 'pk = :pk';
+  if (query.after !== undefined) {
+    condition += ' AND sk > :after';
+    values[':after'] = query.after;
+  } else if (query.before !== undefined) {
+    condition += ' AND sk < :before';
+    values[':before'] = query.before;
+  } else if (query.beginsWith !== undefined) {
+    condition += ' AND begins_with(sk, :prefix)';
+    values[':prefix'] = query.beginsWith;
+  }
+  // Attribute names go through placeholders: some of them are DynamoDB reserved words.
+  const names = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
+  const page = await documentClient().send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: condition,
+      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: names,
+      ProjectionExpression: names === undefined ? undefined : Object.keys(names).join(', '),
+      ScanIndexForward: query.descending === true ? false : undefined,
+      ExclusiveStartKey: start,
+      Limit: query.limit,
+    }),
+  );
+  return { items: page.Items ?? [], lastEvaluatedKey: page.LastEvaluatedKey };
+}
+
+/**
+ * The first `limit` items of the range (all of them without a limit), following
+ * DynamoDB's pages until there are that many or the range is exhausted: a page cut short
+ * by the 1 MB limit never passes for the end of the partition.
+ */
+export async function queryPartition(table: string, pk: string, query: PartitionQuery): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const remaining = query.limit === undefined ? undefined : query.limit - items.length;
+    const page = await queryPage(table, pk, { ...query, limit: remaining }, start);
+    items.push(...page.items);
+    start = page.lastEvaluatedKey;
+  } while (start !== undefined && (query.limit === undefined || items.length < query.limit));
+  return items;
+}
