@@ -1,6 +1,7 @@
 import { cursorParameter } from '../shared/cursor.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
-import { integerParameter, json, queryParameters, type HttpResult } from '../shared/http.ts';
+import { json, type HttpResult } from '../shared/http-response.ts';
+import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { pathParameter } from '../shared/path-parameters.ts';
 import { normalizeMac } from './mac.ts';

@@ -1,5 +1,6 @@
 import { unsupportedMediaType } from '../shared/errors.ts';
-import { bodyText, json, jsonBody, mediaType } from '../shared/http.ts';
+import { json } from '../shared/http-response.ts';
+import { bodyText, jsonBody, mediaType } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';

@@ -1,6 +1,7 @@
 import { badRequest } from '../shared/errors.ts';
 import { cursorParameter } from '../shared/cursor.ts';
-import { integerParameter, json, queryParameters } from '../shared/http.ts';
+import { json } from '../shared/http-response.ts';
+import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { flowsConfig } from './config.ts';
 import { readHour } from './read-store.ts';

@@ -1,4 +1,4 @@
-import { json, type HttpResult } from '../shared/http.ts';
+import { json, type HttpResult } from '../shared/http-response.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 
 /** GET /health: the API answers; it checks no dependency, so it stays cheap for probes. */

@@ -1,6 +1,7 @@
-import type { HttpResult } from '../shared/http.ts';
+import type { HttpResult } from '../shared/http-response.ts';
 import { httpHandler } from '../shared/http-handler.ts';
-import { header, type HttpEvent } from '../shared/http.ts';
+import { type HttpEvent } from '../shared/http-response.ts';
+import { header } from '../shared/http-request.ts';
 
 export const CAPABILITIES = [
   'urn:ietf:capability:https-notif-receiver:encoding:json',

@@ -1,4 +1,4 @@
-import { bodyText, mediaType } from '../shared/http.ts';
+import { bodyText, mediaType } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';

@@ -1,5 +1,6 @@
 import { cursorParameter } from '../shared/cursor.ts';
-import { integerParameter, json, queryParameters } from '../shared/http.ts';
+import { json } from '../shared/http-response.ts';
+import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { newestNotifications } from './read-store.ts';
 import { historyCursor } from './storage.ts';

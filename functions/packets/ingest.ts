@@ -1,4 +1,5 @@
-import { json, jsonBody } from '../shared/http.ts';
+import { json } from '../shared/http-response.ts';
+import { jsonBody } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';

@@ -1,6 +1,7 @@
 import { badRequest, notFound } from '../shared/errors.ts';
 import { cursorParameter } from '../shared/cursor.ts';
-import { integerParameter, json, queryParameters, type HttpEvent, type HttpResult } from '../shared/http.ts';
+import { json, type HttpEvent, type HttpResult } from '../shared/http-response.ts';
+import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { pathParameter } from '../shared/path-parameters.ts';
 import { PROTOCOLS, resolveProtocol } from './protocols.ts';

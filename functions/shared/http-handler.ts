@@ -3,7 +3,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { HttpError } from './errors.ts';
-import { errorResult, type HttpEvent, type HttpResult } from './http.ts';
+import { errorResult, type HttpEvent, type HttpResult } from './http-response.ts';
 import { logger, recordAccepted, recordRejected } from './observability.ts';
 
 /**

@@ -3,7 +3,8 @@ import { logger } from './observability.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './dynamodb-client.ts';
 import { HttpError } from './errors.ts';
-import { idempotencyKey, mediaType, type HttpEvent } from './http.ts';
+import { type HttpEvent } from './http-response.ts';
+import { idempotencyKey, mediaType } from './http-request.ts';
 
 /** How long a key stays bound to its body (the IETF draft leaves expiry to the server). */
 const KEY_LIFETIME_SECONDS = 24 * 3600;

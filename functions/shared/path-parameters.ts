@@ -1,5 +1,5 @@
 import { badRequest } from './errors.ts';
-import type { HttpEvent } from './http.ts';
+import type { HttpEvent } from './http-response.ts';
 
 /**
  * A path parameter, percent-decoded. The gateway hands over the raw segment, so "%" or a

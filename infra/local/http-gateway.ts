@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { APIGatewayEventClientCertificate, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpError } from '../../functions/shared/errors.ts';
-import { errorResult } from '../../functions/shared/http.ts';
+import { errorResult } from '../../functions/shared/http-response.ts';
 import type { LocalFunction } from './lambda.ts';
 import type { AuthorizerConfig } from './service-config.ts';
 import { clientCertificate } from './tls.ts';

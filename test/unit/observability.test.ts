@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpHandler } from '../../functions/shared/http-handler.ts';
 import { badRequest } from '../../functions/shared/errors.ts';
-import { json } from '../../functions/shared/http.ts';
+import { json } from '../../functions/shared/http-response.ts';
 import { lambdaContext } from '../helpers/sqs-events.ts';
 
 /** EMF and log lines the handler wrote to stdout, parsed. */

@@ -1,21 +1,7 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type HttpError, badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
-import { parseUntrustedJson, stringifyJson } from './json.ts';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import type { HttpEvent } from './http-response.ts';
+import { parseUntrustedJson } from './json.ts';
 import { assertStorable } from './storable.ts';
-
-export type HttpEvent = APIGatewayProxyEventV2;
-export type HttpResult = APIGatewayProxyStructuredResultV2;
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: stringifyJson(body) };
-}
-
-export function errorResult(error: HttpError): HttpResult {
-  const details = error.details.length > 0 ? error.details : undefined;
-  return json(error.status, { error: { code: error.code, message: error.message, details } });
-}
 
 export function header(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()];
