@@ -56,6 +56,8 @@ export function parseVpcFlowLogs(text: string, handling: Handling = 'strict'): P
       skipped++;
       return;
     }
+    // Problems found while the record is built count too: a line with any is left out whole.
+    const before = details.length;
     const problem = (field: string, message: string) => details.push({ line, field, message });
     const required = (field: string): string | undefined => {
       const value = row.get(field);
@@ -77,7 +79,6 @@ export function parseVpcFlowLogs(text: string, handling: Handling = 'strict'): P
       bytes_rx: 0,
       hour: Math.floor(Number(integer('start') ?? 0) / 3600),
     };
-    const before = details.length;
     const result = flowRecordSchema.safeParse(record);
     if (details.length > before) return;
     if (result.success) records.push(result.data);

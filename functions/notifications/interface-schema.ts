@@ -73,7 +73,8 @@ export function interfaceSchema(encoding: Encoding) {
     'phys-address': z.string().regex(PHYS_ADDRESS, 'is not a phys-address (octets in hex separated by ":")').optional(),
     'higher-layer-if': leafList.optional(),
     'lower-layer-if': leafList.optional(),
-    speed: uint64.optional(),
+    // The draft's reference publisher sends null where the kernel reports no speed.
+    speed: uint64.nullable().optional().transform((value) => value ?? undefined),
     statistics,
   });
 }

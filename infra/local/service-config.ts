@@ -217,6 +217,12 @@ class VariableResolver {
         return undefined;
       case 'env':
         return env[path];
+      case 'param': {
+        // Stage parameters as the framework reads them: the stage's block, else `default`.
+        const params = (this.raw.params ?? {}) as Record<string, Raw | undefined>;
+        const stage = this.context.stage ?? 'dev';
+        return params[stage]?.[path] ?? params.default?.[path] ?? undefined;
+      }
       case 'aws':
         if (path === 'region') return this.context.region ?? env.AWS_REGION ?? 'us-east-1';
         if (path === 'accountId') return '000000000000';

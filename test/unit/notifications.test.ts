@@ -141,3 +141,12 @@ describe('capabilities negotiation', () => {
     expect(negotiateEncoding(accept)).toBe(encoding);
   });
 });
+
+describe("the draft's reference publisher", () => {
+  it('sends "speed": null for an interface whose kernel reports no speed: accepted, the leaf left out', () => {
+    const body = JSON.parse(seedJson);
+    body['ietf-https-notif:notification'].interface_data.interface[0].speed = null;
+    const notification = normalize(JSON.stringify(body), 'json');
+    expect(notification.interfaces?.[0]).not.toHaveProperty('speed');
+  });
+});
