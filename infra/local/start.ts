@@ -13,6 +13,9 @@ const clientCa = process.env.CLIENT_CA === undefined || process.env.CLIENT_CA ==
 // certificate is kept (made on first start, reused afterwards).
 const stateDir = dataDir === ':memory:' ? '.data' : dataDir;
 // A fixed development key, so that the README's curl examples work as they are.
+// Handlers log and emit metrics as they do in Lambda; here Powertools prints both indented.
+process.env.POWERTOOLS_DEV ??= 'true';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'false';
 const defaultKey = process.env.API_KEYS === undefined || process.env.API_KEYS === '';
 if (defaultKey) process.env.API_KEYS = 'local-dev-key';
 
