@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, gap, openTarget, settled, uniqueHour, uniqueMac, until, type Target } from './target.ts';
+import { call, gap, openTarget, reachable, settled, uniqueHour, uniqueMac, until, type Target } from './target.ts';
 
 // Every capability over HTTP, against whichever target E2E_TARGET names (embedded by default):
 // through API Gateway (or the runtime's gateway), the authorizer, the ingest functions, the
@@ -292,7 +292,7 @@ describe('end to end', () => {
     const live = await call(target, 'GET', '/live');
     if (live.status === 404) context.skip('this stack has no live push yet: serverless.yml declares no GET /live route and no WebSocket API');
     expect(live.status).toBe(200);
-    const socket = new WebSocket(live.body.url);
+    const socket = new WebSocket(reachable(target, live.body.url));
     const first = await new Promise<string>((resolve, reject) => {
       socket.addEventListener('message', (event) => resolve(String(event.data)), { once: true });
       socket.addEventListener('error', () => reject(new Error('WebSocket error')), { once: true });
