@@ -1,8 +1,11 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
+  type StreamSpecification,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -20,6 +23,8 @@ export interface TableResource {
   logicalId: string;
   name: string;
   arn: string;
+  /** The table's DynamoDB Stream, when serverless.yml gives it a StreamSpecification. */
+  streamArn?: string;
 }
 
 export interface CreatedResources {
@@ -109,6 +114,7 @@ async function createTable(logicalId: string, properties: Record<string, unknown
     GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
     LocalSecondaryIndexes: properties.LocalSecondaryIndexes,
     ProvisionedThroughput: properties.ProvisionedThroughput,
+    StreamSpecification: streamSpecification(properties),
   } as CreateTableCommandInput;
   try {
     await dynamodb.send(new CreateTableCommand(input));
@@ -119,7 +125,23 @@ async function createTable(logicalId: string, properties: Record<string, unknown
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  return { logicalId, name, arn: `arn:aws:dynamodb:${region}:000000000000:table/${name}` };
+  return { logicalId, name, arn: `arn:aws:dynamodb:${region}:000000000000:table/${name}`, streamArn: await ensureStream(name, properties, dynamodb) };
+}
+
+/** CloudFormation's StreamSpecification holds only the view type; the API also needs it enabled. */
+function streamSpecification(properties: Record<string, unknown>): StreamSpecification | undefined {
+  const view = (properties.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType;
+  return view === undefined ? undefined : ({ StreamEnabled: true, StreamViewType: view } as StreamSpecification);
+}
+
+/** The table's stream ARN; a table kept in DATA_DIR from before its stream was declared gets one now. */
+async function ensureStream(name: string, properties: Record<string, unknown>, dynamodb: DynamoDBClient): Promise<string | undefined> {
+  const wanted = streamSpecification(properties);
+  if (wanted === undefined) return undefined;
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+  if (Table?.StreamSpecification?.StreamEnabled === true && Table.LatestStreamArn !== undefined) return Table.LatestStreamArn;
+  const updated = await dynamodb.send(new UpdateTableCommand({ TableName: name, StreamSpecification: wanted }));
+  return updated.TableDescription?.LatestStreamArn;
 }
 
 /** Ref, Fn::GetAtt, Fn::Join and Fn::Sub over the resources created here. */
@@ -156,6 +178,7 @@ function reference(logicalId: string, attribute: string, created: CreatedResourc
   if (table !== undefined) {
     if (attribute === 'Ref') return table.name;
     if (attribute === 'Arn') return table.arn;
+    if (attribute === 'StreamArn' && table.streamArn !== undefined) return table.streamArn;
   }
   throw new Error(`serverless.yml: the local runtime cannot resolve ${attribute} of ${logicalId}`);
 }

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { parseKeyList } from '../../functions/auth/api-keys.ts';
 import { parseCertScopes } from '../../functions/auth/client-certs.ts';
 import { startEmulators, type Emulators, type Endpoints } from './emulators.ts';
@@ -14,6 +16,8 @@ import { createResources, resolveIntrinsic, type CreatedResources, type Resource
 import { Scheduler } from './scheduler.ts';
 import { loadServiceConfig, type ServiceConfig } from './service-config.ts';
 import { SqsPoller } from './sqs-poller.ts';
+import { StreamPoller } from './stream-poller.ts';
+import { startWebsocketGateway, type WebsocketGateway } from './websocket-gateway.ts';
 import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
 import { ensureServerCertificate, readCaBundle } from './tls.ts';
 
@@ -44,6 +48,13 @@ export interface LocalRuntimeOptions {
   sqsEventSources?: boolean;
   /** false: fire no schedule (tests that must see only their own data). */
   schedules?: boolean;
+  /** false: read no DynamoDB Stream into its functions. */
+  streamEventSources?: boolean;
+  /**
+   * The WebSocket API's port (0: any free port); by default the next port after `port`, or
+   * any free one when `port` is 0. Started only when serverless.yml declares websocket events.
+   */
+  websocketPort?: number;
   overrides?: ResourceOverrides;
   /** Fault injection for reliability tests; resources are created before faults start. */
   faults?: FaultOptions;
@@ -64,6 +75,8 @@ export interface LocalRuntime {
   /** The HTTPS listener and its certificate, when `https` was asked for. */
   httpsUrl?: string;
   certFile?: string;
+  /** The WebSocket API (ws://host:port/<stage>), when serverless.yml declares one. */
+  websocketUrl?: string;
   /** Where the SDK talks to: the emulators, or AWS_ENDPOINT_URL. */
   endpoints: Endpoints | { all: string };
   config: ServiceConfig;
@@ -122,7 +135,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const resources = await createResources(config.resources, { sqs: setupSqs, dynamodb }, config.region, { sqsEndpoint, ...options.overrides });
     setupSqs.destroy();
     dynamodb.destroy();
-    const restoreEnvironment = setFunctionEnvironment(config, resources, options.env ?? {});
+    // The WebSocket API listens before the functions' environment is set: its URLs are part of it.
+    let websocket: WebsocketGateway | undefined;
+    if (config.functions.some((fn) => fn.websocket.length > 0)) {
+      const port = options.port ?? 3000;
+      websocket = await startWebsocketGateway({ host: options.host ?? '127.0.0.1', port: options.websocketPort ?? (port === 0 ? 0 : port + 1), stage, region: config.region, log });
+      const gateway = websocket;
+      cleanup.push(() => gateway.stop());
+    }
+    const restoreEnvironment = setFunctionEnvironment(config, resources, { ...liveEnvironment(websocket, options.env ?? {}), ...options.env });
     cleanup.push(async () => restoreEnvironment());
     if (options.faults?.dynamodb) faultProxies.dynamodb?.setRates(options.faults.dynamodb);
     if (options.faults?.sqs) faultProxies.sqs?.setRates(options.faults.sqs);
@@ -155,6 +176,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all(pollers.map((p) => p.stop()));
     });
 
+    const streamPollers: StreamPoller[] = [];
+    const streams = new DynamoDBStreamsClient({ endpoint: 'all' in endpoints ? endpoints.all : endpoints.dynamodb });
+    cleanup.push(async () => streams.destroy());
+    cleanup.push(async () => {
+      await Promise.all(streamPollers.map((p) => p.stop()));
+    });
+    for (const fn of options.streamEventSources === false ? [] : functions.values()) {
+      for (const mapping of fn.config.stream.filter((m) => m.enabled)) {
+        const arn = resolveIntrinsic(mapping.arn, resources);
+        if (typeof arn !== 'string' || !arn.includes('/stream/')) throw new Error(`${fn.config.name}: stream event names ${JSON.stringify(arn)}, which is no table stream that serverless.yml declares`);
+        const poller = new StreamPoller(fn, arn, mapping, streams, { region: config.region, log });
+        await poller.start();
+        streamPollers.push(poller);
+      }
+    }
+    websocket?.setRoutes(new Map([...functions.values()].flatMap((fn) => fn.config.websocket.map((w) => [w.route, fn] as const))));
+
     const scheduler = new Scheduler({ region: config.region, clockSpeed: options.clockSpeed ?? 1, log });
     if (options.schedules !== false) for (const fn of functions.values()) fn.config.schedule.forEach((s, i) => scheduler.add(fn, s, i));
     cleanup.push(() => scheduler.stop());
@@ -181,6 +219,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       url: gateway.url,
       httpsUrl: gateway.httpsUrl,
+      websocketUrl: websocket?.url,
       certFile: tls?.certificate.certFile,
       endpoints,
       config,
@@ -227,6 +266,21 @@ function prepareTls(https: LocalRuntimeOptions['https'], certScopes: string | un
   };
 }
 
+/**
+ * What serverless.yml's live functions take from resources that exist only once deployed:
+ * the WebSocket API's URLs (from the framework's WebsocketsApi) and the token secret (a
+ * generated Secrets Manager secret, resolved at deploy). Locally they name the emulated API,
+ * and the secret is LIVE_TOKEN_SECRET from the environment or one made at start.
+ */
+function liveEnvironment(websocket: WebsocketGateway | undefined, env: Record<string, string>): Record<string, string> {
+  if (websocket === undefined) return {};
+  return {
+    LIVE_WEBSOCKET_URL: websocket.url,
+    LIVE_CONNECTIONS_ENDPOINT: websocket.connectionsEndpoint,
+    LIVE_TOKEN_SECRET: env.LIVE_TOKEN_SECRET ?? process.env.LIVE_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+  };
+}
+
 /** Handlers never know where they run: the SDK reads its endpoints from the environment. */
 function configureSdkEnvironment(endpoints: Endpoints | { all: string }, region: string): void {
   if ('all' in endpoints) {
@@ -251,6 +305,8 @@ function setFunctionEnvironment(config: ServiceConfig, resources: CreatedResourc
   const merged = new Map<string, { value: string; fn: string }>();
   for (const fn of config.functions) {
     for (const [name, raw] of Object.entries(fn.environment)) {
+      // Given by the runtime (or the caller): serverless.yml's value may name what only exists deployed.
+      if (name in extra) continue;
       const value = String(resolveIntrinsic(raw, resources));
       const existing = merged.get(name);
       if (existing !== undefined && existing.value !== value) {

@@ -30,6 +30,19 @@ export interface ScheduleEvent {
   enabled: boolean;
   input?: unknown;
 }
+/** A WebSocket API route ($connect, $disconnect, $default or a custom route key). */
+export interface WebsocketEvent {
+  route: string;
+}
+/** A DynamoDB Streams event source mapping. */
+export interface StreamEvent {
+  arn: unknown;
+  batchSize: number;
+  batchWindow: number;
+  startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  maximumRetryAttempts: number;
+  enabled: boolean;
+}
 export interface FunctionConfig {
   name: string;
   handler: string;
@@ -39,6 +52,8 @@ export interface FunctionConfig {
   httpApi: HttpApiEvent[];
   sqs: SqsEvent[];
   schedule: ScheduleEvent[];
+  websocket: WebsocketEvent[];
+  stream: StreamEvent[];
 }
 export interface CfnResource {
   Type: string;
@@ -102,7 +117,11 @@ function functionConfig(name: string, fn: Raw, provider: Raw, providerEnv: Recor
   const httpApi: HttpApiEvent[] = [];
   const sqs: SqsEvent[] = [];
   const schedule: ScheduleEvent[] = [];
+  const websocket: WebsocketEvent[] = [];
+  const stream: StreamEvent[] = [];
   for (const event of events) {
+    if (event.websocket !== undefined) websocket.push(websocketEvent(event.websocket));
+    if (event.stream !== undefined) stream.push(streamEvent(event.stream));
     if (event.httpApi !== undefined) httpApi.push(httpApiEvent(event.httpApi));
     if (event.sqs !== undefined) sqs.push(sqsEvent(event.sqs));
     if (event.schedule !== undefined) schedule.push(...scheduleEvents(event.schedule));
@@ -116,6 +135,26 @@ function functionConfig(name: string, fn: Raw, provider: Raw, providerEnv: Recor
     httpApi,
     sqs,
     schedule,
+    websocket,
+    stream,
+  };
+}
+
+function websocketEvent(value: unknown): WebsocketEvent {
+  const route = typeof value === 'string' ? value : (value as Raw).route;
+  return { route: String(route) };
+}
+
+function streamEvent(value: unknown): StreamEvent {
+  const event = (typeof value === 'object' && value !== null && 'arn' in value ? value : { arn: value }) as Raw;
+  if (event.type !== undefined && event.type !== 'dynamodb') throw new Error(`stream events: the local runtime supports DynamoDB Streams only, not ${String(event.type)}`);
+  return {
+    arn: event.arn,
+    batchSize: Number(event.batchSize ?? 100),
+    batchWindow: Number(event.batchWindow ?? 0),
+    startingPosition: event.startingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
+    maximumRetryAttempts: Number(event.maximumRetryAttempts ?? -1),
+    enabled: event.enabled !== false,
   };
 }
 

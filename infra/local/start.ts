@@ -28,6 +28,8 @@ try {
     dataDir,
     stage: process.env.STAGE ?? 'local',
     clockSpeed: Number(process.env.CLOCK_SPEED ?? 1),
+    // The WebSocket API (GET /live hands out its URL); by default the port after PORT.
+    websocketPort: process.env.WS_PORT === undefined || process.env.WS_PORT === '' ? undefined : Number(process.env.WS_PORT),
     https: httpsPort === undefined ? undefined : { port: httpsPort, certDir: stateDir, clientCa },
   });
   const where = process.env.AWS_ENDPOINT_URL ? `using ${process.env.AWS_ENDPOINT_URL}` : `data in ${dataDir === ':memory:' ? 'memory' : dataDir}`;
@@ -35,13 +37,14 @@ try {
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(
     stateFile,
-    JSON.stringify({ url: runtime.url, httpsUrl: runtime.httpsUrl, certFile: runtime.certFile, stage: runtime.config.stage, endpoints: runtime.endpoints }, null, 2),
+    JSON.stringify({ url: runtime.url, httpsUrl: runtime.httpsUrl, websocketUrl: runtime.websocketUrl, certFile: runtime.certFile, stage: runtime.config.stage, endpoints: runtime.endpoints }, null, 2),
   );
   const keys = defaultKey ? '; API key: local-dev-key' : '';
   const certFile = runtime.certFile === undefined ? '' : relative(process.cwd(), runtime.certFile);
   const certShown = certFile === '' || certFile.startsWith('..') ? runtime.certFile : certFile;
   const https = runtime.httpsUrl === undefined ? '' : ` and ${runtime.httpsUrl} (certificate ${certShown}${clientCa === undefined ? '' : `; client certificates from ${clientCa}`})`;
-  console.log(`netingest is ready at ${runtime.url}${https} (${where}${keys}; Ctrl-C stops)`);
+  const live = runtime.websocketUrl === undefined ? '' : `, live at ${runtime.websocketUrl} (GET /live gives a URL with a token)`;
+  console.log(`netingest is ready at ${runtime.url}${https}${live} (${where}${keys}; Ctrl-C stops)`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

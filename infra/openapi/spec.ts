@@ -159,6 +159,10 @@ const OPERATIONS: Record<string, Json> = {
     parameters: [path('mac', 'with : or -, any case'), query('snapshots', { type: 'integer', minimum: 0 }, 'snapshots')],
     responses: { '200': { description: 'view', content: json(ref('DeviceView')) }, ...NOT_FOUND, ...ERRORS },
   },
+  'GET /live': {
+    summary: "The live channel: a WebSocket URL with a read token good for 5 minutes to connect; the socket sends seed 004's device array (speeds in Mbps) on connect and after each change",
+    responses: { '200': { description: 'the URL to open as it is', content: json(schema(z.object({ url: z.string(), expires_at: z.string() }))) }, ...ERRORS },
+  },
   'GET /openapi.json': { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } },
 };
 // Aliases answer exactly as the routes they stand for.

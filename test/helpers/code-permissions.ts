@@ -16,6 +16,9 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   SendMessageCommand: ['sqs:SendMessage'],
   SendMessageBatchCommand: ['sqs:SendMessage'],
   GetParameterCommand: ['ssm:GetParameter'],
+  PostToConnectionCommand: ['execute-api:ManageConnections'],
+  DeleteConnectionCommand: ['execute-api:ManageConnections'],
+  GetConnectionCommand: ['execute-api:ManageConnections'],
 };
 
 /** The project source files a handler module reaches through relative imports. */

@@ -31,9 +31,12 @@ const EXPECTED_ROUTES = [
   'GET /devices',
   'GET /devices/{mac}',
   'GET /openapi.json',
+  'GET /live',
 ];
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+/** The HTTP API's routes (the WebSocket API's are checked in live-template.test.ts). */
+const httpRoutes = () => resourcesOfType(template, 'AWS::ApiGatewayV2::Route').filter(([, r]) => JSON.stringify(r.Properties.ApiId) === '{"Ref":"HttpApi"}');
 
 function functionLogicalId(name: string): string {
   return `${name.charAt(0).toUpperCase()}${name.slice(1)}LambdaFunction`;
@@ -41,7 +44,7 @@ function functionLogicalId(name: string): string {
 
 describe('the packaged CloudFormation template', () => {
   it('declares exactly the HTTP API routes of the contract', () => {
-    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    const routes = httpRoutes().map(([, r]) => r.Properties.RouteKey);
     expect(routes.sort()).toEqual([...EXPECTED_ROUTES].sort());
   });
 
@@ -49,7 +52,7 @@ describe('the packaged CloudFormation template', () => {
     const authorizer = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizer).toHaveLength(1);
     expect(authorizer[0]?.[1].Properties).toMatchObject({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0' });
-    for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
+    for (const [, route] of httpRoutes()) {
       const open = ['GET /health', 'GET /capabilities', 'GET /openapi.json'].includes(route.Properties.RouteKey);
       expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open ? undefined : 'CUSTOM');
     }
@@ -147,8 +150,11 @@ describe('the packaged CloudFormation template', () => {
 
   describe('least privilege', () => {
     const config = loadServiceConfig('serverless.yml');
-    // What Lambda itself needs: logs, and polling for functions with an SQS event source.
-    const PLATFORM = new Set(['logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']);
+    // What Lambda itself needs: logs, and polling for functions with an SQS or DynamoDB Streams event source.
+    const PLATFORM = new Set([
+      'logs:CreateLogStream', 'logs:CreateLogGroup', 'logs:PutLogEvents', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
+      'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams',
+    ]);
 
     function statementsOf(fnName: string) {
       const roleRef = template.Resources[functionLogicalId(fnName)]?.Properties.Role as { 'Fn::GetAtt': [string, string] };

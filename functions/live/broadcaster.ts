@@ -1,0 +1,71 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { lambdaHandler } from '../shared/lambda-handler.ts';
+import { logger } from '../shared/observability.ts';
+import { connectionsTable, snapshotsPerDevice } from './config.ts';
+import { PUSH_INTERVAL_MS, claimPush, listConnections, removeConnection } from './connections.ts';
+import { currentDevices } from './device-state.ts';
+import { fitMessage } from './message.ts';
+import { postToConnection } from './push.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A new connection may not be open yet when its record's stream event arrives. */
+const NEW_CONNECTION_RETRY_MS = 500;
+
+/**
+ * Fed by two DynamoDB Streams: the devices table's (any change: every connection gets the
+ * device array again) and the connections table's (a new connection gets it once).
+ *
+ * Bursts are coalesced to at most one push per connection per second, across concurrent
+ * invocations: a push first claims the connection's slot (a conditional write of
+ * pushed_at), then reads the devices, so a push claimed after this invocation started
+ * carries this invocation's change too. A connection pushed to within the last second by
+ * an older push is waited for and pushed to when its slot frees; one claimed by a newer
+ * push is left to it. Failures are logged, not retried: the next change pushes again.
+ */
+export const handler = lambdaHandler(async (event: DynamoDBStreamEvent): Promise<void> => {
+  const startedAt = Date.now();
+  const table = connectionsTable();
+  const ofConnections = (arn: string | undefined) => arn?.includes(`table/${table}/stream`) === true;
+  const fresh = new Set(
+    event.Records.filter((r) => ofConnections(r.eventSourceARN) && r.eventName === 'INSERT').map((r) => String(r.dynamodb?.Keys?.sk?.S)),
+  );
+  const deviceChange = event.Records.some((r) => !ofConnections(r.eventSourceARN));
+  const targets = deviceChange ? await listConnections(table) : [...fresh];
+  if (targets.length === 0) return;
+
+  let pending = targets;
+  while (pending.length > 0) {
+    const now = Date.now();
+    const claims = await Promise.all(pending.map(async (id) => ({ id, claim: await claimPush(table, id, now) })));
+    const claimed = claims.filter((c) => c.claim.claimed).map((c) => c.id);
+    const waiting: { id: string; at: number }[] = [];
+    for (const { id, claim } of claims) {
+      if (claim.claimed || claim.pushedAt === undefined || claim.pushedAt >= startedAt) continue;
+      waiting.push({ id, at: claim.pushedAt + PUSH_INTERVAL_MS });
+    }
+    if (claimed.length > 0) await pushTo(claimed, fresh, table);
+    pending = waiting.map((w) => w.id);
+    if (pending.length > 0) await sleep(Math.max(0, Math.min(...waiting.map((w) => w.at)) - Date.now()));
+  }
+});
+
+async function pushTo(connectionIds: readonly string[], fresh: ReadonlySet<string>, table: string): Promise<void> {
+  const message = fitMessage(await currentDevices(snapshotsPerDevice()));
+  await Promise.all(
+    connectionIds.map(async (id) => {
+      try {
+        let delivered = await postToConnection(id, message);
+        if (!delivered && fresh.has(id)) {
+          await sleep(NEW_CONNECTION_RETRY_MS);
+          delivered = await postToConnection(id, message);
+        }
+        if (!delivered) {
+          await removeConnection(table, id);
+          logger.info('connection gone, removed', { connectionId: id });
+        }
+      } catch (error) {
+        logger.warn('push failed', { connectionId: id, error: error as Error });
+      }
+    }),
+  );
+}

@@ -1,0 +1,60 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../shared/dynamodb-client.ts';
+import { queryPartition } from '../shared/partition-query.ts';
+
+/**
+ * The open WebSocket connections. All share one partition, so that the broadcaster lists
+ * them with a Query rather than a Scan; an item is the connection id and when it was last
+ * pushed to. API Gateway closes a connection after 2 hours at most, so items expire
+ * (TTL) a little after that even when $disconnect never ran.
+ */
+const PARTITION = 'connection';
+const MAX_CONNECTION_SECONDS = 2 * 3600 + 600;
+/** At most one push per connection per this many milliseconds. */
+export const PUSH_INTERVAL_MS = 1000;
+
+export const connectionKey = (connectionId: string) => ({ pk: PARTITION, sk: connectionId });
+
+export async function addConnection(table: string, connectionId: string, now = Date.now()): Promise<void> {
+  await documentClient().send(
+    new PutCommand({ TableName: table, Item: { ...connectionKey(connectionId), connected_at: now, expires_at: Math.floor(now / 1000) + MAX_CONNECTION_SECONDS } }),
+  );
+}
+
+export async function removeConnection(table: string, connectionId: string): Promise<void> {
+  await documentClient().send(new DeleteCommand({ TableName: table, Key: connectionKey(connectionId) }));
+}
+
+export async function listConnections(table: string): Promise<string[]> {
+  return (await queryPartition(table, PARTITION, { attributes: ['sk'] })).map((item) => String(item.sk));
+}
+
+/**
+ * Claims the connection's next push slot: succeeds when it was never pushed to or not
+ * within the last PUSH_INTERVAL_MS. Otherwise answers when it was last pushed to, so that
+ * the caller can wait for the slot or leave the push to whoever claimed it (or `gone` when
+ * the connection has been removed meanwhile).
+ */
+export async function claimPush(table: string, connectionId: string, now = Date.now()): Promise<{ claimed: true } | { claimed: false; pushedAt?: number }> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: table,
+        Key: connectionKey(connectionId),
+        UpdateExpression: 'SET pushed_at = :now',
+        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(pushed_at) OR pushed_at <= :cutoff)',
+        ExpressionAttributeValues: { ':now': now, ':cutoff': now - PUSH_INTERVAL_MS },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { claimed: true };
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const item = (error as { Item?: Record<string, unknown> }).Item;
+    if (item === undefined) return { claimed: false };
+    // The item comes back as DynamoDB wrote it ({"N": "..."}): the document client leaves errors alone.
+    const raw = item.pushed_at;
+    const pushedAt = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : Number(raw);
+    return { claimed: false, pushedAt: Number.isFinite(pushedAt) ? pushedAt : undefined };
+  }
+}

@@ -1,0 +1,72 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
+
+let template: CfnTemplate;
+
+beforeAll(() => {
+  template = packageTemplate();
+}, 180_000);
+
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+describe('the live channel in the packaged template', () => {
+  it('declares a WebSocket API with $connect, $disconnect and $default on the socket function', () => {
+    const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api').filter(([, api]) => api.Properties.ProtocolType === 'WEBSOCKET');
+    expect(apis.map(([id]) => id)).toEqual(['WebsocketsApi']);
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').filter(([, r]) => JSON.stringify(r.Properties.ApiId) === '{"Ref":"WebsocketsApi"}');
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration').filter(([, i]) => JSON.stringify(i.Properties.ApiId) === '{"Ref":"WebsocketsApi"}');
+    expect(integrations).toHaveLength(1);
+    expect(JSON.stringify(integrations[0]?.[1].Properties.IntegrationUri)).toContain('LiveSocketLambdaFunction');
+    expect(template.Resources.WebsocketsDeploymentStage?.Properties.StageName).toBe('dev');
+  });
+
+  it('serves GET /live behind the API-key authorizer', () => {
+    const route = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === 'GET /live');
+    expect(route?.[1].Properties.AuthorizationType).toBe('CUSTOM');
+  });
+
+  it('keeps connections in a table of their own, with TTL and a stream', () => {
+    const table = template.Resources.LiveConnectionsTable?.Properties;
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
+    });
+    expect(template.Outputs).toHaveProperty('LiveConnectionsTableName');
+  });
+
+  it("maps the devices table's stream, and new connections, to the broadcaster", () => {
+    expect(template.Resources.DevicesTable?.Properties.StreamSpecification).toEqual({ StreamViewType: 'KEYS_ONLY' });
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const devices = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('DevicesTable', 'StreamArn')));
+    expect(devices).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), StartingPosition: 'LATEST', MaximumRetryAttempts: 2 });
+    const connections = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('LiveConnectionsTable', 'StreamArn')));
+    expect(connections).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] } });
+  });
+
+  it('lets only the broadcaster post to connections, on its own API and stage', () => {
+    const roleOf = (fn: string) => {
+      const ref = template.Resources[`${fn}LambdaFunction`]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+      return JSON.stringify(template.Resources[ref['Fn::GetAtt'][0]]?.Properties.Policies);
+    };
+    for (const [id] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const fn = id.replace(/LambdaFunction$/, '');
+      expect(roleOf(fn).includes('execute-api:ManageConnections'), fn).toBe(fn === 'LiveBroadcaster');
+    }
+    expect(roleOf('LiveBroadcaster')).toContain('"Ref":"WebsocketsApi"},"/dev/POST/@connections/*"');
+  });
+
+  it('signs tokens with a secret CloudFormation generates, resolved into the functions that need it', () => {
+    expect(template.Resources.LiveTokenSecret).toMatchObject({ Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { PasswordLength: 64 } } });
+    const secretOf = (id: string) => JSON.stringify(template.Resources[id]?.Properties.Environment.Variables.LIVE_TOKEN_SECRET);
+    const reference = JSON.stringify({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'LiveTokenSecret' }, ':SecretString}}']] });
+    expect(secretOf('LiveLambdaFunction')).toBe(reference);
+    expect(secretOf('LiveSocketLambdaFunction')).toBe(reference);
+    expect(secretOf('LiveBroadcasterLambdaFunction')).toBeUndefined();
+  });
+});
