@@ -12,11 +12,15 @@ export type Capability = 'cors' | 'schedule' | 'live';
 
 /**
  * What the pinned MiniStack cannot run of this stack: the end-to-end suite skips these on
- * `--target emulator` with the reason given here (the README says the same). Empty for
- * 1.5.33: it runs the EventBridge schedule (rate(1 minute) rules fire their Lambda
- * targets) and, with the workaround below, CORS preflights.
+ * `--target emulator` with the reason given here (the README says the same). 1.5.33 runs
+ * the EventBridge schedule (rate(1 minute) rules fire their Lambda targets) and, with the
+ * workaround below, CORS preflights; it cannot deploy the WebSocket API.
  */
-export const EMULATOR_GAPS: Partial<Record<Capability, string>> = {};
+export const EMULATOR_GAPS: Partial<Record<Capability, string>> = {
+  // Drop once MiniStack creates AWS::ApiGatewayV2::Deployment: then remove `live: 'off'` from
+  // the emulator stage's params in serverless.yml, and this entry.
+  live: 'MiniStack 1.5.33 refuses AWS::ApiGatewayV2::Deployment, so the emulator stage deploys without the live channel (serverless.yml params: emulator: live: off)',
+};
 
 export interface DeployedStack {
   endpoint: string;

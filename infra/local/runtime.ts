@@ -19,6 +19,7 @@ import { SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { startWebsocketGateway, type WebsocketGateway } from './websocket-gateway.ts';
 import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
+import { staticFiles } from './static-files.ts';
 import { ensureServerCertificate, readCaBundle } from './tls.ts';
 
 export interface FaultOptions {
@@ -209,6 +210,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: config.region,
       log,
       https: tls === undefined ? undefined : { port: tls.port, cert: tls.certificate.cert, key: tls.certificate.key, clientCa: tls.clientCa },
+      // The dashboard (dashboard/, built into dashboard/dist by `npm run build:dashboard`).
+      staticFiles: staticFiles('/dashboard', resolve(PROJECT_ROOT, 'dashboard/dist'), 'npm run build:dashboard'),
     });
     cleanup.push(() => closeServer(gateway.server));
     if (gateway.httpsServer !== undefined) {

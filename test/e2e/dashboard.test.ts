@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { buildDashboard } from '../../dashboard/build.ts';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { READ_ONLY_KEY, TEST_API_KEY, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+
+// The dashboard in a real browser: Debian's chromium, headless, loopback only.
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
+if (CHROMIUM === undefined) console.warn('test/e2e/dashboard.test.ts skipped: no chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)');
+
+const ARTIFACTS = 'test-results';
+const seedJson = readFileSync('events/notifications/seed-interfaces.json', 'utf8');
+const uniqueMac = () =>
+  Array.from({ length: 6 }, (_, i) => (i === 0 ? 0x02 : Math.floor(Math.random() * 256)).toString(16).padStart(2, '0')).join(':');
+
+/** A notification with one interface of this MAC and these counters (as in live.test.ts). */
+function notification(mac: string, eventTime: string, inOctets: bigint, outOctets: bigint): string {
+  const n = JSON.parse(seedJson);
+  const body = n['ietf-https-notif:notification'];
+  body.eventTime = eventTime;
+  const wlp = body.interface_data.interface[0];
+  wlp['phys-address'] = mac;
+  wlp.statistics['in-octets'] = String(inOctets);
+  wlp.statistics['out-octets'] = String(outOctets);
+  body.interface_data.interface = [wlp];
+  return JSON.stringify(n);
+}
+
+describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', () => {
+  let runtime: LocalRuntime;
+  let browser: Browser;
+  let page: Page;
+  const browserErrors: string[] = [];
+  const inventoryMac = uniqueMac();
+  const mac = uniqueMac();
+  const t0 = Date.now() - 20_000;
+  const post = (at: number, inOctets: bigint, outOctets: bigint) =>
+    fetch(`${runtime.url}/relay-notification`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yang-data+json', 'x-api-key': TEST_API_KEY },
+      body: notification(mac, new Date(at).toISOString(), inOctets, outOctets),
+    });
+
+  beforeAll(async () => {
+    const [, started] = await Promise.all([buildDashboard({ ifMissing: true }), startTestRuntime()]);
+    runtime = started;
+    // A device from inventory, and one a first notification made (no speed yet).
+    expect((await postJson(runtime.url, '/devices', [{ host_name: 'RT1', device_type: 'Router', operating_system: 'Cisco IOS', mac_address: inventoryMac, ip_address: '172.16.101.1' }])).status).toBe(202);
+    expect((await post(t0, 1_000_000_000n, 50_000_000n)).status).toBe(204);
+    for (const m of [inventoryMac, mac]) {
+      for (let i = 0; i < 100 && (await getJson(runtime.url, `/devices/${m}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
+    page.on('pageerror', (error) => browserErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') browserErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  it('serves the built page at /dashboard, and refuses paths outside it', async () => {
+    const redirect = await fetch(`${runtime.url}/dashboard`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('/dashboard/');
+    const index = await fetch(`${runtime.url}/dashboard/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await index.text()).toContain('/dashboard/assets/');
+    expect((await fetch(`${runtime.url}/dashboard/..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${runtime.url}/dashboard/%2e%2e/build.ts`)).status).toBe(404);
+  });
+
+  it('asks for a key, then renders the devices from HTTP and goes live', async () => {
+    await page.goto(`${runtime.url}/dashboard/`);
+    await page.getByLabel('API key (read scope)').fill(READ_ONLY_KEY);
+    await page.getByRole('button', { name: 'Show the network' }).click();
+    const devices = page.getByTestId('devices');
+    await devices.locator(`tr[data-mac="${inventoryMac}"]`).waitFor({ timeout: 10_000 });
+    await expect.poll(() => devices.locator(`tr[data-mac="${inventoryMac}"]`).innerText()).toContain('RT1');
+    await expect.poll(() => devices.locator(`tr[data-mac="${inventoryMac}"]`).innerText()).toContain('Connected');
+    await devices.locator(`tr[data-mac="${mac}"]`).waitFor();
+    await expect.poll(() => page.getByTestId('summary').innerText()).toMatch(/Connected devices\s*\d+ of \d+/);
+    await expect.poll(() => page.getByTestId('live-state').innerText(), { timeout: 10_000 }).toBe('Live');
+    // The key is kept for the tab, not in the address bar.
+    expect(await page.evaluate('sessionStorage.getItem("netingest.apiKey")')).toBe(READ_ONLY_KEY);
+  });
+
+  it("updates a device's chart within 3 s of a new notification", async () => {
+    // ?key= works too (and leaves the address bar).
+    await page.goto(`${runtime.url}/dashboard/?key=${encodeURIComponent(READ_ONLY_KEY)}`);
+    expect(new URL(page.url()).search).toBe('');
+    await expect.poll(() => page.getByTestId('live-state').innerText(), { timeout: 10_000 }).toBe('Live');
+    const row = page.locator(`tr[data-mac="${mac}"]`);
+    await row.getByRole('button').click();
+    const chart = page.locator(`[data-testid="device-chart"][data-mac="${mac}"]`);
+    await chart.waitFor();
+    // The socket's first message has replaced the HTTP paint: one reading so far, no speed yet.
+    await page.locator('table[data-source="live"]').waitFor({ timeout: 5_000 });
+    expect(await chart.locator('canvas').count()).toBe(1);
+    expect(await chart.getAttribute('data-last')).toMatch(/:0:0$/);
+
+    // Ten seconds later: 125,000,000 bytes in is 100 Mbps down, 10,000,000 out is 8 Mbps up.
+    const sent = Date.now();
+    expect((await post(t0 + 10_000, 1_125_000_000n, 60_000_000n)).status).toBe(204);
+    await expect.poll(() => chart.getByTestId('chart-latest').innerText(), { timeout: 3_000, interval: 50 }).toMatch(/upload 8 Mbps, download 100 Mbps/);
+    expect(Date.now() - sent).toBeLessThan(3_000);
+    // What the chart plots ends with that reading, at the notification's time.
+    expect(await chart.getAttribute('data-last')).toBe(`${(t0 + 10_000) / 1000}:8:100`);
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    expect(await row.locator('[data-field="down"]').innerText()).toBe('100');
+    expect(await row.locator('[data-field="up"]').innerText()).toBe('8');
+
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    // At phone width nothing scrolls sideways but the device table's own region.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    expect(existsSync(`${ARTIFACTS}/dashboard.png`)).toBe(true);
+    expect(browserErrors).toEqual([]);
+  });
+});
