@@ -1,7 +1,7 @@
 import { json, type HttpResult } from '../shared/http-response.ts';
-import { httpHandler } from '../shared/http-handler.ts';
+import { publicHttpHandler } from '../shared/public-http-handler.ts';
 
 /** GET /health: the API answers; it checks no dependency, so it stays cheap for probes. */
-export const handler = httpHandler(async (): Promise<HttpResult> => {
+export const handler = publicHttpHandler(async (): Promise<HttpResult> => {
   return json(200, { status: 'ok' });
 });

@@ -1,5 +1,5 @@
 import type { HttpResult } from '../shared/http-response.ts';
-import { httpHandler } from '../shared/http-handler.ts';
+import { publicHttpHandler } from '../shared/public-http-handler.ts';
 import { type HttpEvent } from '../shared/http-response.ts';
 import { header } from '../shared/http-request.ts';
 
@@ -58,7 +58,7 @@ export function negotiateEncoding(accept: string | undefined): 'json' | 'xml' {
 }
 
 /** GET /capabilities: the encodings this receiver takes, in the encoding the publisher prefers. */
-export const handler = httpHandler(async (event: HttpEvent): Promise<HttpResult> => {
+export const handler = publicHttpHandler(async (event: HttpEvent): Promise<HttpResult> => {
   if (negotiateEncoding(header(event, 'accept')) === 'json') {
     return {
       statusCode: 200,

@@ -1,28 +1,10 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { HttpError } from './errors.ts';
-import { errorResult, type HttpEvent, type HttpResult } from './http-response.ts';
+import { apiErrors, securityHeaders } from './api-errors.ts';
+import type { HttpEvent, HttpResult } from './http-response.ts';
 import { logger, recordAccepted, recordRejected } from './observability.ts';
-
-/**
- * The API's error shape for everything a handler throws: an HttpError keeps its status,
- * code and details; anything else is logged and answered 500 without internals.
- * (@middy/http-error-handler answers plain text, not this contract.)
- */
-const apiErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
-  onError: (request) => {
-    const error = request.error;
-    if (error instanceof HttpError) {
-      recordRejected(request.event.routeKey, error.code);
-      request.response = errorResult(error);
-      return;
-    }
-    logger.error('unhandled error', { error: error as Error });
-    request.response = errorResult(new HttpError(500, 'internal_error', 'internal error'));
-  },
-});
 
 /**
  * The API-key authorizer marks requests without a valid key instead of refusing them,
@@ -58,8 +40,8 @@ const acceptedInMetrics = (): MiddlewareObj<HttpEvent, HttpResult> => ({
 export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(httpSecurityHeaders({ contentSecurityPolicy: { 'default-src': "'none'" } }))
-    .use(apiErrors())
+    .use(securityHeaders())
+    .use(apiErrors({ rejected: recordRejected, unexpected: (error) => logger.error('unhandled error', { error: error as Error }) }))
     .use(acceptedInMetrics())
     .use(routeInLogs())
     .use(requireAuthentication())
