@@ -49,7 +49,10 @@ export async function openTarget(options: { schedules?: boolean } = {}): Promise
   const runId = randomUUID().slice(0, 8);
   if (name === 'embedded') {
     const runtime: LocalRuntime = await startTestRuntime(
-      options.schedules ? { schedules: true, clockSpeed: 300, env: { API_KEYS: TEST_API_KEY, SIM_SEED: `e2e-${runId}` } } : {},
+      // Everything a deployment runs, the live channel's streams included.
+      options.schedules
+        ? { schedules: true, streamEventSources: true, clockSpeed: 300, env: { API_KEYS: TEST_API_KEY, SIM_SEED: `e2e-${runId}` } }
+        : { streamEventSources: true },
     );
     return { name, url: runtime.url, key: TEST_API_KEY, runId, waitMs: 30_000, scheduleWaitMs: 60_000, close: () => runtime.stop() };
   }

@@ -43,7 +43,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
     });
 
   beforeAll(async () => {
-    const [, started] = await Promise.all([buildDashboard({ ifMissing: true }), startTestRuntime()]);
+    const [, started] = await Promise.all([buildDashboard({ ifMissing: true }), startTestRuntime({ streamEventSources: true })]);
     runtime = started;
     // A device from inventory, and one a first notification made (no speed yet).
     expect((await postJson(runtime.url, '/devices', [{ host_name: 'RT1', device_type: 'Router', operating_system: 'Cisco IOS', mac_address: inventoryMac, ip_address: '172.16.101.1' }])).status).toBe(202);
@@ -119,8 +119,9 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
 
     await page.screenshot({ path: `${ARTIFACTS}/dashboard.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    // At phone width nothing scrolls sideways but the device table's own region.
-    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // At phone width nothing scrolls sideways but the device table's own region, once the
+    // chart has followed the resize (uPlot redraws its canvas on the resize event).
+    await expect.poll(() => page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), { timeout: 2_000, interval: 50 }).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
     expect(existsSync(`${ARTIFACTS}/dashboard.png`)).toBe(true);
     expect(browserErrors).toEqual([]);

@@ -26,7 +26,7 @@ const seedJson = readFileSync('events/notifications/seed-interfaces.json', 'utf8
 const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime({ streamEventSources: true });
 });
 afterAll(async () => {
   for (const socket of sockets) socket.close();

@@ -18,6 +18,8 @@ export async function startTestRuntime(options: LocalRuntimeOptions = {}): Promi
     },
     // The simulator would add its own traffic every minute; tests that want it say so.
     schedules: false,
+    // The live broadcaster reads every device write back; only tests of the live channel want it.
+    streamEventSources: false,
     endpoints: inject('endpoints'),
     port: 0,
     stage: `t${randomUUID().slice(0, 8)}`,
