@@ -59,6 +59,12 @@ const storableNumber = fc.oneof(
   fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }),
   fc.double({ min: -1e120, max: 1e120, noNaN: true, noDefaultInfinity: true }).filter((x) => x === 0 || Math.abs(x) >= 1e-130),
 );
+/** Whether a generated value has an own "__proto__" member anywhere, which ingest refuses. */
+function hasProtoMember(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return true;
+  return Object.values(value).some(hasProtoMember);
+}
 const freeForm = fc.dictionary(text(20), fc.oneof(text(40), storableNumber, fc.boolean(), fc.constant(null)), { maxKeys: 4 });
 
 describe('whatever ingest accepts is stored, exactly', () => {
@@ -153,6 +159,13 @@ describe('whatever ingest accepts is stored, exactly', () => {
                   },
                 };
           const { status, text: answer } = await post('/relay-notification', stringifyJson({ 'ietf-https-notif:notification': content }), 'application/yang-data+json');
+          // fast-check's dictionaries sometimes hold a "__proto__" member: refused by design
+          // (a 400 that names it), so it must not be counted as stored either.
+          if (hasProtoMember(content)) {
+            expect(status, answer).toBe(400);
+            expect(answer).toContain('__proto__');
+            return;
+          }
           expect(status, answer).toBe(204);
           accepted++;
         },
@@ -187,6 +200,11 @@ describe('whatever ingest accepts is stored, exactly', () => {
           return { ...sample, [layer]: { ...extra, ...(sample[layer] as object) } };
         });
         const { status, text: answer } = await post('/packets', stringifyJson(packets));
+        if (hasProtoMember(packets)) {
+          expect(status, answer).toBe(400);
+          expect(answer).toContain('__proto__');
+          return;
+        }
         expect(status, answer).toBe(202);
         for (const p of packets) for (const layer of layersOf(p as Packet)) expected[layer] = (expected[layer] ?? 0) + 1;
       }),
