@@ -182,6 +182,11 @@ function Dashboard({ apiKey, onLogout }: { apiKey: string; onLogout: (error: str
                       <button type="button" class="link" aria-pressed={d.mac === current?.mac} onClick={() => setSelected(d.mac)}>
                         {label(d)}
                       </button>
+                      {d.simulated ? (
+                        <span class="tag" title="a device of the simulated network, not of a client">
+                          simulated
+                        </span>
+                      ) : null}
                     </th>
                     <td>
                       <span class={`status ${d.connected ? 'on' : 'off'}`}>

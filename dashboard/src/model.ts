@@ -12,6 +12,8 @@ export interface Device {
   type: string | null;
   os: string | null;
   ip: string | null;
+  /** A device of the simulated network (the server marks them). */
+  simulated: boolean;
   connected: boolean;
   up: number;
   down: number;
@@ -25,6 +27,7 @@ export interface HttpDeviceView {
   host_name: string | null;
   device_type: string | null;
   operating_system: string | null;
+  simulated?: boolean;
   first_seen: string | null;
   last_seen: string | null;
   snap_shots: { time_stamp: string; upload_speed: number; download_speed: number; active_connection: boolean }[];
@@ -36,6 +39,7 @@ export interface LiveDevice {
   host_name: string | null;
   device_type: string | null;
   operating_system: string | null;
+  simulated?: boolean;
   mac_address: string;
   ip_address: string | null;
   snap_shots: { id: number; time_stamp: string; upload_speed: number; download_speed: number; active_connection: boolean }[];
@@ -66,7 +70,7 @@ export function fromView(view: HttpDeviceView, now = Date.now()): Device {
   const lastSnapshot = view.snap_shots.at(-1);
   const seen = Date.parse(view.last_seen ?? view.first_seen ?? '');
   const connected = lastSnapshot !== undefined ? lastSnapshot.active_connection : Number.isFinite(seen) && now - seen <= RECENTLY_SEEN_MS;
-  return finish({ mac: view.mac_address, name: view.host_name, type: view.device_type, os: view.operating_system, ip: view.ip_address, series }, connected);
+  return finish({ mac: view.mac_address, name: view.host_name, type: view.device_type, os: view.operating_system, ip: view.ip_address, simulated: view.simulated === true, series }, connected);
 }
 
 export function fromLive(device: LiveDevice): Device {
@@ -74,7 +78,7 @@ export function fromLive(device: LiveDevice): Device {
     .map((s) => ({ t: seconds(s.time_stamp), up: s.upload_speed, down: s.download_speed }))
     .filter((p) => Number.isFinite(p.t));
   return finish(
-    { mac: device.mac_address, name: device.host_name, type: device.device_type, os: device.operating_system, ip: device.ip_address, series },
+    { mac: device.mac_address, name: device.host_name, type: device.device_type, os: device.operating_system, ip: device.ip_address, simulated: device.simulated === true, series },
     device.snap_shots.at(-1)?.active_connection === true,
   );
 }

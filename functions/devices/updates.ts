@@ -14,9 +14,11 @@ export function sighting(table: string, mac: string, at: string, known: Record<s
   ];
 }
 
-export function inventoryUpdates(table: string, records: readonly InventoryRecord[], at: string): CounterUpdate[] {
+/** `simulated`: the records come from the simulated network, whose devices views mark as such. */
+export function inventoryUpdates(table: string, records: readonly InventoryRecord[], at: string, simulated = false): CounterUpdate[] {
   return records.flatMap((r) =>
     sighting(table, r.mac_address, at, {
+      ...(simulated ? { simulated: true } : {}),
       host_name: r.host_name,
       device_type: r.device_type,
       operating_system: r.operating_system,

@@ -7,6 +7,8 @@ export interface DeviceView {
   host_name: string | null;
   device_type: string | null;
   operating_system: string | null;
+  /** A device of the simulated network (seed 004's demo), not of a real client's. */
+  simulated: boolean;
   first_seen: string | null;
   last_seen: string | null;
   snap_shots: { time_stamp: string; upload_speed: number; download_speed: number; active_connection: boolean }[];
@@ -50,7 +52,7 @@ export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 
  */
 export const SUMMARY_ATTRIBUTES = [
   'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',
-  'ip_address', 'host_name', 'device_type', 'operating_system', 'first_seen',
+  'ip_address', 'host_name', 'device_type', 'operating_system', 'first_seen', 'simulated',
 ] as const;
 
 type Item = Record<string, unknown>;
@@ -110,6 +112,7 @@ export function buildDeviceView(
     host_name: text(profile.host_name),
     device_type: text(profile.device_type),
     operating_system: text(profile.operating_system),
+    simulated: profile.simulated === true,
     first_seen: text(profile.first_seen),
     last_seen: text(profile.last_seen),
     snap_shots: [...snapshotsNewestFirst].reverse().map((s) => ({

@@ -42,7 +42,7 @@ function readEnvelope(body: string): Envelope {
 function updatesOf(envelope: Envelope, table: string): CounterUpdate[] {
   const at = new Date(envelope.receivedAt).toISOString();
   try {
-    if (envelope.kind === 'inventory') return inventoryUpdates(table, z.array(inventoryRecordSchema).parse(envelope.records), at);
+    if (envelope.kind === 'inventory') return inventoryUpdates(table, z.array(inventoryRecordSchema).parse(envelope.records), at, envelope.origin === 'simulator');
     if (envelope.kind === 'netify') {
       // Records were validated at ingest; parsing them again guards against a foreign message.
       const text = envelope.records.map((r) => JSON.stringify(r)).join('\n');

@@ -20,6 +20,8 @@ export interface LiveDevice {
   host_name: string | null;
   device_type: string | null;
   operating_system: string | null;
+  /** A device of the simulated network (not in seed 004's shape; extra fields are fine). */
+  simulated: boolean;
   mac_address: string;
   ip_address: string | null;
   snap_shots: LiveSnapshot[];
@@ -77,6 +79,7 @@ export function liveDevices(views: readonly DeviceView[], now = Date.now()): Liv
       host_name: view.host_name,
       device_type: view.device_type,
       operating_system: view.operating_system,
+      simulated: view.simulated,
       mac_address: view.mac_address,
       ip_address: view.ip_address,
       snap_shots: snapshots.map((s) => ({ id: ++snapshotId, ...s })),

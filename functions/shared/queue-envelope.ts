@@ -13,6 +13,8 @@ export const envelopeSchema = z.object({
   kind: z.string().min(1),
   ingestId: z.string().min(1).max(100),
   receivedAt: z.number().int().nonnegative(),
+  /** Set on what the simulated network sends, so that its devices are marked as simulated. */
+  origin: z.literal('simulator').optional(),
   records: z.array(z.unknown()),
 });
 
@@ -49,21 +51,21 @@ export function serializeForQueue(value: unknown): string {
 export function packRecords(
   kind: string,
   records: readonly unknown[],
-  options: { maxBytes?: number; receivedAt?: number; newId?: () => string; idempotencyKey?: string } = {},
+  options: { maxBytes?: number; receivedAt?: number; newId?: () => string; idempotencyKey?: string; origin?: Envelope['origin'] } = {},
 ): PackedMessage[] {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const receivedAt = options.receivedAt ?? Date.now();
   const newId = options.newId ?? (options.idempotencyKey === undefined ? randomUUID : idsFromKey(kind, options.idempotencyKey));
   const messages: PackedMessage[] = [];
   let ingestId = newId();
-  let prefix = envelopePrefix(kind, ingestId, receivedAt);
+  let prefix = envelopePrefix(kind, ingestId, receivedAt, options.origin);
   let parts: string[] = [];
   let size = Buffer.byteLength(prefix) + SUFFIX.length;
 
   const flush = () => {
     messages.push({ ingestId, body: `${prefix}${parts.join(',')}${SUFFIX}`, records: parts.length });
     ingestId = newId();
-    prefix = envelopePrefix(kind, ingestId, receivedAt);
+    prefix = envelopePrefix(kind, ingestId, receivedAt, options.origin);
     parts = [];
     size = Buffer.byteLength(prefix) + SUFFIX.length;
   };
@@ -99,6 +101,7 @@ function idsFromKey(kind: string, key: string): () => string {
   return () => createHash('sha256').update(`${kind}\u0000${key}\u0000${index++}`).digest('base64url').slice(0, 32);
 }
 
-function envelopePrefix(kind: string, ingestId: string, receivedAt: number): string {
-  return `{"v":1,"kind":${JSON.stringify(kind)},"ingestId":${JSON.stringify(ingestId)},"receivedAt":${receivedAt},"records":[`;
+function envelopePrefix(kind: string, ingestId: string, receivedAt: number, origin: Envelope['origin']): string {
+  const marked = origin === undefined ? '' : `"origin":${JSON.stringify(origin)},`;
+  return `{"v":1,"kind":${JSON.stringify(kind)},"ingestId":${JSON.stringify(ingestId)},"receivedAt":${receivedAt},${marked}"records":[`;
 }

@@ -3,7 +3,7 @@ import { logger } from './observability.ts';
 import { sqsClient } from './sqs-client.ts';
 import { serviceUnavailable } from './errors.ts';
 import { integerEnv } from './env.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, type PackedMessage } from './queue-envelope.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, type Envelope, type PackedMessage } from './queue-envelope.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 const MAX_ENTRIES_PER_BATCH = 10;
@@ -17,12 +17,13 @@ export async function publishRecords(
   queueUrl: string,
   kind: string,
   records: readonly unknown[],
-  options: { idempotencyKey?: string; receivedAt?: number } = {},
+  options: { idempotencyKey?: string; receivedAt?: number; origin?: Envelope['origin'] } = {},
 ): Promise<PackedMessage[]> {
   const messages = packRecords(kind, records, {
     maxBytes: integerEnv('SQS_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
     idempotencyKey: options.idempotencyKey,
     receivedAt: options.receivedAt,
+    origin: options.origin,
   });
   const batches = groupIntoBatches(messages, integerEnv('SQS_MAX_BATCH_BYTES', 1_048_576));
   await Promise.all(batches.map((batch) => sendBatch(queueUrl, batch)));

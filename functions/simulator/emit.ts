@@ -21,7 +21,7 @@ export interface QueueUrls {
  */
 export async function emitToQueues(emissions: Emissions, queues: QueueUrls, idempotencyKey: string, clock: string): Promise<Record<string, number>> {
   // Stamped with the simulated time, so that a run is the same whatever the wall clock says.
-  const key = (kind: string) => ({ idempotencyKey: `${idempotencyKey}/${kind}`, receivedAt: Date.parse(clock) });
+  const key = (kind: string) => ({ idempotencyKey: `${idempotencyKey}/${kind}`, receivedAt: Date.parse(clock), origin: 'simulator' as const });
   const notifications = emissions.notifications.map((text) => normalizeNotification(decodeNotification(text, 'json'), 'json', 'simulator'));
   const netify = emissions.netify === '' ? [] : parseNetify(emissions.netify).records;
   const packets = emissions.packets.length === 0 ? [] : parsePackets(emissions.packets);

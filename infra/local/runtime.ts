@@ -59,6 +59,8 @@ export interface LocalRuntimeOptions {
   overrides?: ResourceOverrides;
   /** Fault injection for reliability tests; resources are created before faults start. */
   faults?: FaultOptions;
+  /** Stage parameters over serverless.yml's (e.g. `{ simulator: 'on' }`), as `--param` at deploy. */
+  params?: Record<string, string>;
   /** Extra environment for every function (set in this process, as handlers read process.env). */
   env?: Record<string, string>;
   log?: (line: string) => void;
@@ -99,7 +101,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log ?? ((line: string) => console.log(line));
   const root = options.root ?? PROJECT_ROOT;
   const stage = options.stage ?? 'local';
-  const config = loadServiceConfig(options.configFile ?? resolve(root, 'serverless.yml'), { stage });
+  const config = loadServiceConfig(options.configFile ?? resolve(root, 'serverless.yml'), { stage, params: options.params });
   // The authorizer parses the keys on each request: a bad list would start, then answer 500.
   const apiKeys = options.env?.API_KEYS ?? process.env.API_KEYS;
   if (apiKeys !== undefined && apiKeys !== '' && parseKeyList(apiKeys, { source: 'API_KEYS' }).length === 0) {

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
+
+// The plugin that leaves features out of a stage at deploy: the same table here.
+const { omittedParts } = createRequire(import.meta.url)('../serverless/stage-features.cjs') as {
+  omittedParts: (custom: unknown) => { functions: string[]; resources: string[]; outputs: string[] };
+};
 
 /**
  * serverless.yml, read and with its ${...} variables resolved the way the framework
@@ -73,6 +79,8 @@ export interface ResolveContext {
   stage?: string;
   region?: string;
   env?: NodeJS.ProcessEnv;
+  /** Stage parameters that win over serverless.yml's, as `osls deploy --param="name=value"`. */
+  params?: Record<string, string>;
 }
 
 type Raw = Record<string, unknown>;
@@ -83,11 +91,13 @@ export function loadServiceConfig(file: string, context: ResolveContext = {}): S
   const doc = resolver.resolve(raw) as Raw;
   const provider = (doc.provider ?? {}) as Raw;
   const providerEnv = (provider.environment ?? {}) as Record<string, unknown>;
-  const functions = Object.entries((doc.functions ?? {}) as Record<string, Raw>).map(([name, fn]) =>
-    functionConfig(name, fn, provider, providerEnv),
-  );
-  const resources = ((doc.resources as Raw | undefined)?.Resources ?? {}) as Record<string, CfnResource>;
-  const outputs = ((doc.resources as Raw | undefined)?.Outputs ?? {}) as Record<string, unknown>;
+  const omitted = omittedParts(doc.custom);
+  const functions = Object.entries((doc.functions ?? {}) as Record<string, Raw>)
+    .filter(([name]) => !omitted.functions.includes(name))
+    .map(([name, fn]) => functionConfig(name, fn, provider, providerEnv));
+  const without = (entries: Record<string, unknown>, names: string[]) => Object.fromEntries(Object.entries(entries).filter(([name]) => !names.includes(name)));
+  const resources = without(((doc.resources as Raw | undefined)?.Resources ?? {}) as Raw, omitted.resources) as Record<string, CfnResource>;
+  const outputs = without(((doc.resources as Raw | undefined)?.Outputs ?? {}) as Raw, omitted.outputs);
   const httpApi = (provider.httpApi ?? {}) as Raw;
   const authorizers = new Map<string, AuthorizerConfig>();
   for (const [name, raw] of Object.entries((httpApi.authorizers ?? {}) as Record<string, Raw>)) {
@@ -260,7 +270,7 @@ class VariableResolver {
         // Stage parameters as the framework reads them: the stage's block, else `default`.
         const params = (this.raw.params ?? {}) as Record<string, Raw | undefined>;
         const stage = this.context.stage ?? 'dev';
-        return params[stage]?.[path] ?? params.default?.[path] ?? undefined;
+        return this.context.params?.[path] ?? params[stage]?.[path] ?? params.default?.[path] ?? undefined;
       }
       case 'aws':
         if (path === 'region') return this.context.region ?? env.AWS_REGION ?? 'us-east-1';

@@ -19,7 +19,12 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'false';
 const defaultKey = process.env.API_KEYS === undefined || process.env.API_KEYS === '';
 if (defaultKey) process.env.API_KEYS = 'local-dev-key';
 
+// The simulated network (seed 004's demo) runs unless SIMULATOR=off; it is a stage parameter.
+const simulatorSetting = (process.env.SIMULATOR ?? '').toLowerCase();
+const simulator = simulatorSetting === '' ? undefined : simulatorSetting;
+
 try {
+  if (simulator !== undefined && simulator !== 'on' && simulator !== 'off') throw new Error(`SIMULATOR must be "on" or "off", got "${process.env.SIMULATOR}"`);
   if (httpsPort !== undefined && !(Number.isInteger(httpsPort) && httpsPort >= 0 && httpsPort < 65536)) {
     throw new Error(`HTTPS_PORT must be a port number or "off", got "${httpsSetting}"`);
   }
@@ -27,6 +32,7 @@ try {
     port,
     dataDir,
     stage: process.env.STAGE ?? 'local',
+    params: simulator === undefined ? undefined : { simulator },
     clockSpeed: Number(process.env.CLOCK_SPEED ?? 1),
     // The WebSocket API (GET /live hands out its URL); by default the port after PORT.
     websocketPort: process.env.WS_PORT === undefined || process.env.WS_PORT === '' ? undefined : Number(process.env.WS_PORT),
@@ -44,7 +50,8 @@ try {
   const certShown = certFile === '' || certFile.startsWith('..') ? runtime.certFile : certFile;
   const https = runtime.httpsUrl === undefined ? '' : ` and ${runtime.httpsUrl} (certificate ${certShown}${clientCa === undefined ? '' : `; client certificates from ${clientCa}`})`;
   const live = runtime.websocketUrl === undefined ? '' : `, live at ${runtime.websocketUrl} (GET /live gives a URL with a token)`;
-  console.log(`netingest is ready at ${runtime.url}${https}${live} (${where}${keys}; Ctrl-C stops)`);
+  const simulated = runtime.functions.has('simulator') ? '; the simulated network runs (SIMULATOR=off stops it)' : '';
+  console.log(`netingest is ready at ${runtime.url}${https}${live} (${where}${keys}${simulated}; Ctrl-C stops)`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

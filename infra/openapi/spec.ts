@@ -37,6 +37,7 @@ const deviceView = z.looseObject({
   host_name: z.string().nullable(),
   device_type: z.string().nullable(),
   operating_system: z.string().nullable(),
+  simulated: z.boolean().meta({ description: 'a device of the simulated network (a demo stages may turn on), not of a client' }),
   first_seen: z.string().nullable(),
   last_seen: z.string().nullable(),
   snap_shots: z.array(z.object({ time_stamp: z.string(), upload_speed: z.int(), download_speed: z.int(), active_connection: z.boolean() })),

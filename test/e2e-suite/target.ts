@@ -51,7 +51,7 @@ export async function openTarget(options: { schedules?: boolean } = {}): Promise
     const runtime: LocalRuntime = await startTestRuntime(
       // Everything a deployment runs, the live channel's streams included.
       options.schedules
-        ? { schedules: true, streamEventSources: true, clockSpeed: 300, env: { API_KEYS: TEST_API_KEY, SIM_SEED: `e2e-${runId}` } }
+        ? { schedules: true, params: { simulator: 'on' }, streamEventSources: true, clockSpeed: 300, env: { API_KEYS: TEST_API_KEY, SIM_SEED: `e2e-${runId}` } }
         : { streamEventSources: true },
     );
     return { name, url: runtime.url, key: TEST_API_KEY, runId, waitMs: 30_000, scheduleWaitMs: 60_000, close: () => runtime.stop() };

@@ -35,6 +35,8 @@ describe('devices over HTTP', () => {
       host_name: 'RT1',
       device_type: 'Router',
       operating_system: 'Cisco IOS',
+      // A client's inventory, not the simulated network's.
+      simulated: false,
       snap_shots: [],
       applications: [],
       interfaces: [],

@@ -30,7 +30,7 @@ async function drained(runtime: LocalRuntime): Promise<void> {
 
 /** Runs N ticks of the simulator through a fresh stage and returns the device views. */
 async function simulate(steps: number): Promise<unknown[]> {
-  const runtime = await startTestRuntime({ env: { SIM_SEED: 'fixed-seed', API_KEYS: 'test-key-all-scopes' } });
+  const runtime = await startTestRuntime({ params: { simulator: 'on' }, env: { SIM_SEED: 'fixed-seed', API_KEYS: 'test-key-all-scopes' } });
   try {
     const { handler } = await import('../../functions/simulator/tick.ts');
     for (let n = 1; n <= steps; n++) {
@@ -55,6 +55,8 @@ describe('the network simulator', () => {
     expect(second).toEqual(first);
     const simulated = (first as { mac_address: string; snap_shots: unknown[]; applications: unknown[]; host_name: string | null }[]).filter((d) => d.mac_address.startsWith('02:5e:'));
     expect(simulated).toHaveLength(12);
+    // Nothing but the simulator sent to this stage: every device it shows is marked as simulated.
+    expect((first as { mac_address: string; simulated: unknown }[]).filter((d) => d.simulated !== true).map((d) => d.mac_address)).toEqual([]);
     for (const device of simulated) {
       expect(device.host_name).not.toBeNull();
       // The first notification is the baseline; each later one gives a snapshot.
@@ -63,7 +65,7 @@ describe('the network simulator', () => {
   });
 
   it('runs on the local schedule: a dozen devices with growing snapshot series', { timeout: 180_000 }, async () => {
-    const runtime = await startTestRuntime({ env: { SIM_SEED: 'scheduled', API_KEYS: 'test-key-all-scopes' }, clockSpeed: 300, schedules: true });
+    const runtime = await startTestRuntime({ params: { simulator: 'on' }, env: { SIM_SEED: 'scheduled', API_KEYS: 'test-key-all-scopes' }, clockSpeed: 300, schedules: true });
     try {
       const series = async () => {
         const { body } = await getJson(runtime.url, '/devices?limit=200');

@@ -69,4 +69,11 @@ describe('the live channel in the packaged template', () => {
     expect(secretOf('LiveSocketLambdaFunction')).toBe(reference);
     expect(secretOf('LiveBroadcasterLambdaFunction')).toBeUndefined();
   });
+
+  it('leaves the simulated network out of a stage that does not turn it on (param simulator)', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function').map(([id]) => id);
+    expect(functions).toContain('LiveBroadcasterLambdaFunction');
+    expect(functions.filter((id) => id.startsWith('Simulator'))).toEqual([]);
+    expect(resourcesOfType(template, 'AWS::Events::Rule')).toEqual([]);
+  });
 });

@@ -67,7 +67,7 @@ describe('environment overrides', () => {
     process.env.SIM_DEVICES = '5';
     let runtime: LocalRuntime | undefined;
     try {
-      runtime = await startTestRuntime();
+      runtime = await startTestRuntime({ params: { simulator: 'on' } });
       const notification = { 'ietf-https-notif:notification': { eventTime: '2025-01-01T00:00:00Z', note: 'x'.repeat(300) } };
       const response = await postJson(runtime.url, '/relay-notification', notification);
       expect(response.status).toBe(413);
@@ -88,7 +88,8 @@ describe('environment overrides', () => {
     const temp = mkdtempSync(join(tmpdir(), 'netingest-hardening-tmp-'));
     const out = mkdtempSync(join(tmpdir(), 'netingest-hardening-out-'));
     try {
-      const result = spawnSync(process.execPath, ['infra/package.ts', '--package', out], {
+      // --param turns the simulator on in a stage (dev) that leaves it out by default.
+      const result = spawnSync(process.execPath, ['infra/package.ts', '--package', out, '--param', 'simulator=on'], {
         cwd: PROJECT_ROOT,
         encoding: 'utf8',
         env: { ...process.env, TMPDIR: temp, SIM_DEVICES: '7', PACKETS_MAX_BODY_BYTES: '1234' },

@@ -6,7 +6,9 @@ import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/p
 let template: CfnTemplate;
 
 beforeAll(() => {
-  template = packageTemplate();
+  // The `local` stage turns the simulator on, so that its schedule and role are checked here
+  // too (live-template.test.ts packages `dev`, where it is off).
+  template = packageTemplate('local');
 }, 180_000);
 
 const EXPECTED_ROUTES = [

@@ -9,6 +9,7 @@ const view = (mac: string, snapshots: DeviceView['snap_shots'], lastSeen: string
   host_name: 'h',
   device_type: 'PC',
   operating_system: 'Linux',
+  simulated: false,
   first_seen: lastSeen,
   last_seen: lastSeen,
   snap_shots: snapshots,

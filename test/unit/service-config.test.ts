@@ -22,6 +22,21 @@ describe('reading serverless.yml', () => {
   it('defaults the stage the way the framework does', () => {
     expect(loadServiceConfig('serverless.yml').stage).toBe('dev');
   });
+
+  it('leaves out what a stage parameter turns off, as the deploy plugin does', () => {
+    const names = (stage: string, params?: Record<string, string>) => loadServiceConfig('serverless.yml', { stage, params }).functions.map((f) => f.name);
+    // The simulator: on for `local` (npm start), off elsewhere unless a stage or --param turns it on.
+    expect(names('local')).toEqual(expect.arrayContaining(['simulator', 'simulatorRetention', 'liveBroadcaster']));
+    expect(names('qa')).not.toContain('simulator');
+    expect(names('qa')).not.toContain('simulatorRetention');
+    expect(names('qa', { simulator: 'on' })).toContain('simulator');
+    expect(names('local', { simulator: 'off' })).not.toContain('simulator');
+    // The live channel: off on the emulator stage, with its table and secret.
+    const emulator = loadServiceConfig('serverless.yml', { stage: 'emulator' });
+    expect(emulator.functions.map((f) => f.name)).not.toContain('liveBroadcaster');
+    expect(emulator.resources.LiveConnectionsTable).toBeUndefined();
+    expect(config.resources.LiveConnectionsTable).toBeDefined();
+  });
 });
 
 describe('schedule expressions', () => {
