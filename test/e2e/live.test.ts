@@ -16,6 +16,7 @@ interface LiveDevice {
   host_name: string | null;
   device_type: string | null;
   operating_system: string | null;
+  simulated: boolean;
   mac_address: string;
   ip_address: string | null;
   snap_shots: Snapshot[];
