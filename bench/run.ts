@@ -11,7 +11,7 @@ import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';
 import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf, type MinimalKind } from './cold-start.ts';
 import { endToEndRun } from './end-to-end.ts';
-import { packets } from './fixtures.ts';
+import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
 import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
@@ -72,6 +72,20 @@ try {
   const ceiling = writeCeiling as Measure;
   row('3 end to end', 'packets POST -> visible in /packets/tables/all, packets/s', show(e), `${show(ceiling)} write ceiling`, ratioOf(e, ceiling).toFixed(2), '>= 0.5', ratioOf(e, ceiling) >= 0.5);
   row('3 end to end', 'delay from 202 to visible, p50 / p99', `${Math.round(percentile(delays, 50))} / ${Math.round(percentile(delays, 99))} ms`, '', '', '', undefined);
+  // The same path with the packets `npm run import` makes of a capture (BENCH_CAPTURE, or one
+  // written from the catalogue of real frames): real layer mixes instead of ten samples.
+  log('end to end: real capture');
+  const capture = await captureWorkload();
+  const captureRates: number[] = [];
+  const captureDelays: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const run = await endToEndRun(live, KEY, 20, 500, capture);
+    captureRates.push(run.rate);
+    captureDelays.push(...run.delays);
+  }
+  const captured = measure(captureRates);
+  row('3 end to end', 'real capture: packets POST -> visible, packets/s', show(captured), `${show(ceiling)} write ceiling (samples)`, ratioOf(captured, ceiling).toFixed(2), '', undefined);
+  row('3 end to end', 'real capture: delay from 202 to visible, p50 / p99', `${Math.round(percentile(captureDelays, 50))} / ${Math.round(percentile(captureDelays, 99))} ms`, '', '', '', undefined);
   const runtimeRss = process.resourceUsage().maxRSS / 1024;
 
   // 6: reads with 1,000 and with READ_RECORDS records stored.
