@@ -13,6 +13,7 @@ import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf, type Minim
 import { endToEndRun } from './end-to-end.ts';
 import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
+import { hotItemsRows, hotItemsRun } from './hot-items.ts';
 import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
 import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
@@ -87,6 +88,10 @@ try {
   row('3 end to end', 'real capture: packets POST -> visible, packets/s', show(captured), `${show(ceiling)} write ceiling (samples)`, ratioOf(captured, ceiling).toFixed(2), '', undefined);
   row('3 end to end', 'real capture: delay from 202 to visible, p50 / p99', `${Math.round(percentile(captureDelays, 50))} / ${Math.round(percentile(captureDelays, 99))} ms`, '', '', '', undefined);
   const runtimeRss = process.resourceUsage().maxRSS / 1024;
+
+  // 8: hot items (bench/hot-items.ts): one host pair, a new MAC pair per packet, the samples.
+  log('hot items');
+  rows.push(...hotItemsRows(await hotItemsRun(emulators.endpoints, KEY)));
 
   // 6: reads with 1,000 and with READ_RECORDS records stored.
   log('reads');

@@ -2,7 +2,7 @@ import { getAll } from '../shared/batch-writer.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 import { mergeShards, type MergedPage } from '../shared/shard-merge.ts';
 import { devicesConfig } from './config.ts';
-import { DEVICE_INDEX_SHARDS, SNAPSHOT_PREFIX, devicePartition, digestOfFlowStats, flowStatsKey, indexPartition } from './storage.ts';
+import { DEVICE_INDEX_SHARDS, PACKET_COUNTS_PREFIX, SNAPSHOT_PREFIX, devicePartition, digestOfFlowStats, flowStatsKey, indexPartition } from './storage.ts';
 import { SUMMARY_ATTRIBUTES, newestApplications, newestInterfaces, type ViewLimits } from './view.ts';
 
 /** The DynamoDB reads of the devices queries (key design in storage.ts). */
@@ -39,10 +39,13 @@ export interface DeviceItems {
 export async function readDevice(mac: string, limits: ViewLimits & { snapshots: number }): Promise<DeviceItems | undefined> {
   const table = devicesConfig().devicesTable;
   const pk = devicePartition(mac);
-  const [summary, snapshotsNewestFirst] = await Promise.all([
+  const [projected, packetShards, snapshotsNewestFirst] = await Promise.all([
     queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+    // Whole: their attributes are one count per protocol, which the projection cannot name.
+    queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
     limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots }),
   ]);
+  const summary = [...projected.filter((i) => !String(i.sk).startsWith(PACKET_COUNTS_PREFIX)), ...packetShards];
   if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
   const digests = newestApplications(summary, limits.applications).map((i) => String(i.digest));
   const interfaceKeys = newestInterfaces(summary, limits.interfaces).map((i) => ({ pk, sk: String(i.sk) }));

@@ -23,7 +23,18 @@ export const applicationKey = (mac: string, digest: string): Key => ({ pk: devic
 export const flowStatsKey = (digest: string): Key => ({ pk: `flow#${digest}`, sk: 'stats' });
 /** The digest a flow statistics item is about. */
 export const digestOfFlowStats = (item: { pk?: unknown }): string => String(item.pk).slice('flow#'.length);
-export const protocolKey = (mac: string, protocol: string): Key => ({ pk: devicePartition(mac), sk: `proto#${protocol}` });
+/**
+ * What packets tell of a device: its packet count per protocol (attributes
+ * `packets#<protocol>`), first_seen, last_seen and the IP address it was last seen with
+ * (ip_address at ip_seen), spread over shards `pkts#<shard>` that the packets writer's
+ * concurrent transactions take one each, so that a busy device is never one hot item.
+ * Readers merge the shards: counts add up, first_seen is the earliest, last_seen the latest.
+ */
+export const packetCountsKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'pkts' });
+export const PACKET_COUNTS_PREFIX = 'pkts#';
+export const PACKET_COUNT_ATTRIBUTE_PREFIX = 'packets#';
+/** Earlier writers kept one item per protocol (`proto#<protocol>`, attribute `packets`); views still read them. */
+export const LEGACY_PROTOCOL_PREFIX = 'proto#';
 export const interfaceKey = (mac: string, name: string): Key => ({ pk: devicePartition(mac), sk: `if#${name}` });
 export const snapshotKey = (mac: string, time: string): Key => ({ pk: devicePartition(mac), sk: `snap#${time}` });
 /** An interface's readings in time order, kept apart from the device so that views stay small. */

@@ -3,14 +3,20 @@ import type { InventoryRecord } from './inventory-schema.ts';
 import type { NetifyRecord } from './netify.ts';
 import { applicationKey, flowStatsKey, indexKey, profileKey } from './storage.ts';
 
+/** The device's entry in the device index (what GET /devices lists). */
+export function indexEntry(table: string, mac: string): CounterUpdate {
+  return { table, key: indexKey(mac), add: {}, set: { mac_address: mac } };
+}
+
 /**
  * What every source does when it mentions a device: the profile learns what the source
- * knows, first_seen keeps its first value, and the device joins the device index.
+ * knows, first_seen keeps its first value, and the device joins the device index. All of it
+ * is idempotent, so none of it needs a transaction (see applyExactlyOnce).
  */
 export function sighting(table: string, mac: string, at: string, known: Record<string, unknown> = {}): CounterUpdate[] {
   return [
     { table, key: profileKey(mac), add: {}, set: { mac_address: mac, ...known }, setIfOlder: { first_seen: at }, setIfNewer: { last_seen: at } },
-    { table, key: indexKey(mac), add: {}, set: { mac_address: mac } },
+    indexEntry(table, mac),
   ];
 }
 

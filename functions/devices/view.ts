@@ -1,4 +1,5 @@
 import { stringifyJson } from '../shared/json.ts';
+import { LEGACY_PROTOCOL_PREFIX, PACKET_COUNTS_PREFIX, PACKET_COUNT_ATTRIBUTE_PREFIX } from './storage.ts';
 
 /** A device as API.md describes it, merged from every source. */
 export interface DeviceView {
@@ -103,18 +104,18 @@ export function buildDeviceView(
     const lastSeen = [text(app.last_seen), text(stats.last_seen)].filter((t): t is string => t !== null).sort().at(-1) ?? null;
     return { digest, app_name: String(app.app_name), bytes_up: up, bytes_dn: dn, bytes_ttl: sum(up, dn), pkts_up: pu, pkts_dn: pd, pkts_ttl: sum(pu, pd), last_seen: lastSeen };
   });
-  const protocols = Object.fromEntries(
-    items.filter((i) => String(i.sk).startsWith('proto#')).map((i) => [String(i.sk).slice('proto#'.length), number(i.packets)]),
-  );
+  const shards = items.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
+  const seen = [profile, ...shards];
+  const times = (field: string) => seen.map((i) => text(i[field])).filter((t): t is string => t !== null).sort();
   return {
     mac_address: mac,
-    ip_address: text(profile.ip_address),
+    ip_address: latestAddress(profile, shards),
     host_name: text(profile.host_name),
     device_type: text(profile.device_type),
     operating_system: text(profile.operating_system),
     simulated: profile.simulated === true,
-    first_seen: text(profile.first_seen),
-    last_seen: text(profile.last_seen),
+    first_seen: times('first_seen')[0] ?? null,
+    last_seen: times('last_seen').at(-1) ?? null,
     snap_shots: [...snapshotsNewestFirst].reverse().map((s) => ({
       time_stamp: String(s.time_stamp),
       upload_speed: number(s.upload_speed),
@@ -125,8 +126,34 @@ export function buildDeviceView(
     applications_total: items.filter((i) => String(i.sk).startsWith('app#')).length,
     interfaces: interfacesWithin(newestInterfaces(items, limits.interfaces), limits.interfaceBytes),
     interfaces_total: items.filter((i) => String(i.sk).startsWith('if#')).length,
-    protocols,
+    protocols: protocolCounts(items, shards),
   };
+}
+
+/**
+ * The address the device was last seen with: the profile's (inventory, Netify), as of its
+ * last_seen, or that of the packets seen last with one (each shard knows its latest, at
+ * ip_seen); on equal times the profile's, then the larger address, so that the answer does
+ * not depend on which shard a writer used.
+ */
+function latestAddress(profile: Item, shards: readonly Item[]): string | null {
+  const candidates = [
+    { ip: text(profile.ip_address), at: text(profile.last_seen) ?? '', rank: 1 },
+    ...shards.map((s) => ({ ip: text(s.ip_address), at: text(s.ip_seen) ?? '', rank: 0 })),
+  ].filter((c): c is { ip: string; at: string; rank: number } => c.ip !== null);
+  candidates.sort((a, b) => (a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.rank !== b.rank ? b.rank - a.rank : a.ip < b.ip ? 1 : -1));
+  return candidates[0]?.ip ?? null;
+}
+
+/** Packets per protocol: the shards' counts summed, with what earlier writers kept per protocol. */
+function protocolCounts(items: readonly Item[], shards: readonly Item[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  const add = (protocol: string, n: unknown) => counts.set(protocol, (counts.get(protocol) ?? 0) + number(n));
+  for (const item of items) if (String(item.sk).startsWith(LEGACY_PROTOCOL_PREFIX)) add(String(item.sk).slice(LEGACY_PROTOCOL_PREFIX.length), item.packets);
+  for (const shard of shards) {
+    for (const [name, n] of Object.entries(shard)) if (name.startsWith(PACKET_COUNT_ATTRIBUTE_PREFIX)) add(name.slice(PACKET_COUNT_ATTRIBUTE_PREFIX.length), n);
+  }
+  return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The statistics of the given interfaces, newest first, stopping before they pass maxBytes. */

@@ -1,7 +1,7 @@
-import type { CounterUpdate } from '../shared/exactly-once.ts';
-import { sighting } from '../devices/updates.ts';
+import { mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
+import { indexEntry } from '../devices/updates.ts';
 import { isDeviceMac, normalizeMac } from '../devices/mac.ts';
-import { protocolKey } from '../devices/storage.ts';
+import { PACKET_COUNT_ATTRIBUTE_PREFIX, packetCountsKey } from '../devices/storage.ts';
 import type { Packet } from './packet-schema.ts';
 import { layersOf } from './storage.ts';
 
@@ -32,14 +32,28 @@ export function packetEndpoints(packet: Packet): Endpoint[] {
   return [...found.values()];
 }
 
-/** Packets feed devices: every device a packet shows is sighted and counts the packet under each of its layers. */
+/**
+ * Packets feed devices: every device a packet shows is sighted (first_seen, last_seen, the IP
+ * address it was last seen with) and counts the packet under each of its layers. One update
+ * per device, all on its sharded packet-counts item (see packetCountsKey); the transaction
+ * that creates a shard also puts the device in the index.
+ */
 export function packetDeviceUpdates(table: string, packets: readonly { packet: Packet; timestamp: number }[]): CounterUpdate[] {
-  return packets.flatMap(({ packet, timestamp }) => {
-    const at = new Date(timestamp * 1000).toISOString();
-    const layers = layersOf(packet);
-    return packetEndpoints(packet).flatMap(({ mac, ip }) => [
-      ...sighting(table, mac, at, ip === undefined ? {} : { ip_address: ip }),
-      ...layers.map((protocol) => ({ table, key: protocolKey(mac, protocol), add: { packets: 1 } })),
-    ]);
-  });
+  return mergeUpdates(
+    packets.flatMap(({ packet, timestamp }) => {
+      const at = new Date(timestamp * 1000).toISOString();
+      const add = Object.fromEntries(layersOf(packet).map((protocol) => [`${PACKET_COUNT_ATTRIBUTE_PREFIX}${protocol}`, 1]));
+      return packetEndpoints(packet).map(({ mac, ip }): CounterUpdate => ({
+        table,
+        key: packetCountsKey(mac),
+        shardAttribute: 'sk',
+        add,
+        set: { mac_address: mac },
+        setIfOlder: { first_seen: at },
+        setIfNewer: ip === undefined ? { last_seen: at } : { last_seen: at, ip_seen: at },
+        ...(ip === undefined ? {} : { setWithNewer: { ip_seen: { ip_address: ip } } }),
+        onCreate: [indexEntry(table, mac)],
+      }));
+    }),
+  );
 }

@@ -11,7 +11,9 @@ import { PROTOCOLS, type Protocol } from './protocols.ts';
  * sort key `<timestamp µs, zero-padded>#<packet id>` so that a descending query per shard
  * is newest first and the merge of shards is ordered by the sort key alone.
  * Counts table: per protocol and counter shard, a number `packets`; reading every count
- * is one BatchGetItem of protocols x shards keys, never a scan.
+ * is one BatchGetItem of protocols x shards keys, never a scan. A writer adds to the shard
+ * its transaction holds at the time (see applyExactlyOnce), so that concurrent writers never
+ * meet on one counter.
  */
 export type PacketLayerItem = {
   pk: string;
@@ -64,14 +66,17 @@ export function counterKey(protocol: Protocol, shard: number): { pk: string } {
   return { pk: `${protocol}#${shard}` };
 }
 
-/** The count increments of one message: one per layer present, guarded by the ingest id. */
-export function countUnit(envelope: Envelope, packets: readonly Packet[], countsTable: string, shards: number): IdempotentUnit {
+/**
+ * The count increments of one message: one per layer present, guarded by the ingest id, on
+ * the counter shard (`<protocol>#<shard>`, as counterKey) that the committing writer holds.
+ */
+export function countUnit(envelope: Envelope, packets: readonly Packet[], countsTable: string): IdempotentUnit {
   const perProtocol = new Map<Protocol, number>();
   for (const packet of packets) for (const p of layersOf(packet)) perProtocol.set(p, (perProtocol.get(p) ?? 0) + 1);
-  const shard = shardOf(envelope.ingestId, shards);
   const updates: CounterUpdate[] = [...perProtocol].map(([protocol, n]) => ({
     table: countsTable,
-    key: counterKey(protocol, shard),
+    key: { pk: protocol },
+    shardAttribute: 'pk',
     add: { packets: n },
   }));
   return { id: `packets#${envelope.ingestId}`, updates };

@@ -1,8 +1,8 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { forEachLimited, putAll } from '../shared/batch-writer.ts';
+import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
-import { applyExactlyOnce, mergeUpdates } from '../shared/exactly-once.ts';
+import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
 import type { Packet } from './packet-schema.ts';
@@ -11,34 +11,70 @@ import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
 import { packetDeviceUpdates } from './device-sightings.ts';
 
-const PARALLEL_MESSAGES = 4;
+/** BatchWriteItem requests in flight for a chunk's layer items. */
+const PARALLEL_PUTS = 16;
+/** Transactions of one batch committed at the same time, each on a counter shard of its own. */
+const PARALLEL_TRANSACTIONS = 2;
+/** Messages stored together: a batch goes a chunk at a time, so that one too big for the time left stores what it can. */
+const CHUNK_MESSAGES = 10;
+/** Time kept back, once the chunks stop, for handing the rest back to the queue. */
+const RESERVE_MS = 2_000;
+/** Margin on the slowest message so far when judging whether a chunk still fits. */
+const MARGIN = 1.2;
+
+/** A message left unstored because the invocation's time ran short: it returns to the queue. */
+export class TimeBudgetError extends Error {
+  override name = 'TimeBudgetError';
+}
 
 type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
 
 /**
- * Stores a batch of packet messages: first every layer item (idempotent puts), then one
- * exactly-once transaction set for the batch's counters and device sightings. A crash between the two leaves
- * items without counts; the redelivered message rewrites the items and counts them once.
+ * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item
+ * (idempotent puts), then the chunk's counts and device sightings, merged per item, in
+ * exactly-once transactions (a marker per message) on sharded items: each transaction holds
+ * a shard of its own, so concurrent writers never meet on a protocol's or a device's item.
+ * A crash between the two leaves items without counts; the redelivered message rewrites the
+ * items and counts them once. When the time left would not cover another chunk, the rest of
+ * the batch returns to the queue and what is stored stays stored, rather than the whole
+ * batch timing out and coming back.
  */
-export const handler = lambdaHandler(async (event: SQSEvent) => {
+export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) => {
   const config = packetsConfig();
+  const deadline = context === undefined ? Number.POSITIVE_INFINITY : Date.now() + context.getRemainingTimeInMillis();
+  // Stored by this invocation: when a failed batch is retried message by message, these are done.
+  const stored = new Set<string>();
+  let slowestMessageMs = 0;
+  const storeChunk = async (messages: PacketsMessage[]) => {
+    // The chunk's items together, so that the requests stay in flight to its last item (a
+    // chunk at a time: a 6 MB batch all at once would hold every message's items in memory).
+    await putAll(config.packetsTable, messages.flatMap(({ envelope, packets }) => layerItems(envelope, packets, config.packetShards)), PARALLEL_PUTS);
+    const units = messages.map(({ envelope, packets }) => {
+      const unit = countUnit(envelope, packets, config.countsTable);
+      // Packets feed devices too, under the same exactly-once guard as the counts.
+      const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
+      return { id: unit.id, updates: [...unit.updates, ...packetDeviceUpdates(config.devicesTable, sightings)] };
+    });
+    await applyExactlyOnce(units, { markerTable: config.idempotencyTable, shards: config.counterShards, parallel: PARALLEL_TRANSACTIONS });
+  };
   return writeMessages<PacketsMessage>(
     event,
     {
       read: (record) => readMessage(record.body),
       store: async (messages) => {
-        // A few messages at a time: each already writes in parallel, and a 6 MB batch all at
-        // once would hold every message's items in memory together.
-        await forEachLimited(messages, PARALLEL_MESSAGES, ({ envelope, packets }) =>
-          putAll(config.packetsTable, layerItems(envelope, packets, config.packetShards)),
-        );
-        const units = messages.map(({ envelope, packets }) => {
-          const unit = countUnit(envelope, packets, config.countsTable, config.counterShards);
-          // Packets feed devices too, under the same exactly-once guard as the counts.
-          const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
-          return { id: unit.id, updates: mergeUpdates([...unit.updates, ...packetDeviceUpdates(config.devicesTable, sightings)]) };
-        });
-        await applyExactlyOnce(units, { markerTable: config.idempotencyTable });
+        const pending = messages.filter((m) => !stored.has(m.ingestId));
+        for (let i = 0; i < pending.length; ) {
+          // As many messages as the time left covers, judged by the slowest message so far.
+          const left = deadline - Date.now() - RESERVE_MS;
+          const fit = slowestMessageMs === 0 ? CHUNK_MESSAGES : Math.floor(left / (MARGIN * slowestMessageMs));
+          if (fit < 1) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
+          const chunk = pending.slice(i, i + Math.min(fit, CHUNK_MESSAGES));
+          const started = Date.now();
+          await storeChunk(chunk);
+          slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
+          for (const m of chunk) stored.add(m.ingestId);
+          i += chunk.length;
+        }
       },
     },
     { ...config.deadLetters, writer: 'packets' },

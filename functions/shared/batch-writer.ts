@@ -10,16 +10,16 @@ const PARALLEL_REQUESTS = 4;
 type Item = Record<string, unknown>;
 
 /**
- * Puts every item with BatchWriteItem, 25 at a time and a few requests in parallel,
+ * Puts every item with BatchWriteItem, 25 at a time and `parallel` requests in flight,
  * retrying UnprocessedItems with jittered backoff. Puts are idempotent, so a retry or
  * a redelivered message rewrites the same items; throws when the budget runs out.
  */
-export async function putAll(tableName: string, items: readonly Item[]): Promise<void> {
+export async function putAll(tableName: string, items: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
   // BatchWriteItem refuses a request that names one key twice; the last put would win anyway.
   const unique = [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
   const chunks: Item[][] = [];
   for (let i = 0; i < unique.length; i += WRITE_CHUNK) chunks.push(unique.slice(i, i + WRITE_CHUNK));
-  await forEachLimited(chunks, PARALLEL_REQUESTS, (chunk) => putChunk(tableName, chunk));
+  await forEachLimited(chunks, parallel, (chunk) => putChunk(tableName, chunk));
 }
 
 async function putChunk(tableName: string, chunk: Item[]): Promise<void> {

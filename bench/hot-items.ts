@@ -1,0 +1,366 @@
+// Hot items: packets end to end (POST /packets -> visible in /packets/tables/all, queue drained)
+// for three workloads, each side by side with the raw ceiling (BatchWriteItem of the same layer
+// items straight to DynamoDB Local), with the TransactionConflict retries the writers met.
+// Part of `npm run bench` (section 8); alone: `node bench/hot-items.ts` (prints its rows).
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../functions/shared/dynamodb-client.ts';
+import { exactlyOnceStats } from '../functions/shared/exactly-once.ts';
+import { packRecords, parseEnvelope } from '../functions/shared/queue-envelope.ts';
+import type { Packet } from '../functions/packets/packet-schema.ts';
+import { parsePackets } from '../functions/packets/packet-schema.ts';
+import { packetsConfig } from '../functions/packets/config.ts';
+import { layerItems } from '../functions/packets/storage.ts';
+import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
+import { measure, show, type Measure } from './stats.ts';
+
+/** Packets of one run: `count` of them, sniffed from `start` (epoch seconds) on. */
+type Workload = (count: number, start: number) => Packet[];
+
+const samples = readdirSync('events/packets')
+  .sort()
+  .map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
+const tcpSample = JSON.parse(readFileSync('events/packets/tcp-ipv4.json', 'utf8')) as Packet;
+
+const hex = (n: number, octets: number) =>
+  n
+    .toString(16)
+    .padStart(octets * 2, '0')
+    .match(/../g)
+    ?.join(':') as string;
+
+/** A TCP/IPv4 packet of four layers (AF_Packet, Packet_802_3, IPv4, TCP) between two MACs. */
+function tcpPacket(i: number, time: number, from: { mac: string; ip: string }, to: { mac: string; ip: string }): Packet {
+  const p = structuredClone(tcpSample) as Record<string, Record<string, unknown>>;
+  Object.assign(p.Packet_802_3 as object, { Source_MAC: from.mac, Destination_MAC: to.mac });
+  Object.assign(p.IPv4 as object, { Source_Address: from.ip, Destination_Address: to.ip, Identification: i % 65_536 });
+  Object.assign(p.TCP as object, { Source_Port: 443, Destination_Port: 40_000 + (i % 20_000), Sequence_Number: (i * 1_460) % 4_294_967_296 });
+  Object.assign(p.AF_Packet as object, { Hardware_Physical_Address: from.mac });
+  p.Info = { Sniffed_Timestamp: time, Processed_Timestamp: time, Size: 54, Submitter_Timestamp: time };
+  return p as unknown as Packet;
+}
+
+/** (a) One machine's capture: the same two MACs (and addresses) in every packet, both directions. */
+const oneHostPair: Workload = (count, start) => {
+  const host = { mac: '00:15:5d:3c:5f:b2', ip: '172.27.112.1' };
+  const peer = { mac: '00:15:5d:44:43:68', ip: '172.27.118.244' };
+  return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? tcpPacket(i, start + i / 1000, host, peer) : tcpPacket(i, start + i / 1000, peer, host)));
+};
+
+let pairs = 0;
+/** (b) Many distinct devices: a new pair of (locally administered, unicast) MACs in every packet. */
+const newPairPerPacket: Workload = (count, start) =>
+  Array.from({ length: count }, (_, i) => {
+    const n = pairs++;
+    const ip = (k: number) => `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+    return tcpPacket(i, start + i / 1000, { mac: `02:${hex(2 * n, 5)}`, ip: ip(2 * n) }, { mac: `02:${hex(2 * n + 1, 5)}`, ip: ip(2 * n + 1) });
+  });
+
+/** (c) The ten samples of events/packets, cycled. */
+const tenSamples: Workload = (count, start) =>
+  Array.from({ length: count }, (_, i) => {
+    const p = structuredClone(samples[i % samples.length]) as Packet;
+    p.Info = { ...(p.Info ?? {}), Sniffed_Timestamp: start + i / 1000 };
+    return p;
+  });
+
+/**
+ * The workloads, and the share of the run's POSTs each sends: (b) half, because each of its
+ * packets brings two new devices, and at the full 12,000 packets a writer's batch (60
+ * messages) needs more than its 30 s timeout on a 2-core machine, so that what the run
+ * measured would be the 180 s visibility timeout rather than the writer.
+ */
+export const HOT_WORKLOADS: { name: string; workload: Workload; share: number }[] = [
+  { name: '(a) one host pair', workload: oneHostPair, share: 1 },
+  { name: '(b) new MAC pair per packet', workload: newPairPerPacket, share: Number(process.env.HOT_B_SHARE ?? 0.5) },
+  { name: '(c) the ten samples', workload: tenSamples, share: 1 },
+];
+
+export interface HotItemsOptions {
+  runs: number;
+  /** POSTs per run, packets in each, and clients posting them concurrently. */
+  requests: number;
+  perRequest: number;
+  clients: number;
+  /**
+   * Concurrent BatchWriteItem requests of the raw ceiling: 32, as many as the writers have in
+   * flight (2 pollers x 4 messages x 4 requests), where DynamoDB Local goes fastest.
+   */
+  rawConcurrency: number;
+  /** How long after the counts are complete a run waits for the queue to empty. */
+  drainLimitSeconds: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_HOT_OPTIONS: HotItemsOptions = {
+  runs: Number(process.env.BENCH_RUNS ?? 3),
+  requests: Number(process.env.HOT_REQUESTS ?? 120),
+  perRequest: Number(process.env.HOT_PER_REQUEST ?? 100),
+  clients: Number(process.env.HOT_CLIENTS ?? 4),
+  rawConcurrency: Number(process.env.HOT_RAW_CONCURRENCY ?? 32),
+  drainLimitSeconds: Number(process.env.HOT_DRAIN_LIMIT ?? 200),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+let timeBase = 1_760_000_000;
+
+async function queueEmpty(sqs: SQSClient, url: string): Promise<boolean> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible) + Number(Attributes?.ApproximateNumberOfMessagesDelayed) === 0;
+}
+
+/**
+ * Packets/s from the first POST until every packet is counted in /packets/tables/all, how long
+ * until the queue was empty too (writes done after the counts, or batches retried after a
+ * writer timed out, show there), and the TransactionConflict retries the writers met.
+ */
+async function endToEnd(
+  runtime: LocalRuntime,
+  key: string,
+  bodies: Packet[][],
+  clients: number,
+  sqs: SQSClient,
+  drainLimitSeconds: number,
+): Promise<{ rate: number; drainedSeconds: number; conflicts: number; wouldConflict: number; transactions: number }> {
+  const headers = { 'x-api-key': key };
+  const count = async () => ((await (await fetch(`${runtime.url}/packets/tables/all`, { headers })).json()) as Record<string, number>).AF_Packet ?? 0;
+  const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
+  const total = bodies.reduce((n, b) => n + b.length, 0);
+  const base = await count();
+  const before = { ...exactlyOnceStats };
+  const started = performance.now();
+  let next = 0;
+  const posting = Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as Packet[];
+        const response = await fetch(`${runtime.url}/packets`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (response.status !== 202) throw new Error(`POST /packets answered ${response.status}: ${await response.text()}`);
+        await response.arrayBuffer();
+      }
+    }),
+  );
+  if (process.env.HOT_LOG) void posting.then(() => process.stderr.write(`${Math.round(performance.now())} posted (started ${Math.round(started)})\n`));
+  const deadline = performance.now() + 900_000;
+  let visibleAt: number | undefined;
+  let drainedSeconds = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const seen = (await count()) - base;
+    if (seen > total) throw new Error(`counted ${seen} packets of ${total} sent`);
+    if (seen === total) visibleAt ??= performance.now();
+    if (visibleAt !== undefined && (await queueEmpty(sqs, queueUrl))) {
+      drainedSeconds = (performance.now() - started) / 1000;
+      break;
+    }
+    if (visibleAt !== undefined && performance.now() - visibleAt > drainLimitSeconds * 1000) {
+      // Writers that outlive their timeout leave their batch to come back after the visibility
+      // timeout (180 s) again and again: the run is over, what is left must not leak into the next.
+      await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+      await new Promise((r) => setTimeout(r, 2_000));
+      break;
+    }
+    if (performance.now() > deadline) throw new Error(`only ${seen} of ${total} packets became visible in 900 s`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await posting;
+  return {
+    rate: total / (((visibleAt as number) - started) / 1000),
+    drainedSeconds,
+    conflicts: exactlyOnceStats.conflictRetries - before.conflictRetries,
+    wouldConflict: exactlyOnceStats.wouldConflict - before.wouldConflict,
+    transactions: exactlyOnceStats.transactions - before.transactions,
+  };
+}
+
+/** Packets/s of BatchWriteItem of the same layer items (packed into messages as ingest packs them). */
+async function rawCeiling(bodies: Packet[][], concurrency: number): Promise<number> {
+  const config = packetsConfig();
+  const items = bodies.flatMap((body) =>
+    packRecords('packets', body).flatMap((m) => {
+      const envelope = parseEnvelope(m.body, 'packets');
+      return layerItems(envelope, parsePackets(envelope.records), config.packetShards);
+    }),
+  );
+  const chunks: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < chunks.length) {
+        let requests = (chunks[next++] as Record<string, unknown>[]).map((Item) => ({ PutRequest: { Item } }));
+        while (requests.length > 0) {
+          const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [config.packetsTable]: requests } }));
+          requests = (result.UnprocessedItems?.[config.packetsTable] ?? []) as typeof requests;
+        }
+      }
+    }),
+  );
+  return bodies.reduce((n, b) => n + b.length, 0) / ((performance.now() - started) / 1000);
+}
+
+/**
+ * What one item written costs DynamoDB Local, side by side: items/s of BatchWriteItem of
+ * layer items (25 a request), of TransactWriteItems of 100 updates each creating a small item
+ * (as a new device's shard and index entry are), and of UpdateItem one item a request; each
+ * with `concurrency` requests in flight. It bounds what a workload whose packets each bring
+ * new items besides their layers (workload b) can reach against the layers' ceiling.
+ */
+export async function itemCosts(concurrency: number, items = 4_000): Promise<{ batchPut: number; transactUpdate: number; singleUpdate: number }> {
+  const config = packetsConfig();
+  const table = config.packetsTable;
+  const run = `cost#${timeBase++}`;
+  const layer = layerItems(parseEnvelope((packRecords('packets', tenSamples(1, timeBase))[0] as { body: string }).body, 'packets'), tenSamples(1, timeBase), 1)[0] as Record<string, unknown>;
+  const inParallel = async (requests: number, work: (i: number) => Promise<void>) => {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < requests) await work(next++);
+    }));
+    return (performance.now() - started) / 1000;
+  };
+  const client = documentClient();
+  const batchSeconds = await inParallel(items / 25, async (r) => {
+    let requests = Array.from({ length: 25 }, (_, j) => ({ PutRequest: { Item: { ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` } } }));
+    while (requests.length > 0) requests = ((await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }))).UnprocessedItems?.[table] ?? []) as typeof requests;
+  });
+  const update = (pk: string, sk: string) => ({ TableName: table, Key: { pk, sk }, UpdateExpression: 'ADD #n :one SET #m = :m', ExpressionAttributeNames: { '#n': 'packets#TCP', '#m': 'mac_address' }, ExpressionAttributeValues: { ':one': 1, ':m': sk } });
+  const transactSeconds = await inParallel(items / 100, async (r) => {
+    await client.send(new TransactWriteCommand({ TransactItems: Array.from({ length: 100 }, (_, j) => ({ Update: update(`${run}#txn#${r}`, String(j)) })) }));
+  });
+  const singleSeconds = await inParallel(items / 4, async (r) => {
+    await client.send(new UpdateCommand(update(`${run}#single#${r % 16}`, String(r))));
+  });
+  return { batchPut: items / batchSeconds, transactUpdate: items / transactSeconds, singleUpdate: items / 4 / singleSeconds };
+}
+
+export interface HotItemsResult {
+  workload: string;
+  /** POSTs of each run. */
+  requests: number;
+  endToEnd: Measure;
+  ceiling: Measure;
+  ratio: number;
+  /** Seconds from the first POST until the queue was empty, each run. */
+  drained: number[];
+  /**
+   * TransactionConflict retries of each run (DynamoDB Local never answers it), the writes that
+   * named an item a transaction in flight held (DynamoDB would have refused them), and
+   * transactions committed.
+   */
+  conflicts: number[];
+  wouldConflict: number[];
+  transactions: number[];
+  /** Writer invocations that failed or timed out (their batch returns to the queue), each run. */
+  failures: number[];
+}
+
+/** The local runtime's pollers per queue (its default, what `npm start` runs). */
+export const POLLERS = 2;
+
+/**
+ * Each workload end to end through a runtime of its own (POLLERS pollers per queue) and,
+ * alternately, as raw BatchWriteItem, `runs` times each; ratios are of the medians.
+ */
+export interface HotItemsReport {
+  workloads: HotItemsResult[];
+  /** Items/s of each kind of write (see itemCosts), each run. */
+  costs: { batchPut: number[]; transactUpdate: number[]; singleUpdate: number[] };
+}
+
+export async function hotItemsRun(endpoints: Endpoints, key: string, options: HotItemsOptions = DEFAULT_HOT_OPTIONS): Promise<HotItemsReport> {
+  const writerFailures = { count: 0 };
+  const runtime = await startLocalRuntime({
+    endpoints,
+    port: 0,
+    stage: 'benchhot',
+    schedules: false,
+    pollerConcurrency: POLLERS,
+    env: { API_KEYS: key, POWERTOOLS_METRICS_DISABLED: 'true' },
+    log: (line) => {
+      if (process.env.HOT_LOG) options.log(`${Math.round(performance.now())} ${line}`);
+      // `sqs <queue> -> packetsWriter <n> msgs, threw (...)` or `..., <k> failed ...`: a batch (part) back to the queue.
+      if (/-> packetsWriter \d+ msgs, (threw|\d+ failed)/.test(line)) writerFailures.count++;
+    },
+  });
+  const sqs = new SQSClient({});
+  const results: HotItemsResult[] = [];
+  const costs: HotItemsReport['costs'] = { batchPut: [], transactUpdate: [], singleUpdate: [] };
+  try {
+    // Warm-up, not measured: the first requests compile the handlers and fill the SDK's pools.
+    const warm = Array.from({ length: options.clients }, () => tenSamples(options.perRequest, (timeBase += 1_000)));
+    await endToEnd(runtime, key, warm, options.clients, sqs, options.drainLimitSeconds);
+    await rawCeiling(warm, options.rawConcurrency);
+    // HOT_ONLY=a,c runs only those workloads (their letters).
+    const only = process.env.HOT_ONLY?.split(',');
+    for (const { name, workload, share } of HOT_WORKLOADS.filter((w) => only === undefined || only.includes(w.name.charAt(1)))) {
+      const requests = Math.round(options.requests * share);
+      const e2e: number[] = [];
+      const drained: number[] = [];
+      const raw: number[] = [];
+      const conflicts: number[] = [];
+      const wouldConflict: number[] = [];
+      const transactions: number[] = [];
+      const failures: number[] = [];
+      for (let run = 0; run < options.runs; run++) {
+        const bodies = () => Array.from({ length: requests }, () => workload(options.perRequest, (timeBase += 1_000)));
+        const failed = writerFailures.count;
+        const e = await endToEnd(runtime, key, bodies(), options.clients, sqs, options.drainLimitSeconds);
+        e2e.push(e.rate);
+        drained.push(e.drainedSeconds);
+        conflicts.push(e.conflicts);
+        wouldConflict.push(e.wouldConflict);
+        transactions.push(e.transactions);
+        failures.push(writerFailures.count - failed);
+        raw.push(await rawCeiling(bodies(), options.rawConcurrency));
+        options.log(
+          `hot items ${name} run ${run + 1}: end to end ${e.rate.toFixed(0)} packets/s, raw ${raw.at(-1)?.toFixed(0)} packets/s; queue empty after ${e.drainedSeconds.toFixed(1)} s, ` +
+            `${failures.at(-1)} writer invocations failed or timed out, ${e.conflicts} conflict retries, ${e.wouldConflict} writes on items held by a transaction in flight, ${e.transactions} transactions`,
+        );
+      }
+      const [m, c] = [measure(e2e), measure(raw)];
+      results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures });
+    }
+    for (let run = 0; run < options.runs; run++) {
+      const cost = await itemCosts(options.rawConcurrency);
+      costs.batchPut.push(cost.batchPut);
+      costs.transactUpdate.push(cost.transactUpdate);
+      costs.singleUpdate.push(cost.singleUpdate);
+      options.log(`item costs run ${run + 1}: ${cost.batchPut.toFixed(0)} / ${cost.transactUpdate.toFixed(0)} / ${cost.singleUpdate.toFixed(0)} items/s`);
+    }
+  } finally {
+    sqs.destroy();
+    await runtime.stop();
+  }
+  return { workloads: results, costs };
+}
+
+/** The results as rows of bench/results.md's table. */
+export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = DEFAULT_HOT_OPTIONS, pollers = POLLERS): string[] {
+  const results = report.workloads;
+  const setting = (r: HotItemsResult) =>
+    `${(r.requests * options.perRequest).toLocaleString('en-US')} packets, ${r.requests} POSTs of ${options.perRequest} from ${options.clients} clients, ${pollers} pollers`;
+  return results.flatMap((r) => [
+    `| 8 hot items | ${r.workload}: POST -> visible in /packets/tables/all, packets/s (${setting(r)}) | ${show(r.endToEnd)} | ${show(r.ceiling)} BatchWriteItem of the layer items | ${r.ratio.toFixed(2)} | >= 0.8 | ${r.ratio >= 0.8 ? 'met' : '**missed**'} |`,
+    `| 8 hot items | ${r.workload}: TransactionConflict retries per run; writes naming an item a transaction in flight held (DynamoDB would refuse them, DynamoDB Local does not); transactions per run | ${r.conflicts.join(', ')}; ${r.wouldConflict.join(', ')}; ${r.transactions.join(', ')} |  |  | 0; 0 | ${r.conflicts.every((n) => n === 0) && r.wouldConflict.every((n) => n === 0) ? 'met' : '**missed**'} |`,
+    `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run) | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}) |  |  |  |  |`,
+  ]).concat(
+    `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,
+  );
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) {
+  const emulators = await startEmulators();
+  try {
+    const report = await hotItemsRun(emulators.endpoints, 'bench-key');
+    console.log(['| section | what | value | baseline | ratio | target | |', '| --- | --- | --- | --- | --- | --- | --- |', ...hotItemsRows(report)].join('\n'));
+  } finally {
+    await emulators.stop();
+  }
+}
