@@ -14,6 +14,7 @@ import { endToEndRun } from './end-to-end.ts';
 import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
 import { hotItemsRows, hotItemsRun } from './hot-items.ts';
+import { livePushRows, livePushRun } from './live-push.ts';
 import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
 import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
@@ -92,6 +93,10 @@ try {
   // 8: hot items (bench/hot-items.ts): one host pair, a new MAC pair per packet, the samples.
   log('hot items');
   rows.push(...hotItemsRows(await hotItemsRun(emulators.endpoints, KEY)));
+
+  // 9: live push (bench/live-push.ts): 100 connections, 20 updates.
+  log('live push');
+  rows.push(...livePushRows(await livePushRun(emulators.endpoints, KEY)));
 
   // 6: reads with 1,000 and with READ_RECORDS records stored.
   log('reads');
