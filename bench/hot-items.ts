@@ -8,11 +8,12 @@ import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sd
 import { BatchWriteCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../functions/shared/dynamodb-client.ts';
 import { exactlyOnceStats } from '../functions/shared/exactly-once.ts';
+import { meteredUsage } from '../functions/shared/usage-meter.ts';
 import { packRecords, parseEnvelope } from '../functions/shared/queue-envelope.ts';
 import type { Packet } from '../functions/packets/packet-schema.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
 import { packetsConfig } from '../functions/packets/config.ts';
-import { layerItems } from '../functions/packets/storage.ts';
+import { layerItems, layersOf } from '../functions/packets/storage.ts';
 import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
 import { measure, show, type Measure } from './stats.ts';
@@ -107,6 +108,11 @@ export const DEFAULT_HOT_OPTIONS: HotItemsOptions = {
 
 let timeBase = 1_760_000_000;
 
+// On-demand list prices in us-east-1, as docs/scale-model.md states them.
+const WRITE_UNIT_USD = 0.625 / 1e6;
+const SQS_REQUEST_USD = 0.4 / 1e6;
+const usd = (dollars: number) => `$${dollars.toFixed(2)}`;
+
 async function queueEmpty(sqs: SQSClient, url: string): Promise<boolean> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
@@ -126,13 +132,14 @@ async function endToEnd(
   clients: number,
   sqs: SQSClient,
   drainLimitSeconds: number,
-): Promise<{ rate: number; drainedSeconds: number; conflicts: number; wouldConflict: number; transactions: number }> {
+): Promise<{ rate: number; drainedSeconds: number; conflicts: number; wouldConflict: number; transactions: number; writeUnitsPerMillion: number; sqsRequestsPerMillion: number }> {
   const headers = { 'x-api-key': key };
   const count = async () => ((await (await fetch(`${runtime.url}/packets/tables/all`, { headers })).json()) as Record<string, number>).AF_Packet ?? 0;
   const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
   const total = bodies.reduce((n, b) => n + b.length, 0);
   const base = await count();
   const before = { ...exactlyOnceStats };
+  const usageBefore = { ...meteredUsage };
   const started = performance.now();
   let next = 0;
   const posting = Promise.all(
@@ -168,13 +175,23 @@ async function endToEnd(
     await new Promise((r) => setTimeout(r, 25));
   }
   await posting;
+  // Billed write units: what DynamoDB Local reports, with transactional writes at their
+  // billed rate (twice a standard write; Local reports them at the standard one).
+  const writeUnits = meteredUsage.writeUnits - usageBefore.writeUnits + (meteredUsage.transactionWriteUnits - usageBefore.transactionWriteUnits);
   return {
+    writeUnitsPerMillion: (writeUnits / total) * 1e6,
+    sqsRequestsPerMillion: ((meteredUsage.sqsRequests - usageBefore.sqsRequests) / total) * 1e6,
     rate: total / (((visibleAt as number) - started) / 1000),
     drainedSeconds,
     conflicts: exactlyOnceStats.conflictRetries - before.conflictRetries,
     wouldConflict: exactlyOnceStats.wouldConflict - before.wouldConflict,
     transactions: exactlyOnceStats.transactions - before.transactions,
   };
+}
+
+function layersPerPacket(workload: Workload): number {
+  const sample = workload(1_000, 0);
+  return sample.reduce((n, p) => n + layersOf(p).length, 0) / sample.length;
 }
 
 /** Packets/s of BatchWriteItem of the same layer items (packed into messages as ingest packs them). */
@@ -258,6 +275,11 @@ export interface HotItemsResult {
   transactions: number[];
   /** Writer invocations that failed or timed out (their batch returns to the queue), each run. */
   failures: number[];
+  /** Billed DynamoDB write units and SQS requests (ingest's sends, the pollers' receives and deletes) per million packets, each run. */
+  writeUnitsPerMillion: number[];
+  sqsRequestsPerMillion: number[];
+  /** Layer items per packet of the workload: the write units its layers alone take. */
+  layersPerPacket: number;
 }
 
 /** The local runtime's pollers per queue (its default, what `npm start` runs). */
@@ -307,6 +329,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
       const wouldConflict: number[] = [];
       const transactions: number[] = [];
       const failures: number[] = [];
+      const writeUnitsPerMillion: number[] = [];
+      const sqsRequestsPerMillion: number[] = [];
       for (let run = 0; run < options.runs; run++) {
         const bodies = () => Array.from({ length: requests }, () => workload(options.perRequest, (timeBase += 1_000)));
         const failed = writerFailures.count;
@@ -317,6 +341,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         wouldConflict.push(e.wouldConflict);
         transactions.push(e.transactions);
         failures.push(writerFailures.count - failed);
+        writeUnitsPerMillion.push(e.writeUnitsPerMillion);
+        sqsRequestsPerMillion.push(e.sqsRequestsPerMillion);
         raw.push(await rawCeiling(bodies(), options.rawConcurrency));
         options.log(
           `hot items ${name} run ${run + 1}: end to end ${e.rate.toFixed(0)} packets/s, raw ${raw.at(-1)?.toFixed(0)} packets/s; queue empty after ${e.drainedSeconds.toFixed(1)} s, ` +
@@ -324,7 +350,7 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         );
       }
       const [m, c] = [measure(e2e), measure(raw)];
-      results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures });
+      results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures, writeUnitsPerMillion, sqsRequestsPerMillion, layersPerPacket: layersPerPacket(workload) });
     }
     for (let run = 0; run < options.runs; run++) {
       const cost = await itemCosts(options.rawConcurrency);
@@ -348,6 +374,7 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
   return results.flatMap((r) => [
     `| 8 hot items | ${r.workload}: POST -> visible in /packets/tables/all, packets/s (${setting(r)}) | ${show(r.endToEnd)} | ${show(r.ceiling)} BatchWriteItem of the layer items | ${r.ratio.toFixed(2)} | >= 0.8 | ${r.ratio >= 0.8 ? 'met' : '**missed**'} |`,
     `| 8 hot items | ${r.workload}: TransactionConflict retries per run; writes naming an item a transaction in flight held (DynamoDB would refuse them, DynamoDB Local does not); transactions per run | ${r.conflicts.join(', ')}; ${r.wouldConflict.join(', ')}; ${r.transactions.join(', ')} |  |  | 0; 0 | ${r.conflicts.every((n) => n === 0) && r.wouldConflict.every((n) => n === 0) ? 'met' : '**missed**'} |`,
+    `| 8 hot items | ${r.workload}: per million packets, DynamoDB write units billed (as DynamoDB Local reports them, transactional writes counted twice) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run) | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}) |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,
@@ -356,6 +383,8 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
+  // Before any SDK client exists: the clients are metered from their creation.
+  process.env.NETINGEST_METER_USAGE = 'true';
   const emulators = await startEmulators();
   try {
     const report = await hotItemsRun(emulators.endpoints, 'bench-key');

@@ -29,6 +29,8 @@ const row = (section: string, what: string, value: string, baseline: string, rat
 const ratioOf = (a: Measure, b: Measure) => a.median / b.median;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+// The functions' SDK clients count request units and requests from their creation (section 8's cost rows).
+process.env.NETINGEST_METER_USAGE = 'true';
 const emulators = await startEmulators();
 process.env.API_KEYS = KEY;
 const sqs = new SQSClient({ endpoint: emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

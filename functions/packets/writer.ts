@@ -4,7 +4,7 @@ import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
-import { PoisonMessageError } from '../shared/sqs-batch.ts';
+import { PoisonMessageError, TimeBudgetError } from '../shared/sqs-batch.ts';
 import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
@@ -21,11 +21,6 @@ const CHUNK_MESSAGES = 10;
 const RESERVE_MS = 2_000;
 /** Margin on the slowest message so far when judging whether a chunk still fits. */
 const MARGIN = 1.2;
-
-/** A message left unstored because the invocation's time ran short: it returns to the queue. */
-export class TimeBudgetError extends Error {
-  override name = 'TimeBudgetError';
-}
 
 type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
 

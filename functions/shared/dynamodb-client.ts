@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { wrapNumber } from './json.ts';
+import { meterDynamoDb } from './usage-meter.ts';
 
 // Created on first use, not at import: endpoints and credentials come from the
 // environment (AWS_ENDPOINT_URL_*), which the local runtime sets before the first call.
@@ -9,7 +10,10 @@ import { wrapNumber } from './json.ts';
 let documents: DynamoDBDocumentClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  documents ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  if (documents !== undefined) return documents;
+  const client = new DynamoDBClient({});
+  meterDynamoDb(client);
+  documents = DynamoDBDocumentClient.from(client, {
     // Free-form payloads may have a member named `constructor`, and decimals beyond 2^53
     // (ingest checks they are within DynamoDB's range): stored as they are.
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true, allowImpreciseNumbers: true },

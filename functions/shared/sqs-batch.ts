@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { logger, recordDeadLettered } from './observability.ts';
 import { sqsClient } from './sqs-client.ts';
@@ -8,6 +8,17 @@ export class PoisonMessageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PoisonMessageError';
+  }
+}
+
+/**
+ * A message the writer did not try to store because its invocation's time ran short: it is
+ * made visible again at once rather than after the queue's visibility timeout (minutes).
+ */
+export class TimeBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TimeBudgetError';
   }
 }
 
@@ -22,6 +33,8 @@ export interface DeadLetterOptions {
   deadLetterQueueUrl?: string;
   /** The queue's maxReceiveCount: on that receive a failing message goes to the DLQ here, with its reason. */
   maxReceiveCount?: number;
+  /** The queue the messages came from, where those not tried (TimeBudgetError) are made visible again at once. */
+  queueUrl?: string;
 }
 
 const MAX_REASON_LENGTH = 1000;
@@ -43,10 +56,28 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
     (options.deadLetterQueueUrl !== undefined && (poison || lastChance) ? toDlq : retry).push(failure);
   }
   const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string, options.writer ?? 'writer');
+  if (options.queueUrl !== undefined) await releaseAtOnce(retry.filter((f) => f.error instanceof TimeBudgetError), options.queueUrl);
   return [...retry, ...unsent].map(({ record, error }) => {
     log('error', 'message not stored; it returns to the queue', record, error);
     return { itemIdentifier: record.messageId };
   });
+}
+
+/** Visibility 0 for messages not tried; if that fails they come back after the visibility timeout as usual. */
+async function releaseAtOnce(failures: FailedMessage[], queueUrl: string): Promise<void> {
+  for (let i = 0; i < failures.length; i += 10) {
+    const chunk = failures.slice(i, i + 10);
+    try {
+      await sqsClient().send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map(({ record }, j) => ({ Id: String(j), ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 })),
+        }),
+      );
+    } catch (error) {
+      logger.warn('messages not tried could not be made visible again; they return after the visibility timeout', { count: chunk.length, error: error as Error });
+    }
+  }
 }
 
 async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {

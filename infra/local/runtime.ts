@@ -20,6 +20,7 @@ import { StreamPoller } from './stream-poller.ts';
 import { startWebsocketGateway, type WebsocketGateway } from './websocket-gateway.ts';
 import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
 import { staticFiles } from './static-files.ts';
+import { meterSqs } from '../../functions/shared/usage-meter.ts';
 import { ensureServerCertificate, readCaBundle } from './tls.ts';
 
 export interface FaultOptions {
@@ -152,6 +153,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (options.faults?.sqs) faultProxies.sqs?.setRates(options.faults.sqs);
     // Created after any fault proxy, so that the event source mappings suffer the faults too.
     const sqs = new SQSClient({});
+    // Lambda's pollers receive and delete on the account's queue, billed like any request.
+    meterSqs(sqs);
     cleanup.push(async () => sqs.destroy());
 
     const functions = new Map<string, LocalFunction>();

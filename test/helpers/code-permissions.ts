@@ -15,6 +15,7 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
   SendMessageCommand: ['sqs:SendMessage'],
   SendMessageBatchCommand: ['sqs:SendMessage'],
+  ChangeMessageVisibilityBatchCommand: ['sqs:ChangeMessageVisibility'],
   GetParameterCommand: ['ssm:GetParameter'],
   PostToConnectionCommand: ['execute-api:ManageConnections'],
   DeleteConnectionCommand: ['execute-api:ManageConnections'],

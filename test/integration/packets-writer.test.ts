@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { getAll, putAll } from '../../functions/shared/batch-writer.ts';
@@ -13,7 +13,7 @@ import { parsePackets, type Packet } from '../../functions/packets/packet-schema
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
+import { sqsEvent, sqsRecord, direct, lambdaContext } from '../helpers/sqs-events.ts';
 
 const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
 
@@ -148,6 +148,40 @@ describe('packets writer against DynamoDB Local', () => {
     const records = batch.map((m) => sqsRecord(m.body));
     expect((await writer(sqsEvent(records))).batchItemFailures).toEqual([]);
     expect((await writer(sqsEvent(batch.slice(0, 60).map((m) => sqsRecord(m.body, 2))))).batchItemFailures).toEqual([]);
+    const expected = expectedCounts(batch);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+
+  it('hands back at once, visible again, the messages its time left does not cover, and stores them on the next delivery', async () => {
+    const sqs = new SQSClient({});
+    const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
+    const batch = messages(15, 3);
+    const before = await storedCounts();
+    for (let i = 0; i < batch.length; i += 10) {
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: m.body })) }));
+    }
+    // Received as Lambda's poller receives them: hidden for the queue's visibility timeout.
+    const receive = async (wanted: number) => {
+      const got = [];
+      for (let attempt = 0; attempt < 20 && got.length < wanted; attempt++) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 180, WaitTimeSeconds: 1 }));
+        got.push(...Messages);
+      }
+      return got.map((m) => ({ ...sqsRecord(m.Body as string), messageId: m.MessageId as string, receiptHandle: m.ReceiptHandle as string }));
+    };
+    const delivered = await receive(15);
+    expect(delivered).toHaveLength(15);
+    // 2.1 s left when invoked, 2 s of it kept back: the first chunk of 10 runs, the rest does not fit.
+    const handler = (await import('../../functions/packets/writer.ts')).handler;
+    const short = { ...lambdaContext(), getRemainingTimeInMillis: () => 2_100 };
+    const { batchItemFailures } = await handler(sqsEvent(delivered), short);
+    expect(batchItemFailures).toHaveLength(5);
+    // Visible again at once, not after 180 s; stored on their next delivery, each exactly once.
+    const returned = await receive(5);
+    expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
+    expect((await writer(sqsEvent(returned))).batchItemFailures).toEqual([]);
+    sqs.destroy();
     const expected = expectedCounts(batch);
     const after = await storedCounts();
     for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);

@@ -1,0 +1,71 @@
+/**
+ * What this process asked of DynamoDB and SQS, for the benchmark's cost per record: the
+ * write and read units DynamoDB reports (ReturnConsumedCapacity TOTAL on every call) and
+ * the requests made. `transactionWriteUnits` is the part of `writeUnits` that
+ * TransactWriteItems reported: DynamoDB bills those twice (2 units per KB written), and
+ * reports them so, while DynamoDB Local reports them at the standard rate. Off unless NETINGEST_METER_USAGE=true, so that deployed functions
+ * neither ask for capacity figures nor count.
+ */
+export const meteredUsage = { dynamodbRequests: 0, writeUnits: 0, readUnits: 0, sqsRequests: 0, transactionWriteUnits: 0 };
+
+export const meteringOn = (): boolean => process.env.NETINGEST_METER_USAGE === 'true';
+
+interface Capacity {
+  CapacityUnits?: number;
+  WriteCapacityUnits?: number;
+  ReadCapacityUnits?: number;
+}
+
+// The smallest shape of an SDK client's middleware stack that the meters need: typed here
+// rather than through @smithy/types, which the project does not depend on directly.
+type Next = (args: { input: object }) => Promise<{ output: object }>;
+type Middleware = (next: Next, context: { commandName?: string }) => Next;
+interface MeteredClient {
+  middlewareStack: { add(middleware: Middleware, options: { step: 'initialize'; name: string }): void };
+}
+
+/** Counts DynamoDB requests and the units each reports consumed. */
+export function meterDynamoDb(client: MeteredClient): void {
+  if (!meteringOn()) return;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      // Unknown to a command (DescribeTable), the member is dropped by its serializer.
+      const input = args.input as { ReturnConsumedCapacity?: string };
+      input.ReturnConsumedCapacity ??= 'TOTAL';
+      const result = await next(args);
+      meteredUsage.dynamodbRequests++;
+      const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+      const transaction = /^TransactWrite/.test(context.commandName ?? '');
+      for (const c of consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed]) {
+        if (transaction) meteredUsage.transactionWriteUnits += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
+        // DynamoDB reports CapacityUnits alone for some calls; a write call's units are write units.
+        const write = c.WriteCapacityUnits ?? 0;
+        const read = c.ReadCapacityUnits ?? 0;
+        meteredUsage.writeUnits += write;
+        meteredUsage.readUnits += read;
+        if (write === 0 && read === 0 && c.CapacityUnits !== undefined) {
+          if (READ_COMMAND.test(context.commandName ?? '')) meteredUsage.readUnits += c.CapacityUnits;
+          else meteredUsage.writeUnits += c.CapacityUnits;
+        }
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'netingestUsageMeter' },
+  );
+}
+
+/** Counts SQS requests (SQS bills each, per 64 KB of payload). */
+export function meterSqs(client: MeteredClient): void {
+  if (!meteringOn()) return;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      meteredUsage.sqsRequests++;
+      return result;
+    },
+    { step: 'initialize', name: 'netingestUsageMeter' },
+  );
+}
+
+// GetItemCommand, or the document client's GetCommand; BatchGet, Query, Scan, TransactGet alike.
+const READ_COMMAND = /^(Get|BatchGet|Query|Scan|TransactGet)/;
