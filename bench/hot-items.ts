@@ -175,9 +175,8 @@ async function endToEnd(
     await new Promise((r) => setTimeout(r, 25));
   }
   await posting;
-  // Billed write units: what DynamoDB Local reports, with transactional writes at their
-  // billed rate (twice a standard write; Local reports them at the standard one).
-  const writeUnits = meteredUsage.writeUnits - usageBefore.writeUnits + (meteredUsage.transactionWriteUnits - usageBefore.transactionWriteUnits);
+  // Billed write units (functions/shared/usage-meter.ts: transactions at 2 units per action).
+  const writeUnits = meteredUsage.writeUnits - usageBefore.writeUnits;
   return {
     writeUnitsPerMillion: (writeUnits / total) * 1e6,
     sqsRequestsPerMillion: ((meteredUsage.sqsRequests - usageBefore.sqsRequests) / total) * 1e6,
@@ -374,7 +373,7 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
   return results.flatMap((r) => [
     `| 8 hot items | ${r.workload}: POST -> visible in /packets/tables/all, packets/s (${setting(r)}) | ${show(r.endToEnd)} | ${show(r.ceiling)} BatchWriteItem of the layer items | ${r.ratio.toFixed(2)} | >= 0.8 | ${r.ratio >= 0.8 ? 'met' : '**missed**'} |`,
     `| 8 hot items | ${r.workload}: TransactionConflict retries per run; writes naming an item a transaction in flight held (DynamoDB would refuse them, DynamoDB Local does not); transactions per run | ${r.conflicts.join(', ')}; ${r.wouldConflict.join(', ')}; ${r.transactions.join(', ')} |  |  | 0; 0 | ${r.conflicts.every((n) => n === 0) && r.wouldConflict.every((n) => n === 0) ? 'met' : '**missed**'} |`,
-    `| 8 hot items | ${r.workload}: per million packets, DynamoDB write units billed (as DynamoDB Local reports them, transactional writes counted twice) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
+    `| 8 hot items | ${r.workload}: per million packets, DynamoDB write units billed (as DynamoDB Local reports them; transactions at 2 units per action) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run) | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}) |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,

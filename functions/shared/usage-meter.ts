@@ -1,9 +1,10 @@
 /**
  * What this process asked of DynamoDB and SQS, for the benchmark's cost per record: the
  * write and read units DynamoDB reports (ReturnConsumedCapacity TOTAL on every call) and
- * the requests made. `transactionWriteUnits` is the part of `writeUnits` that
- * TransactWriteItems reported: DynamoDB bills those twice (2 units per KB written), and
- * reports them so, while DynamoDB Local reports them at the standard rate. Off unless NETINGEST_METER_USAGE=true, so that deployed functions
+ * the requests made. A TransactWriteItems is counted as DynamoDB bills it, 2 units per
+ * action (each item here is under 1 KB), not as reported: DynamoDB Local reports 2 units
+ * per table whatever the transaction wrote. `transactionWriteUnits` is that part of
+ * `writeUnits`. Off unless NETINGEST_METER_USAGE=true, so that deployed functions
  * neither ask for capacity figures nor count.
  */
 export const meteredUsage = { dynamodbRequests: 0, writeUnits: 0, readUnits: 0, sqsRequests: 0, transactionWriteUnits: 0 };
@@ -32,12 +33,23 @@ export function meterDynamoDb(client: MeteredClient): void {
       // Unknown to a command (DescribeTable), the member is dropped by its serializer.
       const input = args.input as { ReturnConsumedCapacity?: string };
       input.ReturnConsumedCapacity ??= 'TOTAL';
-      const result = await next(args);
       meteredUsage.dynamodbRequests++;
+      let result: Awaited<ReturnType<Next>>;
+      try {
+        result = await next(args);
+      } catch (error) {
+        // A write whose condition fails is billed as a write (1 unit per KB).
+        if ((error as Error).name === 'ConditionalCheckFailedException') meteredUsage.writeUnits += 1;
+        throw error;
+      }
       const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
-      const transaction = /^TransactWrite/.test(context.commandName ?? '');
+      if (/^TransactWrite/.test(context.commandName ?? '')) {
+        const units = 2 * ((args.input as { TransactItems?: unknown[] }).TransactItems?.length ?? 0);
+        meteredUsage.writeUnits += units;
+        meteredUsage.transactionWriteUnits += units;
+        return result;
+      }
       for (const c of consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed]) {
-        if (transaction) meteredUsage.transactionWriteUnits += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
         // DynamoDB reports CapacityUnits alone for some calls; a write call's units are write units.
         const write = c.WriteCapacityUnits ?? 0;
         const read = c.ReadCapacityUnits ?? 0;
