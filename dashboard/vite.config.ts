@@ -3,7 +3,7 @@ import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
 
 // `npm run build:dashboard`: the dashboard as static files in dashboard/dist, which the local
-// runtime serves at /dashboard (infra/local/static-files.ts).
+// dashboard function serves at /dashboard (functions/dashboard/handler.ts), locally and deployed.
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({

@@ -8,7 +8,6 @@ import { errorResult } from '../../functions/shared/http-response.ts';
 import { runAuthorizer } from './gateway-authorizer.ts';
 import { MAX_PAYLOAD_BYTES, buildEvent, readBody, writeResult } from './gateway-payload.ts';
 import { matchRoute, type Route } from './gateway-routes.ts';
-import type { StaticHandler } from './static-files.ts';
 import { clientCertificate } from './tls.ts';
 
 
@@ -19,8 +18,6 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Also serve HTTPS with this certificate; with `clientCa`, request client certificates (mutual TLS). */
   https?: { port: number; cert: Buffer; key: Buffer; clientCa?: Buffer };
-  /** Static files (the dashboard), tried before the API routes. */
-  staticFiles?: StaticHandler;
 }
 
 export interface Gateway {
@@ -93,10 +90,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = (req.method ?? 'GET').toUpperCase();
-  if (options.staticFiles?.(req, res, url) === true) {
-    options.log(`${method} ${url.pathname} -> static ${res.statusCode}`);
-    return;
-  }
   const body = await readBody(req);
   if (body === undefined) return sendError(res, 413, 'payload_too_large', `the body is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   const clientCert = clientCertOf(req);

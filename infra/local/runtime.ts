@@ -19,7 +19,6 @@ import { SqsPoller } from './sqs-poller.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { startWebsocketGateway, type WebsocketGateway } from './websocket-gateway.ts';
 import { startFaultProxy, type FaultProxy, type FaultRates } from './fault-proxy.ts';
-import { staticFiles } from './static-files.ts';
 import { meterSqs } from '../../functions/shared/usage-meter.ts';
 import { ensureServerCertificate, readCaBundle } from './tls.ts';
 
@@ -215,8 +214,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: config.region,
       log,
       https: tls === undefined ? undefined : { port: tls.port, cert: tls.certificate.cert, key: tls.certificate.key, clientCa: tls.clientCa },
-      // The dashboard (dashboard/, built into dashboard/dist by `npm run build:dashboard`).
-      staticFiles: staticFiles('/dashboard', resolve(PROJECT_ROOT, 'dashboard/dist'), 'npm run build:dashboard'),
     });
     cleanup.push(() => closeServer(gateway.server));
     if (gateway.httpsServer !== undefined) {

@@ -165,6 +165,16 @@ const OPERATIONS: Record<string, Json> = {
     responses: { '200': { description: 'the URL to open as it is', content: json(schema(z.object({ url: z.string(), expires_at: z.string() }))) }, ...ERRORS },
   },
   'GET /openapi.json': { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } },
+  'GET /dashboard': {
+    summary: 'The live dashboard (a page; it asks for an API key with the read scope and reads the API with it)',
+    security: [],
+    responses: { '200': { description: 'the page', content: { 'text/html': { schema: { type: 'string' } } } }, '503': { description: 'the page is not built' } },
+  },
+  'GET /dashboard/{file+}': {
+    summary: "The dashboard's files (scripts and styles under assets/, named by their content and cached for good)",
+    security: [],
+    responses: { '200': { description: 'the file', content: { '*/*': { schema: { type: 'string' } } } }, '404': { description: 'no such file' } },
+  },
 };
 // Aliases answer exactly as the routes they stand for.
 const ALIASES: Record<string, string> = { 'GET /packets/tables/views': 'GET /packets/tables/view', 'POST /flowlogs': 'POST /flows', 'GET /flowlogs': 'GET /flows', 'POST /notifications': 'POST /relay-notification' };

@@ -274,6 +274,22 @@ describe('end to end', () => {
     await until(target, 'the lenient record', async () => ((await call(target, 'GET', `/flows?hour=${hour}`)).body[0]?.bytes_tx === 1 ? true : undefined));
   });
 
+  it('dashboard: the page and its files are served by the API, without a key', async () => {
+    const page = await fetch(`${target.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    const files = [...html.matchAll(/(?:src|href)="(\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(files.length, html).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const response = await fetch(`${target.url}${file}`);
+      expect(response.status, file).toBe(200);
+      expect(response.headers.get('content-type'), file).toMatch(file.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+      expect((await response.text()).length, file).toBeGreaterThan(1_000);
+    }
+    expect((await fetch(`${target.url}/dashboard/no-such-file.js`)).status).toBe(404);
+  });
+
   it('CORS: API Gateway answers preflights', async (context) => {
     const reason = gap('cors');
     if (reason) context.skip(reason);

@@ -34,6 +34,8 @@ const EXPECTED_ROUTES = [
   'GET /devices/{mac}',
   'GET /openapi.json',
   'GET /live',
+  'GET /dashboard',
+  'GET /dashboard/{file+}',
 ];
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
@@ -50,12 +52,12 @@ describe('the packaged CloudFormation template', () => {
     expect(routes.sort()).toEqual([...EXPECTED_ROUTES].sort());
   });
 
-  it('puts the API-key authorizer on every route but the public ones (health, capabilities, the contract)', () => {
+  it('puts the API-key authorizer on every route but the public ones (health, capabilities, the contract, the dashboard page)', () => {
     const authorizer = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizer).toHaveLength(1);
     expect(authorizer[0]?.[1].Properties).toMatchObject({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0' });
     for (const [, route] of httpRoutes()) {
-      const open = ['GET /health', 'GET /capabilities', 'GET /openapi.json'].includes(route.Properties.RouteKey);
+      const open = ['GET /health', 'GET /capabilities', 'GET /openapi.json', 'GET /dashboard', 'GET /dashboard/{file+}'].includes(route.Properties.RouteKey);
       expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open ? undefined : 'CUSTOM');
     }
   });

@@ -1,0 +1,33 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { join } from 'node:path';
+import { apiErrors } from '../shared/api-errors.ts';
+import type { HttpEvent, HttpResult } from '../shared/http-response.ts';
+import { dashboardAsset, isText } from './assets.ts';
+
+// Deployed, the build ships in the function's package (serverless.yml, package.patterns)
+// under the task root; locally the runtime runs from the project folder.
+const root = () => process.env.DASHBOARD_DIR ?? join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'dashboard', 'dist');
+
+/**
+ * GET /dashboard (the page) and GET /dashboard/{file+} (its files): the dashboard served by
+ * the HTTP API itself, public like the page of any site; its data needs an API key. Its own
+ * chain: the API's security headers would forbid the page its scripts.
+ */
+export const handler = middy<HttpEvent, HttpResult, Error, Context>()
+  .use(
+    apiErrors({
+      rejected: () => undefined,
+      unexpected: (error) => console.error(JSON.stringify({ level: 'ERROR', message: 'unhandled error', error: String(error) })),
+    }),
+  )
+  .handler(async (event): Promise<HttpResult> => {
+    const answer = dashboardAsset(root(), event.pathParameters?.file ?? '');
+    const text = isText(answer.headers['content-type'] ?? '');
+    return {
+      statusCode: answer.status,
+      headers: answer.headers,
+      body: text ? answer.body.toString('utf8') : answer.body.toString('base64'),
+      isBase64Encoded: !text,
+    };
+  });
