@@ -182,6 +182,20 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
     let ready = '';
     capture.stderr.on('data', (c: Buffer) => (ready += c.toString()));
     await eventually(async () => (/listening on/.test(ready) ? true : undefined), 10_000, 'tcpdump to listen');
+    const count = (expression?: string) => spawnSync(tcpdump as string, ['-r', file, '-nn', ...(expression ? [expression] : [])], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '').length;
+    // "listening on" can come before packets reach the file (one CI run captured none):
+    // probe with datagrams until the file holds one.
+    const probe = createSocket('udp4');
+    await eventually(
+      async () => {
+        probe.send('probe', port + 1, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 100));
+        return count() > 0 ? true : undefined;
+      },
+      15_000,
+      'tcpdump to write a packet',
+    );
+    probe.close();
 
     // Traffic: TCP connections with data, UDP to an open and a closed port (the kernel answers ICMP), over IPv4 and IPv6.
     const server = createServer((s) => s.on('data', (d) => s.end(d)));
@@ -205,7 +219,6 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
     capture.kill('SIGINT');
     await once(capture, 'close');
 
-    const count = (expression?: string) => spawnSync(tcpdump as string, ['-r', file, '-nn', ...(expression ? [expression] : [])], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '').length;
     const expected: Record<string, number> = {};
     const set = (layer: string, n: number) => n > 0 && (expected[layer] = n);
     set('AF_Packet', count());
