@@ -58,7 +58,7 @@ function run(command: string, args: string[], what: string): string {
  * requirements file's hash is stamped into the virtualenv). Needs Python 3.10+ with venv
  * and pip (PYTHON names another interpreter) and PyPI.
  */
-export function installMiniStack(log: (line: string) => void): { installed: boolean } {
+export function provideMiniStack(log: (line: string) => void): { installed: boolean } {
   const requirements = readFileSync(REQUIREMENTS, 'utf8');
   const stamp = createHash('sha256').update(requirements).digest('hex');
   const stampFile = join(VENV_DIR, 'requirements.sha256');

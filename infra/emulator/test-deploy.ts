@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runOslsAsync } from '../osls.ts';
 import { stackOutputs, storeApiKey } from '../stack.ts';
-import { EMULATOR_DEFAULTS, LOG_FILE, MINISTACK_VERSION, VENV_DIR, executeApiUrl, installMiniStack, startMiniStack, type MiniStack } from './ministack.ts';
+import { EMULATOR_DEFAULTS, LOG_FILE, MINISTACK_VERSION, VENV_DIR, executeApiUrl, provideMiniStack, startMiniStack, type MiniStack } from './ministack.ts';
 import { applyWorkarounds } from './workarounds.ts';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, stage: { type: 'string', default: EMULATOR_DEFAULTS.stage } } });
@@ -117,7 +117,7 @@ let skipped = 0;
 let ok = false;
 try {
   await step('install MiniStack', () => {
-    const { installed } = installMiniStack(log);
+    const { installed } = provideMiniStack(log);
     log(installed ? `installed MiniStack ${MINISTACK_VERSION}` : `MiniStack ${MINISTACK_VERSION} already in ${VENV_DIR}`);
   });
   emulator = await step('start MiniStack', () => startMiniStack(log));
