@@ -2,8 +2,7 @@
 // for three workloads, each side by side with the raw ceiling (BatchWriteItem of the same layer
 // items straight to DynamoDB Local), with the TransactionConflict retries the writers met.
 // Part of `npm run bench` (section 8); alone: `node bench/hot-items.ts` (prints its rows).
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync, readdirSync } from 'node:fs';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../functions/shared/dynamodb-client.ts';
@@ -14,7 +13,8 @@ import type { Packet } from '../functions/packets/packet-schema.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
 import { packetsConfig } from '../functions/packets/config.ts';
 import { layerItems, layersOf } from '../functions/packets/storage.ts';
-import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
+import type { Endpoints } from '../infra/local/emulators.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
 import { measure, show, type Measure } from './stats.ts';
 
@@ -380,15 +380,8 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
   );
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
+if (isEntryPoint(import.meta.url)) {
   // Before any SDK client exists: the clients are metered from their creation.
   process.env.NETINGEST_METER_USAGE = 'true';
-  const emulators = await startEmulators();
-  try {
-    const report = await hotItemsRun(emulators.endpoints, 'bench-key');
-    console.log(['| section | what | value | baseline | ratio | target | |', '| --- | --- | --- | --- | --- | --- | --- |', ...hotItemsRows(report)].join('\n'));
-  } finally {
-    await emulators.stop();
-  }
+  await runSectionAlone(async (endpoints) => hotItemsRows(await hotItemsRun(endpoints, 'bench-key')));
 }

@@ -4,9 +4,9 @@
 // /relay-notification answered (queue, writer, stream, broadcaster all inside it) to the
 // moment a connection holds a message with that snapshot.
 // Part of `npm run bench` (section 9); alone: `node bench/live-push.ts` (prints its rows).
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
+import { readFileSync } from 'node:fs';
+import type { Endpoints } from '../infra/local/emulators.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
 import { percentile } from './stats.ts';
 
@@ -160,13 +160,4 @@ export function livePushRows(result: LivePushResult): string[] {
   ];
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isMain) {
-  const emulators = await startEmulators();
-  try {
-    const result = await livePushRun(emulators.endpoints, 'bench-key');
-    console.log(['| section | what | value | baseline | ratio | target | |', '| --- | --- | --- | --- | --- | --- | --- |', ...livePushRows(result)].join('\n'));
-  } finally {
-    await emulators.stop();
-  }
-}
+if (isEntryPoint(import.meta.url)) await runSectionAlone(async (endpoints) => livePushRows(await livePushRun(endpoints, 'bench-key')));

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { startEmulators } from '../infra/local/emulators.ts';
+import { TABLE_HEADER } from './section-alone.ts';
 import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';
 import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf, type MinimalKind } from './cold-start.ts';
@@ -191,8 +192,7 @@ const header = [
   `${new Date().toISOString().slice(0, 10)} on ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${RUNS} runs per figure: median (min–max).`,
   'Ratios compare figures measured side by side in the same run; absolute numbers vary with the machine.',
   '',
-  '| section | what | value | baseline | ratio | target | |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...TABLE_HEADER,
 ];
 const table = [...header, ...rows, '', ...notes.map((n) => `- ${n}`), ''].join('\n');
 writeFileSync('bench/results.md', table);

@@ -2,6 +2,7 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachLimited } from './batch-writer.ts';
 import { documentClient } from './dynamodb-client.ts';
 import { backoffDelay, sleep } from './retry.ts';
+import { shardLeases } from './shard-leases.ts';
 
 /** An increment of numeric attributes (and idempotent sets) on one item. */
 export interface CounterUpdate {
@@ -205,48 +206,6 @@ function packTransactions(units: IdempotentUnit[]): IdempotentUnit[][] {
   }
   if (group.length > 0) groups.push(group);
   return groups;
-}
-
-/**
- * Shards handed to the transactions of this process: one transaction holds one shard at a
- * time, and no two hold the same, so their sharded items never meet (in the local runtime
- * every poller runs in one process). Each process starts at a random shard, so that on AWS
- * concurrent Lambda environments tend to different shards, and a transaction that meets
- * another anyway (TransactionConflict) moves to another shard before it tries again.
- */
-class ShardLeases {
-  private readonly busy = new Set<number>();
-  private readonly waiting: ((shard: number) => void)[] = [];
-  private readonly start: number;
-  readonly size: number;
-
-  constructor(size: number) {
-    this.size = size;
-    this.start = Math.floor(Math.random() * size);
-  }
-
-  acquire(avoid?: number): Promise<number> {
-    const free = Array.from({ length: this.size }, (_, i) => (this.start + i) % this.size).filter((s) => !this.busy.has(s));
-    const shard = free.find((s) => s !== avoid) ?? free[0];
-    if (shard !== undefined) {
-      this.busy.add(shard);
-      return Promise.resolve(shard);
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  release(shard: number): void {
-    const next = this.waiting.shift();
-    if (next === undefined) this.busy.delete(shard);
-    else next(shard);
-  }
-}
-
-const leases = new Map<number, ShardLeases>();
-function shardLeases(size: number): ShardLeases {
-  let pool = leases.get(size);
-  if (pool === undefined) leases.set(size, (pool = new ShardLeases(size)));
-  return pool;
 }
 
 function atShard(update: CounterUpdate, shard: number): CounterUpdate {

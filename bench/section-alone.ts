@@ -1,0 +1,20 @@
+// What bench/run.ts and a section run on its own (`node bench/<section>.ts`) share: the
+// results table's header, and running one section against emulators of its own.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
+
+export const TABLE_HEADER = ['| section | what | value | baseline | ratio | target | |', '| --- | --- | --- | --- | --- | --- | --- |'];
+
+/** Whether the module at `moduleUrl` is the script node was started with. */
+export const isEntryPoint = (moduleUrl: string): boolean => process.argv[1] !== undefined && moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
+
+/** Runs one section on fresh emulators and prints its rows under the table's header. */
+export async function runSectionAlone(rowsOf: (endpoints: Endpoints) => Promise<string[]>): Promise<void> {
+  const emulators = await startEmulators();
+  try {
+    console.log([...TABLE_HEADER, ...(await rowsOf(emulators.endpoints))].join('\n'));
+  } finally {
+    await emulators.stop();
+  }
+}
