@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { normalizeMac } from './mac.ts';

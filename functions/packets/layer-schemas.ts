@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Protocol } from './protocols.ts';
 
 // One schema per layer of the network-monitor-client's packet format. Required fields

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { infoSchema, layerSchemas } from './layer-schemas.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createHash, randomUUID } from 'node:crypto';
 import { payloadTooLarge } from './errors.ts';
 import { parseJson, stringifyJson } from './json.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { packetSchema, MAX_PACKETS_PER_REQUEST } from '../../functions/packets/packet-schema.ts';
 import { flowRecordSchema, MAX_FLOW_RECORDS } from '../../functions/flows/flow-schema.ts';
 import { inventoryRecordSchema, MAX_INVENTORY_RECORDS } from '../../functions/devices/inventory-schema.ts';
