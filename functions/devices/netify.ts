@@ -1,12 +1,14 @@
-import secureJson from 'secure-json-parse';
-import { z } from 'zod';
+import * as z from 'zod';
+import { counter64 } from '../shared/counter64.ts';
 import type { ErrorDetail } from '../shared/errors.ts';
+import { parseUntrustedJson } from '../shared/json.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { assertStorable } from '../shared/storable.ts';
 import { normalizeMac } from './mac.ts';
 
 const digest = z.string().min(1).max(128);
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+// Bytes and packets since the last report; sums of them stay exact past 2^53.
+const count = counter64;
 
 /** A `flow` record: which device (local side) runs which application for a flow digest. */
 const flowRecord = z.object({
@@ -69,7 +71,7 @@ export function parseNetify(text: string, handling: Handling = 'strict'): Parsed
     }
     let value: unknown;
     try {
-      value = secureJson.parse(raw, undefined, { protoAction: 'error', constructorAction: 'error' });
+      value = parseUntrustedJson(raw);
     } catch (error) {
       details.push({ line, message: `not JSON: ${(error as Error).message}` });
       return;

@@ -1,8 +1,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelopeSchema, type Envelope } from '../shared/queue-envelope.ts';
-import { parseJson } from '../shared/json.ts';
+import { parseJson, stringifyJson } from '../shared/json.ts';
 import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
@@ -45,7 +45,7 @@ function updatesOf(envelope: Envelope, table: string): CounterUpdate[] {
     if (envelope.kind === 'inventory') return inventoryUpdates(table, z.array(inventoryRecordSchema).parse(envelope.records), at, envelope.origin === 'simulator');
     if (envelope.kind === 'netify') {
       // Records were validated at ingest; parsing them again guards against a foreign message.
-      const text = envelope.records.map((r) => JSON.stringify(r)).join('\n');
+      const text = envelope.records.map((r) => stringifyJson(r)).join('\n');
       return netifyUpdates(table, parseNetify(text).records as NetifyRecord[], at);
     }
   } catch (error) {

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
+import { counter64 } from '../shared/counter64.ts';
 
 export const MAX_FLOW_RECORDS = 10_000;
 const name = z
@@ -9,14 +10,8 @@ const name = z
   .max(256, 'may not exceed 256 characters')
   // A lone surrogate cannot be stored or percent-encoded into a key.
   .refine((s) => s.isWellFormed(), 'is not well-formed Unicode');
-/** The largest byte count a record may carry: an unsigned 64-bit counter's (YANG counter64). */
-export const MAX_BYTES = 2n ** 64n - 1n;
 // JSON integers only: the service this replaces stored "100" as a string and never found it again.
-// Past 2^53 the JSON parser gives a bigint, kept exact.
-const bytes = z.union([
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z.bigint().min(0n).max(MAX_BYTES, 'may not exceed 18446744073709551615'),
-]);
+const bytes = counter64;
 
 /** A flow-log record: bytes one app pair moved in one hour, within one VPC. */
 export const flowRecordSchema = z.strictObject({

@@ -1,6 +1,6 @@
-import secureJson from 'secure-json-parse';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
+import { parseUntrustedJson } from '../shared/json.ts';
 import { assertStorable } from '../shared/storable.ts';
 
 export type Encoding = 'json' | 'xml';
@@ -28,7 +28,9 @@ export function decodeNotification(text: string, encoding: Encoding): Record<str
 function decodeJson(text: string): Record<string, unknown> {
   let body: unknown;
   try {
-    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    // Free-form leaves may hold integers past 2^53 (counter64 in JSON is a string, but not every
+    // publisher knows that): they are kept exact.
+    body = parseUntrustedJson(text);
   } catch (error) {
     const reason = (error as Error).message;
     if (/prototype|__proto__|constructor/i.test(reason)) throw badRequest('the notification contains a forbidden key (__proto__ or constructor.prototype)');

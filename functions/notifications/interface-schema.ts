@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Encoding } from './decode.ts';
+import { UINT64_MAX } from '../shared/counter64.ts';
 
 // RFC 6991 date-and-time, and phys-address.
 const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const PHYS_ADDRESS = /^([0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*)?$/;
-const UINT64_MAX = 18446744073709551615n;
+
 const ADMIN_STATUS = ['up', 'down', 'testing'] as const;
 const OPER_STATUS = ['up', 'down', 'testing', 'unknown', 'dormant', 'not-present', 'lower-layer-down'] as const;
 
@@ -26,11 +27,12 @@ function existsInCalendar(text: string): boolean {
 /** Interface names end up in table keys (at most 1024 bytes); real ones are short (Linux: 15). */
 export const MAX_INTERFACE_NAME = 255;
 
-/** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a safe JSON integer is taken too. */
-const uint64 = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : value;
+/** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a JSON integer is taken too. */
+const uint64 = z.union([z.string(), z.number(), z.bigint()]).transform((value, ctx) => {
+  const text = (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || typeof value === 'bigint' ? String(value) : value;
   if (typeof text !== 'string' || !/^\d+$/.test(text) || BigInt(text) > UINT64_MAX) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a 64-bit counter (a decimal string from 0 to 18446744073709551615)` });
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    ctx.addIssue({ code: 'custom', message: `${shown} is not a 64-bit counter (a decimal string from 0 to 18446744073709551615)` });
     return z.NEVER;
   }
   return text.replace(/^0+(?=\d)/, '');

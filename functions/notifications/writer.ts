@@ -8,6 +8,7 @@ import { PoisonMessageError } from '../shared/sqs-batch.ts';
 import { recordInterfaceReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
+import { MAX_INTERFACE_NAME } from './interface-schema.ts';
 import type { NormalizedNotification } from './notification.ts';
 import { deviceReadings, notificationItems } from './storage.ts';
 
@@ -58,6 +59,10 @@ function readMessage(body: string): NotificationsMessage {
     const envelope = parseEnvelope(body, 'notifications');
     const notifications = envelope.records as NormalizedNotification[];
     if (!notifications.every((n) => typeof n?.eventTime === 'string')) throw new Error('a record without eventTime');
+    // Checked before any write: a name the tables refuse in a key would fail the message after
+    // its history was already put, leaving a notification stored that was dead-lettered.
+    const longName = notifications.flatMap((n) => n.interfaces ?? []).find((i) => typeof i.name !== 'string' || i.name.length > MAX_INTERFACE_NAME);
+    if (longName !== undefined) throw new Error(`an interface name longer than ${MAX_INTERFACE_NAME} characters`);
     return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, envelope, notifications };
   } catch (error) {
     throw new PoisonMessageError(`not a valid notifications message: ${(error as Error).message}`);

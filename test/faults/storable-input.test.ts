@@ -189,6 +189,40 @@ describe('whatever ingest accepts is stored, exactly', () => {
     expect(await deadLetterCount()).toBe(0);
   });
 
+  it('Netify: application names of any Unicode, bytes and packets up to 2^64 - 1, sums exact past 2^53', { timeout: 240_000 }, async () => {
+    const expected = new Map<string, { app: string; sums: bigint[] }>();
+    const counter = fc.oneof(fc.nat(), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
+    await fc.assert(
+      fc.asyncProperty(text(40), fc.array(fc.tuple(counter, counter, counter, counter), { minLength: 1, maxLength: 3 }), async (app, reports) => {
+        const mac = `02:${randomUUID().replace(/-/g, '').slice(0, 10).match(/../g)?.join(':')}`;
+        const digest = randomUUID();
+        const lines = [
+          stringifyJson({ type: 'flow', flow: { digest, local_mac: mac, detected_application_name: app } }),
+          ...reports.map(([lb, ob, lp, op]) => stringifyJson({ type: 'flow_stats', flow: { digest, local_bytes: lb, other_bytes: ob, local_packets: lp, other_packets: op } })),
+        ];
+        const { status, text: answer } = await post('/netify', lines.join('\n'), 'application/x-ndjson');
+        expect(status, answer).toBe(202);
+        expected.set(mac, { app, sums: [0, 1, 2, 3].map((i) => reports.reduce((sum, r) => sum + BigInt(r[i] as number | bigint), 0n)) });
+      }),
+      { numRuns: RUNS },
+    );
+    await eventually(
+      async () => {
+        for (const [mac, { app, sums }] of expected) {
+          const { body } = await get(`/devices/${mac}`);
+          const found = (body as { applications?: { app_name: string; bytes_up: number | bigint; bytes_dn: number | bigint; pkts_up: number | bigint; pkts_dn: number | bigint }[] }).applications?.[0];
+          if (found === undefined || found.app_name !== app) return undefined;
+          const got = [found.bytes_up, found.bytes_dn, found.pkts_up, found.pkts_dn].map((n) => BigInt(n));
+          if (got.some((n, i) => n !== sums[i])) return undefined;
+        }
+        return true;
+      },
+      60_000,
+      `${expected.size} devices' exact Netify sums`,
+    );
+    expect(await deadLetterCount()).toBe(0);
+  });
+
   it('packets: extra fields of any storable value under any member name', { timeout: 240_000 }, async () => {
     const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
     const before = ((await get('/packets/tables/all')).body ?? {}) as Record<string, number>;

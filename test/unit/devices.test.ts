@@ -5,7 +5,9 @@ import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
-import { packetEndpoints } from '../../functions/packets/device-sightings.ts';
+import { packetDeviceUpdates, packetEndpoints } from '../../functions/packets/device-sightings.ts';
+import { netifyUpdates } from '../../functions/devices/updates.ts';
+import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 
 function rejection(run: () => unknown): HttpError {
@@ -85,6 +87,33 @@ describe('Netify lines', () => {
 
   it('refuses prototype keys', () => {
     expect(rejection(() => parseNetify('{"__proto__":{"x":1},"type":"flow"}')).status).toBe(400);
+  });
+
+  it('keeps 64-bit counters exact and refuses what exceeds them, naming line and field', () => {
+    const max = '18446744073709551615';
+    const { records } = parseNetify(`{"type":"flow_stats","flow":{"digest":"d","local_bytes":${max},"other_bytes":9007199254740993}}`);
+    expect(records[0]).toMatchObject({ flow: { local_bytes: 2n ** 64n - 1n, other_bytes: 2n ** 53n + 1n } });
+    const error = rejection(() => parseNetify(`{"type":"flow_stats","flow":{"digest":"d","local_bytes":18446744073709551616}}`));
+    expect(error.details[0]).toMatchObject({ line: 1, field: 'flow.local_bytes' });
+  });
+});
+
+/** Counters and the time they were last moved travel in one update of one item, so no reader sees one without the other. */
+function countersCarryLastSeen(updates: readonly CounterUpdate[]): void {
+  const counting = updates.filter((u) => Object.keys(u.add).length > 0);
+  expect(counting.length).toBeGreaterThan(0);
+  for (const update of counting) expect(update.setIfNewer, JSON.stringify(update.key)).toHaveProperty('last_seen');
+}
+
+describe('no partial state for readers', () => {
+  it('Netify stats set last_seen in the update that adds their bytes and packets', () => {
+    const { records } = parseNetify(readFileSync('events/netify/agent.ndjson', 'utf8'));
+    countersCarryLastSeen(netifyUpdates('devices', records, '2025-05-01T00:00:00.000Z'));
+  });
+
+  it('packet sightings set last_seen in the update that counts the packet', () => {
+    const packet = JSON.parse(readFileSync('events/packets/tcp-ipv4.json', 'utf8')) as Packet;
+    countersCarryLastSeen(packetDeviceUpdates('devices', [{ packet, timestamp: 1_746_000_000 }]));
   });
 });
 
