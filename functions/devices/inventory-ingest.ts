@@ -3,6 +3,7 @@ import { jsonBody } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
+import { ingestIdsInLogs } from '../shared/observability.ts';
 import { devicesConfig } from './config.ts';
 import { handling, preferenceApplied } from '../shared/lenient.ts';
 import { parseInventoryRequest } from './inventory-schema.ts';
@@ -11,6 +12,6 @@ import { parseInventoryRequest } from './inventory-schema.ts';
 export const handler = httpHandler(async (event) => {
   const config = devicesConfig();
   const { records, ...lenient } = parseInventoryRequest(jsonBody(event, config.maxBodyBytes), handling(event));
-  await publishRecords(config.queueUrl, 'inventory', records, await publishOptions(event, 'inventory'));
+  ingestIdsInLogs(await publishRecords(config.queueUrl, 'inventory', records, await publishOptions(event, 'inventory')));
   return json(202, { accepted: records.length, ...lenient }, preferenceApplied(lenient));
 });

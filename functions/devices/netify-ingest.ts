@@ -4,6 +4,7 @@ import { bodyText, mediaType } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
+import { ingestIdsInLogs } from '../shared/observability.ts';
 import { devicesConfig } from './config.ts';
 import { handling, preferenceApplied } from '../shared/lenient.ts';
 import { parseNetify } from './netify.ts';
@@ -16,6 +17,6 @@ export const handler = httpHandler(async (event) => {
   const type = mediaType(event);
   if (!ACCEPTED_TYPES.has(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/x-ndjson`);
   const { records, ...rest } = parseNetify(bodyText(event, config.maxBodyBytes), handling(event));
-  if (records.length > 0) await publishRecords(config.queueUrl, 'netify', records, await publishOptions(event, 'netify'));
+  if (records.length > 0) ingestIdsInLogs(await publishRecords(config.queueUrl, 'netify', records, await publishOptions(event, 'netify')));
   return json(202, { accepted: records.length, ...rest }, preferenceApplied(rest));
 });

@@ -4,6 +4,7 @@ import { bodyText, jsonBody, mediaType } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
+import { ingestIdsInLogs } from '../shared/observability.ts';
 import { flowsConfig } from './config.ts';
 import { handling, preferenceApplied } from '../shared/lenient.ts';
 import { parseFlowRequest } from './flow-schema.ts';
@@ -15,13 +16,13 @@ export const handler = httpHandler(async (event) => {
   const type = mediaType(event);
   if (type === 'text/plain') {
     const { records, ...rest } = parseVpcFlowLogs(bodyText(event, config.maxBodyBytes), handling(event));
-    if (records.length > 0) await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
+    if (records.length > 0) ingestIdsInLogs(await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows')));
     return json(202, { accepted: records.length, ...rest }, preferenceApplied(rest));
   }
   if (type !== undefined && type !== 'application/json' && !type.endsWith('+json')) {
     throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json, or text/plain for VPC Flow Logs`);
   }
   const { records, ...lenient } = parseFlowRequest(jsonBody(event, config.maxBodyBytes), handling(event));
-  await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows'));
+  ingestIdsInLogs(await publishRecords(config.queueUrl, 'flows', records, await publishOptions(event, 'flows')));
   return json(202, { accepted: records.length, ...lenient }, preferenceApplied(lenient));
 });

@@ -2,6 +2,7 @@ import { bodyText, mediaType } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
+import { ingestIdsInLogs } from '../shared/observability.ts';
 import { notificationsConfig } from './config.ts';
 import { decodeNotification, encodingOf } from './decode.ts';
 import { normalizeNotification } from './notification.ts';
@@ -15,6 +16,6 @@ export const handler = httpHandler(async (event) => {
   const encoding = encodingOf(mediaType(event));
   const content = decodeNotification(bodyText(event, config.maxBodyBytes), encoding);
   const notification = normalizeNotification(content, encoding, event.requestContext.http.sourceIp);
-  await publishRecords(config.queueUrl, 'notifications', [notification], await publishOptions(event, 'notifications'));
+  ingestIdsInLogs(await publishRecords(config.queueUrl, 'notifications', [notification], await publishOptions(event, 'notifications')));
   return { statusCode: 204 };
 });

@@ -3,6 +3,7 @@ import { jsonBody } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';
+import { ingestIdsInLogs } from '../shared/observability.ts';
 import { packetsConfig } from './config.ts';
 import { handling, preferenceApplied } from '../shared/lenient.ts';
 import { parsePacketRequest } from './packet-schema.ts';
@@ -11,6 +12,6 @@ import { parsePacketRequest } from './packet-schema.ts';
 export const handler = httpHandler(async (event) => {
   const config = packetsConfig();
   const { records: packets, ...lenient } = parsePacketRequest(jsonBody(event, config.maxBodyBytes), handling(event));
-  await publishRecords(config.queueUrl, 'packets', packets, await publishOptions(event, 'packets'));
+  ingestIdsInLogs(await publishRecords(config.queueUrl, 'packets', packets, await publishOptions(event, 'packets')));
   return json(202, { accepted: packets.length, ...lenient }, preferenceApplied(lenient));
 });

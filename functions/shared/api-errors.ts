@@ -11,7 +11,8 @@ export interface ErrorReporting {
 /**
  * The API's error shape for everything a handler throws: an HttpError keeps its status,
  * code and details; anything else is reported and answered 500 without internals.
- * (@middy/http-error-handler answers plain text, not this contract.)
+ * Not @middy/http-error-handler: it answers an error's message as a plain-text body, not the
+ * API's JSON error shape, and does nothing once a response is set, so it cannot follow this.
  */
 export const apiErrors = (report: ErrorReporting): MiddlewareObj<HttpEvent, HttpResult> => ({
   onError: (request) => {

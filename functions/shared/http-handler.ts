@@ -18,7 +18,11 @@ const requireAuthentication = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
-/** The route and, once known, the request's ingest ids are on every log line. */
+/**
+ * The route and request id are on every log line; an ingest handler adds its ingest ids once
+ * the records are queued (ingestIdsInLogs). injectLambdaContext's resetKeys drops them all
+ * when the invocation ends.
+ */
 const routeInLogs = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: (request) => {
     logger.appendKeys({ route: request.event.routeKey, requestId: request.event.requestContext?.requestId });
@@ -36,7 +40,14 @@ const acceptedInMetrics = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
-/** An HTTP API (payload 2.0) Lambda: a pure core wrapped in the project's middleware chain. */
+/**
+ * An HTTP API (payload 2.0) Lambda: a pure core wrapped in the project's middleware chain.
+ * No @middy/http-cors: the HTTP API answers CORS itself (httpApi.cors in serverless.yml), so
+ * preflights never invoke a function and the gateway ignores CORS headers a function sends.
+ * No @middy/http-event-normalizer: handlers read path parameters with a default and the
+ * query from rawQueryString (';' separators, case-insensitive names), so its empty objects
+ * would serve nothing.
+ */
 export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -1,3 +1,14 @@
+/**
+ * Why the writers share this loop rather than Powertools' BatchProcessor, which hands its
+ * handler one record at a time and settles each by whether that call threw:
+ * - transactions span messages: store() gets the batch, and applyExactlyOnce packs many
+ *   messages' markers and summed counts into each transaction;
+ * - copies of one message delivered twice in a batch are folded into one store and settled
+ *   together (by ingest id, since SQS gives each copy its own message id);
+ * - when the batch fails, each message is stored alone, so a poison message fails by itself;
+ * - messages a writer had no time left for (TimeBudgetError) are handed back to the queue at
+ *   once, and those no retry can store go to the DLQ with their reason (settleFailures).
+ */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachLimited } from './batch-writer.ts';
 import { recordStored, recordWriterLag } from './observability.ts';
@@ -33,7 +44,7 @@ export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, 
       if (entry === undefined) byIngestId.set(message.ingestId, { message, records: [record] });
       else entry.records.push(record);
     } catch (error) {
-      failed.push({ record, error });
+      failed.push({ record, error, ingestId: ingestIdIn(record.body) });
     }
   }
   const entries = [...byIngestId.values()];
@@ -41,13 +52,14 @@ export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, 
     try {
       await store.store(entries.map((e) => e.message));
     } catch (batchError) {
-      if (entries.length === 1) failed.push(...(entries[0]?.records ?? []).map((record) => ({ record, error: batchError })));
+      const [only] = entries;
+      if (entries.length === 1 && only !== undefined) failed.push(...only.records.map((record) => ({ record, error: batchError, ingestId: only.message.ingestId })));
       else {
         await forEachLimited(entries, PARALLEL_FALLBACK, async ({ message, records }) => {
           try {
             await store.store([message]);
           } catch (error) {
-            failed.push(...records.map((record) => ({ record, error })));
+            failed.push(...records.map((record) => ({ record, error, ingestId: message.ingestId })));
           }
         });
       }
@@ -58,4 +70,14 @@ export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, 
   recordStored(options.writer, stored.length);
   if (stored.length > 0) recordWriterLag(options.writer, Date.now() - Math.min(...stored.map((e) => e.message.receivedAt)));
   return { batchItemFailures: await settleFailures(failed, options) };
+}
+
+/** The ingest id a message that could not be read still names, for its log lines; else undefined. */
+function ingestIdIn(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { ingestId?: unknown } | null)?.ingestId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

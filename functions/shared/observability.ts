@@ -13,6 +13,18 @@ const service = process.env.POWERTOOLS_SERVICE_NAME ?? process.env.AWS_LAMBDA_FU
 export const logger = new Logger({ serviceName: service });
 export const metrics = new Metrics({ namespace: 'netingest', serviceName: service });
 
+/**
+ * The ingest ids a request's records were queued under, on every later log line of its
+ * invocation: `ingestId` for one message, `ingestIds` when the body packed into several.
+ * Appended keys, like the route and request id, so the handler chain drops them when the
+ * invocation ends and the next request never carries them.
+ */
+export function ingestIdsInLogs(messages: readonly { ingestId: string }[]): void {
+  const [first, ...rest] = messages;
+  if (first === undefined) return;
+  logger.appendKeys(rest.length === 0 ? { ingestId: first.ingestId } : { ingestIds: messages.map((m) => m.ingestId) });
+}
+
 /** One metric under dimensions of its own (route, reason), so they do not mix with others. */
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 

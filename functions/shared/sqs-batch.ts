@@ -25,6 +25,8 @@ export class TimeBudgetError extends Error {
 export interface FailedMessage {
   record: SQSRecord;
   error: unknown;
+  /** The message's ingest id when known, so that its log lines can be joined to its request's. */
+  ingestId?: string;
 }
 
 export interface DeadLetterOptions {
@@ -57,9 +59,9 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
   }
   const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string, options.writer ?? 'writer');
   if (options.queueUrl !== undefined) await releaseAtOnce(retry.filter((f) => f.error instanceof TimeBudgetError), options.queueUrl);
-  return [...retry, ...unsent].map(({ record, error }) => {
-    log('error', 'message not stored; it returns to the queue', record, error);
-    return { itemIdentifier: record.messageId };
+  return [...retry, ...unsent].map((failure) => {
+    log('error', 'message not stored; it returns to the queue', failure);
+    return { itemIdentifier: failure.record.messageId };
   });
 }
 
@@ -75,7 +77,11 @@ async function releaseAtOnce(failures: FailedMessage[], queueUrl: string): Promi
         }),
       );
     } catch (error) {
-      logger.warn('messages not tried could not be made visible again; they return after the visibility timeout', { count: chunk.length, error: error as Error });
+      logger.warn('messages not tried could not be made visible again; they return after the visibility timeout', {
+        count: chunk.length,
+        messages: chunk.map(({ record, ingestId }) => ({ messageId: record.messageId, ingestId })),
+        error: error as Error,
+      });
     }
   }
 }
@@ -103,7 +109,7 @@ async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string
       chunk.forEach((failure, j) => {
         if (failedIds.has(String(j))) unsent.push(failure);
         else {
-          log('warn', 'message moved to the dead-letter queue', failure.record, failure.error);
+          log('warn', 'message moved to the dead-letter queue', failure);
           recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
         }
       });
@@ -130,6 +136,6 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function log(level: 'error' | 'warn', message: string, record: SQSRecord, error: unknown): void {
-  logger[level](message, { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount, reason: reasonOf(error) });
+function log(level: 'error' | 'warn', message: string, { record, error, ingestId }: FailedMessage): void {
+  logger[level](message, { messageId: record.messageId, ingestId, receiveCount: record.attributes?.ApproximateReceiveCount, reason: reasonOf(error) });
 }
