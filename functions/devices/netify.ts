@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { counter64 } from '../shared/counter64.ts';
-import type { ErrorDetail } from '../shared/errors.ts';
+import { HttpError, type ErrorDetail } from '../shared/errors.ts';
 import { parseUntrustedJson } from '../shared/json.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { assertStorable } from '../shared/storable.ts';
@@ -79,7 +79,9 @@ export function parseNetify(text: string, handling: Handling = 'strict'): Parsed
     try {
       assertStorable(value, `line ${line}`);
     } catch (error) {
-      details.push({ line, message: (error as Error).message });
+      // The refusal names the field; the line is this detail's own.
+      const detail = error instanceof HttpError ? error.details[0] : undefined;
+      details.push({ line, ...(detail?.field === undefined ? {} : { field: detail.field }), message: detail?.message ?? (error as Error).message });
       return;
     }
     const type = (value as { type?: unknown } | null)?.type;

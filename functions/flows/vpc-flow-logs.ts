@@ -1,5 +1,5 @@
 import { wrapNumber } from '../shared/json.ts';
-import { badRequest, type ErrorDetail } from '../shared/errors.ts';
+import { invalidRecords, type ErrorDetail } from '../shared/errors.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { flowRecordSchema, type FlowRecord } from './flow-schema.ts';
 
@@ -95,6 +95,6 @@ function checkHeader(fields: readonly string[], line: number): void {
   const missing = ['srcaddr', 'dstaddr', 'bytes', 'start'].filter((f) => !fields.includes(f));
   if (!fields.includes('vpc-id') && !fields.includes('interface-id')) missing.push('vpc-id or interface-id');
   if (missing.length > 0) {
-    throw badRequest(`line ${line}: the header lacks ${missing.join(', ')}, which a flow record needs`, [{ line, field: missing[0], message: 'missing from the header' }]);
+    throw invalidRecords([{ line, field: missing[0], message: `the header lacks ${missing.join(', ')}, which a flow record needs` }], 'line');
   }
 }

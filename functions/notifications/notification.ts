@@ -1,4 +1,4 @@
-import { badRequest, invalidRecords, type ErrorDetail } from '../shared/errors.ts';
+import { invalidRecords, type ErrorDetail } from '../shared/errors.ts';
 import type { Encoding } from './decode.ts';
 import { dateAndTime, interfaceSchema, type InterfaceRecord } from './interface-schema.ts';
 
@@ -21,7 +21,8 @@ export interface NormalizedNotification {
 export function normalizeNotification(content: Record<string, unknown>, encoding: Encoding, publisher?: string): NormalizedNotification {
   const eventTime = dateAndTime.safeParse(content.eventTime);
   if (!eventTime.success) {
-    throw badRequest(`eventTime ${content.eventTime === undefined ? 'is missing' : eventTime.error.issues[0]?.message}`, [{ field: 'eventTime', message: 'invalid' }]);
+    const message = content.eventTime === undefined ? 'is missing' : (eventTime.error.issues[0]?.message ?? 'is not a date-and-time');
+    throw invalidRecords([{ field: 'eventTime', message }], 'field');
   }
   const { eventTime: _time, ...payload } = content;
   const list = interfaceList(payload);
@@ -31,20 +32,20 @@ export function normalizeNotification(content: Record<string, unknown>, encoding
   const details: ErrorDetail[] = [];
   const interfaces: InterfaceRecord[] = [];
   list.forEach((raw, index) => {
-    const name = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : String(index);
+    const name = typeof (raw as { name?: unknown })?.name === 'string' ? shownName((raw as { name: string }).name) : String(index);
     const result = schema.safeParse(raw);
     if (result.success) interfaces.push(dropUndefined(result.data) as InterfaceRecord);
     else for (const issue of result.error.issues) details.push({ record: index, field: `interface[${name}].${issue.path.join('/')}`, message: issue.message });
   });
   const names = new Set<string>();
   interfaces.forEach((i, index) => {
-    if (names.has(i.name)) details.push({ record: index, field: `interface[${i.name}].name`, message: 'names an interface listed twice (a YANG list key must be unique)' });
+    if (names.has(i.name)) details.push({ record: index, field: `interface[${shownName(i.name)}].name`, message: 'names an interface listed twice (a YANG list key must be unique)' });
     names.add(i.name);
   });
   interfaces.forEach((i, index) => {
     for (const leaf of ['higher-layer-if', 'lower-layer-if'] as const) {
       for (const other of i[leaf] ?? []) {
-        if (!names.has(other)) details.push({ record: index, field: `interface[${i.name}].${leaf}`, message: `names "${other}", which is not an interface of this notification` });
+        if (!names.has(other)) details.push({ record: index, field: `interface[${shownName(i.name)}].${leaf}`, message: `names "${other}", which is not an interface of this notification` });
       }
     }
   });
@@ -56,7 +57,7 @@ function interfaceList(payload: Record<string, unknown>): unknown[] | undefined 
   const container = (payload.interface_data ?? payload['ietf-interfaces:interfaces']) as { interface?: unknown } | undefined;
   if (container === undefined) return undefined;
   if (typeof container !== 'object' || container === null || !Array.isArray(container.interface)) {
-    throw badRequest('interface statistics must be a list "interface"', [{ field: 'interface', message: 'missing or not a list' }]);
+    throw invalidRecords([{ field: 'interface', message: 'is missing or not a list; interface statistics must be a list "interface"' }], 'field');
   }
   return container.interface;
 }
@@ -65,4 +66,10 @@ function dropUndefined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropUndefined);
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, dropUndefined(v)]));
+}
+
+/** An interface as errors name it: a name past any real one's length is cut, not echoed back whole. */
+function shownName(name: string): string {
+  const SHOWN = 64;
+  return name.length <= SHOWN ? name : `${[...name].slice(0, SHOWN).join('')}…`;
 }

@@ -33,19 +33,24 @@ export const MAX_ERROR_DETAILS = 20;
 
 /**
  * How the first problem is named in the message: by its record (0-based index in a JSON
- * array), by its line (1-based, text bodies), or by its field path alone.
+ * array), by its line (1-based, text bodies), by its field path alone, or within a whole
+ * named in words (`{ within: 'the notification' }`) when the input has no records.
  */
-export type ProblemPosition = 'record' | 'line' | 'field';
+export type ProblemPosition = 'record' | 'line' | 'field' | { within: string };
 
 /**
  * The 400 for input with problems: the first detail becomes the message
- * (`record 2 field TCP.Source_Port: ...`, `line 7: ...`, or `<field> <message>`) and up to
- * MAX_ERROR_DETAILS details are listed. `details` must not be empty.
+ * (`record 2 field TCP.Source_Port: ...`, `line 7: ...`, `the notification field a.b: ...`,
+ * or `<field> <message>`) and up to MAX_ERROR_DETAILS details are listed. `details` must
+ * not be empty.
  */
 export function invalidRecords(details: readonly ErrorDetail[], by: ProblemPosition = 'record'): HttpError {
-  const first = details[0] as ErrorDetail;
-  const listed = details.slice(0, MAX_ERROR_DETAILS);
-  if (by === 'field') return badRequest(`${first.field} ${first.message}`, listed);
-  const position = by === 'line' ? first.line : first.record;
-  return badRequest(`${by}${position === undefined ? '' : ` ${position}`}${first.field ? ` field ${first.field}` : ''}: ${first.message}`, listed);
+  return badRequest(problemMessage(details[0] as ErrorDetail, by), details.slice(0, MAX_ERROR_DETAILS));
+}
+
+function problemMessage(first: ErrorDetail, by: ProblemPosition): string {
+  if (by === 'field') return first.field === undefined ? first.message : `${first.field} ${first.message}`;
+  const position = by === 'line' ? first.line : by === 'record' ? first.record : undefined;
+  const whole = typeof by === 'object' ? by.within : position === undefined ? by : `${by} ${position}`;
+  return `${whole}${first.field ? ` field ${first.field}` : ''}: ${first.message}`;
 }

@@ -1,4 +1,4 @@
-import { badRequest, type ErrorDetail } from './errors.ts';
+import { invalidRecords } from './errors.ts';
 
 /**
  * What DynamoDB can hold, checked at ingest so that nothing accepted fails in a writer.
@@ -72,14 +72,14 @@ export function unstorablePart(value: unknown): { path: Path; message: string } 
 
 /**
  * Refuses with a 400 naming the record and field what a table could not store. In a JSON
- * array body (`records`), the first path step is the record's index.
+ * array body (`records`), the first path step is the record's index; otherwise the field is
+ * named within `what`.
  */
 export function assertStorable(value: unknown, what = 'request body', records = false): void {
   const problem = unstorablePart(value);
   if (problem === undefined) return;
+  const fieldOf = (path: Path) => path.join('.') || undefined;
   const [first, ...rest] = problem.path;
-  const detail: ErrorDetail =
-    records && typeof first === 'number' ? { record: first, field: rest.join('.') || undefined, message: problem.message } : { field: problem.path.join('.') || undefined, message: problem.message };
-  const where = [detail.record === undefined ? what : `record ${detail.record}`, detail.field === undefined ? '' : `field ${detail.field}`].filter(Boolean).join(' ');
-  throw badRequest(`${where} ${problem.message}`, [detail]);
+  if (records && typeof first === 'number') throw invalidRecords([{ record: first, field: fieldOf(rest), message: problem.message }]);
+  throw invalidRecords([{ field: fieldOf(problem.path), message: problem.message }], { within: what });
 }
