@@ -1,8 +1,6 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
-import { documentClient } from '../shared/dynamodb-client.ts';
-import { snapshotKey } from '../devices/storage.ts';
 import { simulatorConfig } from './config.ts';
+import { expireSnapshot, unexpiredSnapshotTimes } from './retention-store.ts';
 import { loadState } from './state-store.ts';
 
 /**
@@ -19,30 +17,8 @@ export const handler = lambdaHandler(async (event: { time?: string }): Promise<{
   const expiresAt = Math.floor(now / 1000);
   let expired = 0;
   for (const device of state.devices) {
-    const old: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await documentClient().send(
-        new QueryCommand({
-          TableName: config.devicesTable,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          FilterExpression: 'attribute_not_exists(expires_at)',
-          ExpressionAttributeValues: { ':pk': `dev#${device.mac_address}`, ':from': 'snap#', ':to': `snap#${cutoff}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      old.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    for (const item of old) {
-      await documentClient().send(
-        new UpdateCommand({
-          TableName: config.devicesTable,
-          Key: snapshotKey(device.mac_address, String(item.sk).slice('snap#'.length)),
-          UpdateExpression: 'SET expires_at = :t',
-          ExpressionAttributeValues: { ':t': expiresAt },
-        }),
-      );
+    for (const time of await unexpiredSnapshotTimes(config.devicesTable, device.mac_address, cutoff)) {
+      await expireSnapshot(config.devicesTable, device.mac_address, time, expiresAt);
       expired++;
     }
   }
