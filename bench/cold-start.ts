@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+import { parse } from 'yaml';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
@@ -10,11 +11,18 @@ import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
 
 const OUT = '/tmp/netingest-bench-bundles';
 
-/** Bundles a handler the way serverless-esbuild does for deployment (serverless.yml's custom.esbuild). */
+/** serverless.yml's custom.esbuild as serverless-esbuild hands it to esbuild: its own keys out, `exclude` made external. */
+function deployedBuildOptions(): BuildOptions {
+  const { custom } = parse(readFileSync('serverless.yml', 'utf8')) as { custom: { esbuild: BuildOptions & { exclude?: string[]; packager?: string } } };
+  const { exclude = [], packager: _packager, ...options } = custom.esbuild;
+  return { ...options, external: exclude };
+}
+
+/** Bundles a handler the way serverless-esbuild does for deployment. */
 export async function bundle(entry: string, name: string): Promise<{ file: string; bytes: number }> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `${name}.js`);
-  await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'cjs', outfile: file, logLevel: 'silent' });
+  await build({ ...deployedBuildOptions(), entryPoints: [entry], outfile: file, logLevel: 'silent' });
   return { file, bytes: statSync(file).size };
 }
 

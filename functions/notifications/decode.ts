@@ -1,13 +1,12 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
-import { parseUntrustedJson } from '../shared/json.ts';
 import { assertStorable } from '../shared/storable.ts';
+import { decodeJsonNotification, JSON_ROOT } from './json-notification.ts';
 
 export type Encoding = 'json' | 'xml';
 
 const JSON_TYPES = new Set(['application/json', 'application/yang-data+json']);
 const XML_TYPES = new Set(['application/xml', 'application/yang-data+xml']);
-const JSON_ROOT = 'ietf-https-notif:notification';
 const NETCONF_NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
 // Leaf-lists and lists that must stay lists when XML carries a single entry.
 const LIST_NAMES = new Set(['interface', 'higher-layer-if', 'lower-layer-if']);
@@ -22,29 +21,7 @@ export function encodingOf(mediaType: string | undefined): Encoding {
 
 /** The notification's content (eventTime and payload) as a JSON-like object, from either encoding. */
 export function decodeNotification(text: string, encoding: Encoding): Record<string, unknown> {
-  return encoding === 'json' ? decodeJson(text) : decodeXml(text);
-}
-
-function decodeJson(text: string): Record<string, unknown> {
-  let body: unknown;
-  try {
-    // Free-form leaves may hold integers past 2^53 (counter64 in JSON is a string, but not every
-    // publisher knows that): they are kept exact.
-    body = parseUntrustedJson(text);
-  } catch (error) {
-    const reason = (error as Error).message;
-    if (/prototype|__proto__|constructor/i.test(reason)) throw badRequest('the notification contains a forbidden key (__proto__ or constructor.prototype)');
-    throw unsupportedMediaType(`the body is not valid JSON: ${reason}`);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(`the body must be a JSON object with the member "${JSON_ROOT}"`);
-  assertStorable(body, 'the notification');
-  const keys = Object.keys(body);
-  if (keys.length !== 1 || keys[0] !== JSON_ROOT) {
-    throw badRequest(`the root must be "${JSON_ROOT}", got ${keys.map((k) => `"${k}"`).join(', ') || 'an empty object'}`, [{ field: keys[0] ?? '(root)', message: 'wrong root' }]);
-  }
-  const content = (body as Record<string, unknown>)[JSON_ROOT];
-  if (typeof content !== 'object' || content === null || Array.isArray(content)) throw badRequest(`"${JSON_ROOT}" must be an object`);
-  return content as Record<string, unknown>;
+  return encoding === 'json' ? decodeJsonNotification(text) : decodeXml(text);
 }
 
 // The parser refuses or renames elements named like Object.prototype's members; YANG

@@ -2,7 +2,7 @@ import { publishRecords } from '../shared/queue-publisher.ts';
 import { parseInventory } from '../devices/inventory-schema.ts';
 import { parseNetify } from '../devices/netify.ts';
 import { parseFlowRecords } from '../flows/flow-schema.ts';
-import { decodeNotification } from '../notifications/decode.ts';
+import { decodeJsonNotification } from '../notifications/json-notification.ts';
 import { normalizeNotification } from '../notifications/notification.ts';
 import { parsePackets } from '../packets/packet-schema.ts';
 import type { Emissions } from './emissions.ts';
@@ -22,7 +22,7 @@ export interface QueueUrls {
 export async function emitToQueues(emissions: Emissions, queues: QueueUrls, idempotencyKey: string, clock: string): Promise<Record<string, number>> {
   // Stamped with the simulated time, so that a run is the same whatever the wall clock says.
   const key = (kind: string) => ({ idempotencyKey: `${idempotencyKey}/${kind}`, receivedAt: Date.parse(clock), origin: 'simulator' as const });
-  const notifications = emissions.notifications.map((text) => normalizeNotification(decodeNotification(text, 'json'), 'json', 'simulator'));
+  const notifications = emissions.notifications.map((text) => normalizeNotification(decodeJsonNotification(text), 'json', 'simulator'));
   const netify = emissions.netify === '' ? [] : parseNetify(emissions.netify).records;
   const packets = emissions.packets.length === 0 ? [] : parsePackets(emissions.packets);
   const flows = emissions.flows.length === 0 ? [] : parseFlowRecords(emissions.flows);

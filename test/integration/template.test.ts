@@ -71,7 +71,11 @@ describe('the packaged CloudFormation template', () => {
 
   it('throttles the API stage and allows browsers through CORS', () => {
     expect(template.Resources.HttpApiStage?.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 500, ThrottlingRateLimit: 200 });
-    expect(template.Resources.HttpApi?.Properties.CorsConfiguration).toMatchObject({ AllowOrigins: ['*'] });
+    const cors = template.Resources.HttpApi?.Properties.CorsConfiguration as { AllowOrigins: string[]; AllowHeaders: string[]; ExposeHeaders: string[] };
+    expect(cors).toMatchObject({ AllowOrigins: ['*'] });
+    // Headers clients send on bulk ingest and retries, and headers they must read back.
+    expect(cors.AllowHeaders).toEqual(expect.arrayContaining(['Prefer', 'Idempotency-Key', 'X-Api-Key']));
+    expect(cors.ExposeHeaders).toEqual(expect.arrayContaining(['Link', 'Preference-Applied']));
   });
 
   it('runs every function on nodejs24.x', () => {
