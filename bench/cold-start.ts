@@ -6,7 +6,10 @@ import { parse } from 'yaml';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
-import type { FunctionConfig } from '../infra/local/service-config.ts';
+import { loadServiceConfig, type FunctionConfig } from '../infra/local/service-config.ts';
+import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
+import { measure, show, sideBySide } from './stats.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
 
 const OUT = '/tmp/netingest-bench-bundles';
@@ -111,4 +114,60 @@ export async function coldStart(file: string, event: unknown, env: NodeJS.Proces
   } catch {
     throw new Error(`cold start of ${file} failed: ${stderr.slice(0, 500)}`);
   }
+}
+
+/** Issue targets: a bundle at most 650 KB, a cold start at most 1.5x the minimal handler of its kind. */
+const MAX_BUNDLE_KB = 650;
+const MAX_RATIO = 1.5;
+
+/**
+ * Section 5: every function's deployed bundle, its size and its import + first invocation,
+ * side by side with the minimal handler of its kind. The functions' environment (tables,
+ * queues) is the one a local runtime of stage benchlive gives this process.
+ */
+export async function coldStartRows(runs: number): Promise<string[]> {
+  const config = loadServiceConfig(`${PROJECT_ROOT}/serverless.yml`, { stage: 'benchlive' });
+  const minimal: Record<MinimalKind, { file: string; bytes: number }> = {
+    none: await minimalBundle('none'),
+    sqs: await minimalBundle('sqs'),
+    dynamodb: await minimalBundle('dynamodb'),
+  };
+  const childEnv = { ...process.env };
+  const rows: string[] = [];
+  for (const fn of config.functions) {
+    const entry = `${PROJECT_ROOT}/${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`;
+    const built = await bundle(entry, fn.name);
+    const kind = minimalKindOf(fn);
+    const [theirs, base] = await sideBySide(
+      runs,
+      async () => {
+        const t = await coldStart(built.file, firstEvent(fn), childEnv);
+        return t.importMs + t.invokeMs;
+      },
+      async () => {
+        const t = await coldStart(minimal[kind].file, {}, childEnv);
+        return t.importMs + t.invokeMs;
+      },
+    );
+    const [t, b] = [measure(theirs), measure(base)];
+    const kb = built.bytes / 1024;
+    const ratio = t.median / b.median;
+    const met = kb <= MAX_BUNDLE_KB && ratio <= MAX_RATIO;
+    rows.push(
+      `| 5 cold start | ${fn.name}: bundle ${kb.toFixed(0)} KB; import + first invocation | ${show(t, ' ms')} | ${show(b, ' ms')} minimal ${kind} (${(minimal[kind].bytes / 1024).toFixed(0)} KB) | ${ratio.toFixed(2)} | <= ${MAX_BUNDLE_KB} KB, <= ${MAX_RATIO}x | ${met ? 'met' : '**missed**'} |`,
+    );
+  }
+  return rows;
+}
+
+if (isEntryPoint(import.meta.url)) {
+  await runSectionAlone(async (endpoints) => {
+    process.env.API_KEYS ??= 'bench-key';
+    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, log: () => {} });
+    try {
+      return await coldStartRows(Number(process.env.BENCH_RUNS ?? 3));
+    } finally {
+      await runtime.stop();
+    }
+  });
 }

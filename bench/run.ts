@@ -8,9 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER } from './section-alone.ts';
-import { startLocalRuntime, PROJECT_ROOT } from '../infra/local/runtime.ts';
-import { loadServiceConfig } from '../infra/local/service-config.ts';
-import { bundle, coldStart, firstEvent, minimalBundle, minimalKindOf, type MinimalKind } from './cold-start.ts';
+import { startLocalRuntime } from '../infra/local/runtime.ts';
+import { coldStartRows } from './cold-start.ts';
 import { endToEndRun } from './end-to-end.ts';
 import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
@@ -125,28 +124,7 @@ try {
 
   // 5: bundles and cold starts, each against a minimal handler bundled the same way.
   log('cold starts');
-  const config = loadServiceConfig(`${PROJECT_ROOT}/serverless.yml`, { stage: 'benchlive' });
-  const minimal: Record<MinimalKind, { file: string; bytes: number }> = {
-    none: await minimalBundle('none'),
-    sqs: await minimalBundle('sqs'),
-    dynamodb: await minimalBundle('dynamodb'),
-  };
-  const childEnv = { ...process.env };
-  for (const fn of config.functions) {
-    const entry = `${PROJECT_ROOT}/${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`;
-    const built = await bundle(entry, fn.name);
-    const kind = minimalKindOf(fn);
-    const [theirs, base] = await sideBySide(RUNS, async () => {
-      const t = await coldStart(built.file, firstEvent(fn), childEnv);
-      return t.importMs + t.invokeMs;
-    }, async () => {
-      const t = await coldStart(minimal[kind].file, {}, childEnv);
-      return t.importMs + t.invokeMs;
-    });
-    const [t, b] = [measure(theirs), measure(base)];
-    const kb = built.bytes / 1024;
-    row('5 cold start', `${fn.name}: bundle ${kb.toFixed(0)} KB; import + first invocation`, show(t, ' ms'), `${show(b, ' ms')} minimal ${kind} (${(minimal[kind].bytes / 1024).toFixed(0)} KB)`, ratioOf(t, b).toFixed(2), '<= 300 KB, <= 2x', kb <= 300 && ratioOf(t, b) <= 2);
-  }
+  rows.push(...(await coldStartRows(RUNS)));
 
   // 7: memory.
   log('memory');
@@ -162,7 +140,7 @@ try {
   // The deployed bundle, with V8's heap left to its defaults, and capped as on a 128 MB function.
   for (const heap of [undefined, 96]) {
     const args = [...(heap ? [`--max-old-space-size=${heap}`] : []), 'bench/writer-memory.ts', batchFile, '/tmp/netingest-bench-bundles/packetsWriter.js'];
-    const child = spawn(process.execPath, args, { env: childEnv, timeout: 300_000 });
+    const child = spawn(process.execPath, args, { env: { ...process.env }, timeout: 300_000 });
     let output = '';
     let errors = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
