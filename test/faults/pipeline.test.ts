@@ -11,7 +11,7 @@ import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
 
-// `npm test` runs a small setting; `npm run test:faults` a large one (see vitest.faults.config.ts).
+// `npm test` runs a small setting; `npm run test:faults` a large one (FAULT_PACKETS and FAULT_CLIENTS in package.json).
 const PACKETS = Number(process.env.FAULT_PACKETS ?? 600);
 const CLIENTS = Number(process.env.FAULT_CLIENTS ?? 3);
 const PER_REQUEST = 50;
