@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { counter64 } from '../../functions/shared/counter64.ts';
 import { packetSchema, MAX_PACKETS_PER_REQUEST } from '../../functions/packets/packet-schema.ts';
 import { flowRecordSchema, MAX_FLOW_RECORDS } from '../../functions/flows/flow-schema.ts';
 import { inventoryRecordSchema, MAX_INVENTORY_RECORDS } from '../../functions/devices/inventory-schema.ts';
@@ -55,6 +56,11 @@ function schema(type: z.ZodType): Json {
     // Integers past 2^53 arrive as JSON integers (bigint inside): still integers on the wire.
     override: ({ zodSchema, jsonSchema }) => {
       if ((zodSchema as { _zod: { def: { type: string } } })._zod.def.type === 'bigint') jsonSchema.type = 'integer';
+      // One integer on the wire, whichever of its two representations holds it inside.
+      if (zodSchema === counter64) {
+        for (const key of Object.keys(jsonSchema)) if (key !== 'default') delete jsonSchema[key];
+        Object.assign(jsonSchema, { type: 'integer', minimum: 0, format: 'uint64', description: 'a 64-bit counter: 0 to 18446744073709551615' });
+      }
     },
   }) as Json;
   return rest;
