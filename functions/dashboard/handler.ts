@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { join } from 'node:path';
 import { apiErrors } from '../shared/api-errors.ts';
 import type { HttpEvent, HttpResult } from '../shared/http-response.ts';
+import { restEventsAsHttpApi } from '../shared/rest-event.ts';
 import { dashboardAsset, isText } from './assets.ts';
 
 // Deployed, the build ships in the function's package (serverless.yml, package.patterns)
@@ -15,6 +16,7 @@ const root = () => process.env.DASHBOARD_DIR ?? join(process.env.LAMBDA_TASK_ROO
  * chain: the API's security headers would forbid the page its scripts.
  */
 export const handler = middy<HttpEvent, HttpResult, Error, Context>()
+  .use(restEventsAsHttpApi())
   .use(
     apiErrors({
       rejected: () => undefined,

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { HttpError } from './errors.ts';
 import { apiErrors, securityHeaders } from './api-errors.ts';
 import type { HttpEvent, HttpResult } from './http-response.ts';
+import { restEventsAsHttpApi } from './rest-event.ts';
 import { logger, recordAccepted, recordRejected } from './observability.ts';
 
 /**
@@ -50,6 +51,7 @@ const acceptedInMetrics = (): MiddlewareObj<HttpEvent, HttpResult> => ({
  */
 export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(restEventsAsHttpApi())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(securityHeaders())
     .use(apiErrors({ rejected: recordRejected, unexpected: (error) => logger.error('unhandled error', { error: error as Error }) }))

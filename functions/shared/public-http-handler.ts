@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { apiErrors, securityHeaders } from './api-errors.ts';
 import type { HttpEvent, HttpResult } from './http-response.ts';
+import { restEventsAsHttpApi } from './rest-event.ts';
 
 /**
  * The chain of the public routes that only answer from memory (health, capabilities, the
@@ -10,6 +11,7 @@ import type { HttpEvent, HttpResult } from './http-response.ts';
  */
 export function publicHttpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(restEventsAsHttpApi())
     .use(securityHeaders())
     .use(
       apiErrors({

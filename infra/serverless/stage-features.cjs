@@ -19,6 +19,29 @@ function omittedParts(custom) {
   return { features: off, functions: parts('functions'), resources: parts('resources'), outputs: parts('outputs') };
 }
 
+// - apiType: 'http' (the default) serves the routes from an HTTP API; 'rest' from a REST API,
+//   for emulators without HTTP APIs (LocalStack's free plan). The same functions take either
+//   payload (functions/shared/rest-event.ts), the authorizer answers a policy, and what only
+//   an HTTP API has is left out: the mutual-TLS custom domain and the stage's throttling.
+const HTTP_API_ONLY = { resources: ['MutualTlsDomainName', 'MutualTlsApiMapping'], outputs: ['MutualTlsDomainUrl', 'MutualTlsDomainTarget'], extensions: ['HttpApiStage'] };
+
+/** A function's httpApi events as REST API (http) events: same methods and paths, CORS, the authorizer. */
+function restEvents(events, cors) {
+  return events.map((event) => {
+    if (event.httpApi === undefined) return event;
+    const route = typeof event.httpApi === 'string' ? { method: event.httpApi.split(' ')[0], path: event.httpApi.split(' ')[1] } : event.httpApi;
+    return {
+      http: {
+        method: route.method,
+        path: route.path,
+        cors: { origin: '*', headers: cors.allowedHeaders, allowCredentials: false },
+        // Not cached: the decision depends on the method, and a cached policy names one method.
+        ...(route.authorizer ? { authorizer: { name: 'authorizer', type: 'request', resultTtlInSeconds: 0 } } : {}),
+      },
+    };
+  });
+}
+
 class StageFeatures {
   constructor(serverless) {
     this.serverless = serverless;
@@ -27,6 +50,7 @@ class StageFeatures {
 
   apply() {
     const service = this.serverless.service;
+    if (String(service.custom?.apiType ?? 'http') === 'rest') this.restApi(service);
     const omitted = omittedParts(service.custom);
     if (omitted.features.length === 0) return;
     for (const name of omitted.functions) delete service.functions[name];
@@ -36,6 +60,16 @@ class StageFeatures {
     this.serverless.cli.log(`left out of this stage: ${omitted.features.join(', ')} (stage parameters)`);
   }
 }
+
+StageFeatures.prototype.restApi = function restApi(service) {
+  const cors = service.provider.httpApi?.cors ?? {};
+  for (const fn of Object.values(service.functions)) fn.events = restEvents(fn.events ?? [], cors);
+  const resources = service.resources ?? {};
+  for (const name of HTTP_API_ONLY.resources) delete resources.Resources?.[name];
+  for (const name of HTTP_API_ONLY.outputs) delete resources.Outputs?.[name];
+  for (const name of HTTP_API_ONLY.extensions) delete resources.extensions?.[name];
+  this.serverless.cli.log('routes served by a REST API (stage parameter apiType: rest)');
+};
 
 module.exports = StageFeatures;
 module.exports.omittedParts = omittedParts;

@@ -9,19 +9,27 @@ export interface CfnTemplate {
   Outputs: Record<string, unknown>;
 }
 
-/** Runs `npm run package` into a temporary directory and returns the CloudFormation template. */
-export function packageTemplate(stage = 'dev'): CfnTemplate {
+/**
+ * Runs `npm run package` into a temporary directory (removed afterwards) and returns the
+ * CloudFormation template; `params` are stage parameters, as `--param name=value`.
+ */
+export function packageTemplate(stage = 'dev', params: Record<string, string> = {}): CfnTemplate {
   const dir = mkdtempSync(join(tmpdir(), 'netingest-package-'));
-  // serverless-esbuild builds in the project's .esbuild folder: two packagings at once (two
-  // test files in parallel) would remove each other's work, so they take turns.
-  const result = withPackagingLock(() =>
-    spawnSync(process.execPath, ['infra/package.ts', '--package', dir], {
-      encoding: 'utf8',
-      env: { ...process.env, STAGE: stage },
-    }),
-  );
-  if (result.status !== 0) throw new Error(`packaging failed:\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+  try {
+    // serverless-esbuild builds in the project's .esbuild folder: two packagings at once (two
+    // test files in parallel) would remove each other's work, so they take turns.
+    const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+    const result = withPackagingLock(() =>
+      spawnSync(process.execPath, ['infra/package.ts', '--package', dir, ...paramArgs], {
+        encoding: 'utf8',
+        env: { ...process.env, STAGE: stage },
+      }),
+    );
+    if (result.status !== 0) throw new Error(`packaging failed:\n${result.stdout}\n${result.stderr}`);
+    return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const LOCK = join(tmpdir(), `netingest-esbuild-${createHash('sha256').update(process.cwd()).digest('hex').slice(0, 12)}.lock`);
