@@ -1,6 +1,8 @@
 // `npm run deploy -- --stage <stage>`       deploy to AWS (your usual AWS credentials)
 // `npm run deploy:local`                    deploy to LocalStack, stage `local`
 // `npm run remove -- --stage <stage>` / `npm run remove:local`   tear down
+// `--api rest`: the routes behind a REST API (stage parameter apiType: rest) and without the
+//   live channel, as LocalStack's free plan can run them (it has no API Gateway v2).
 //
 // LocalStack is reached through AWS_ENDPOINT_URL rather than the serverless-localstack
 // plugin: osls talks to AWS through SDK v3 clients, which honour AWS_ENDPOINT_URL for
@@ -15,8 +17,18 @@ import { stackOutputs, storeApiKey } from './stack.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { stage: { type: 'string' }, region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' }, local: { type: 'boolean', default: false } },
+  options: {
+    stage: { type: 'string' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? 'us-east-1' },
+    local: { type: 'boolean', default: false },
+    api: { type: 'string', default: 'http' },
+  },
 });
+if (values.api !== 'http' && values.api !== 'rest') {
+  console.error('--api is http (the default) or rest');
+  process.exit(2);
+}
+const apiParams = values.api === 'rest' ? ['--param', 'apiType=rest', '--param', 'live=off'] : [];
 const action = positionals[0] === 'remove' ? 'remove' : 'deploy';
 const local = values.local;
 const stage = values.stage ?? (local ? 'local' : undefined);
@@ -36,7 +48,7 @@ function osls(...args: string[]): void {
   if (status !== 0) process.exit(status);
 }
 
-osls(action);
+osls(action, ...(action === 'deploy' ? apiParams : []));
 if (action === 'deploy') {
   if (local) {
     const endpoint = env.AWS_ENDPOINT_URL as string;

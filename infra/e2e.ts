@@ -4,7 +4,7 @@
 // the key from API_KEY. `npm run test:deploy` runs it with --target emulator.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { EMULATOR_DEFAULTS, executeApiUrl } from './emulator/ministack.ts';
+import { EMULATOR_DEFAULTS, deployedApiUrl } from './emulator/ministack.ts';
 import { stackOutputs } from './stack.ts';
 
 const TARGETS = ['embedded', 'emulator', 'local', 'aws'];
@@ -30,10 +30,10 @@ if (target === 'emulator') {
 if (target !== 'embedded' && !env.API_URL) {
   const stage = values.stage ?? ({ emulator: EMULATOR_DEFAULTS.stage, local: 'local' } as Record<string, string>)[target] ?? 'dev';
   const outputs = await stackOutputs(stage, env);
-  // MiniStack serves an HTTP API on its path-style execute-api URL; HttpApiUrl names AWS's host.
-  const url = target === 'emulator' && outputs.HttpApiId ? executeApiUrl(env.AWS_ENDPOINT_URL as string, outputs.HttpApiId) : outputs.HttpApiUrl;
+  // MiniStack serves an API on its path-style execute-api URL; the outputs name AWS's host.
+  const url = target === 'emulator' ? deployedApiUrl(env.AWS_ENDPOINT_URL as string, outputs) : (outputs.HttpApiUrl ?? outputs.ServiceEndpoint);
   if (url === undefined) {
-    console.error(`stack netingest-${stage} has no HttpApiUrl output; set API_URL`);
+    console.error(`stack netingest-${stage} has neither an HttpApiUrl nor a ServiceEndpoint output; set API_URL`);
     process.exit(1);
   }
   env.API_URL = url;

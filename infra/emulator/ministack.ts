@@ -38,8 +38,18 @@ export const EMULATOR_DEFAULTS = {
 const SERVICES = ['cloudformation', 's3', 'iam', 'sts', 'lambda', 'logs', 'sqs', 'dynamodb', 'apigateway', 'events', 'ssm', 'ecr'];
 
 /** An HTTP API's path-style execute-api URL on MiniStack (its `$default` stage has no path segment). */
-export function executeApiUrl(endpoint: string, apiId: string): string {
+function executeApiUrl(endpoint: string, apiId: string): string {
   return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${apiId}`;
+}
+
+/**
+ * The API's URL on MiniStack from the stack's outputs: an HTTP API's path-style URL, or a REST
+ * API's (stage parameter apiType: rest), whose ServiceEndpoint names AWS's host and the stage.
+ */
+export function deployedApiUrl(endpoint: string, outputs: Record<string, string | undefined>): string | undefined {
+  if (outputs.HttpApiId) return executeApiUrl(endpoint, outputs.HttpApiId);
+  const rest = /^https?:\/\/([^./]+)\.execute-api\.[^/]+\/([^/?#]+)/.exec(outputs.ServiceEndpoint ?? '');
+  return rest ? `${executeApiUrl(endpoint, rest[1] as string)}/${rest[2]}` : undefined;
 }
 
 function python(): string {

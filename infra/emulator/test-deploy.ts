@@ -7,6 +7,8 @@
 //   4. run the end-to-end suite against the deployed API (test:e2e --target emulator);
 //   5. `osls remove` the stack and stop MiniStack; print the pass and fail counts.
 // --keep: leave it all running after the tests (prints the URL and key) until Ctrl-C.
+// --api rest: the same functions behind a REST API (stage parameter apiType: rest), as a
+// LocalStack free plan would run them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,11 +16,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runOslsAsync } from '../osls.ts';
 import { stackOutputs, storeApiKey } from '../stack.ts';
-import { EMULATOR_DEFAULTS, LOG_FILE, MINISTACK_VERSION, VENV_DIR, executeApiUrl, provideMiniStack, startMiniStack, type MiniStack } from './ministack.ts';
+import { EMULATOR_DEFAULTS, LOG_FILE, MINISTACK_VERSION, VENV_DIR, deployedApiUrl, provideMiniStack, startMiniStack, type MiniStack } from './ministack.ts';
 import { applyWorkarounds } from './workarounds.ts';
 
-const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, stage: { type: 'string', default: EMULATOR_DEFAULTS.stage } } });
+const { values } = parseArgs({
+  options: { keep: { type: 'boolean', default: false }, stage: { type: 'string', default: EMULATOR_DEFAULTS.stage }, api: { type: 'string', default: 'http' } },
+});
 const stage = values.stage as string;
+const apiType = values.api as string;
+if (apiType !== 'http' && apiType !== 'rest') {
+  console.error('usage: npm run test:deploy -- [--api http|rest] [--keep] [--stage <stage>]');
+  process.exit(2);
+}
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const region = EMULATOR_DEFAULTS.region;
 const log = (line: string) => console.log(`[test:deploy] ${line}`);
@@ -125,14 +134,14 @@ try {
   const env = awsEnv(emulator.endpoint);
 
   deployStarted = true;
-  const deployed = await step('deploy', () => runOslsAsync(['deploy', '--stage', stage, '--region', region], env, track));
+  const deployed = await step('deploy', () => runOslsAsync(['deploy', '--stage', stage, '--region', region, '--param', `apiType=${apiType}`], env, track));
   if (deployed !== 0) throw new Error(`osls deploy exited ${deployed}`);
   const outputs = await stackOutputs(stage, env);
-  if (!outputs.HttpApiId) throw new Error(`stack netingest-${stage} has no HttpApiId output`);
+  const url = deployedApiUrl(emulator.endpoint, outputs);
+  if (url === undefined) throw new Error(`stack netingest-${stage} has neither an HttpApiId nor a ServiceEndpoint output`);
   for (const line of await applyWorkarounds({ endpoint: emulator.endpoint, stage, region, outputs })) log(line);
   const key = await storeApiKey(stage, undefined, env);
-  const url = executeApiUrl(emulator.endpoint, outputs.HttpApiId);
-  log(`API ${url}`);
+  log(`${apiType === 'rest' ? 'REST' : 'HTTP'} API ${url}`);
 
   const report = join(VENV_DIR, 'run', 'e2e-report.json');
   rmSync(report, { force: true });
@@ -171,6 +180,6 @@ try {
   log(timings.join(', '));
   if (!ok) log(`MiniStack's log: ${LOG_FILE}`);
   // The closing line CI reads: the end-to-end tests run against the deployed stack.
-  console.log(`\nemulator: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  console.log(`\nemulator${apiType === 'rest' ? ' (REST API)' : ''}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(ok ? 0 : 1);
 }
