@@ -42,12 +42,12 @@ export async function fetchProtocols(key: string, signal: AbortSignal): Promise<
   return (await request('/packets/tables/all', key, signal)).body as Record<string, number>;
 }
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'failed';
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'failed';
 
 /**
  * Keeps a live socket open: asks GET /live for a URL (its token is good for five minutes
- * to connect), opens it, and after a close asks again, backing off up to 30 s. Returns what
- * stops it.
+ * to connect), opens it, and after a close asks again, backing off up to 30 s. Where GET /live
+ * is 404 it reports 'polling', and the page polls GET /devices instead. Returns what stops it.
  */
 export function openLive(key: string, onDevices: (devices: Device[]) => void, onState: (state: LiveState, detail?: string) => void): () => void {
   let stopped = false;
@@ -70,6 +70,8 @@ export function openLive(key: string, onDevices: (devices: Device[]) => void, on
     } catch (error) {
       if (stopped) return;
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return onState('failed', error.message);
+      // A stage without the live channel (live: off, or an emulator without WebSocket APIs).
+      if (error instanceof ApiError && error.status === 404) return onState('polling', 'this deployment has no live channel');
       return retry((error as Error).message);
     }
     if (stopped) return;

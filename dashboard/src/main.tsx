@@ -45,7 +45,9 @@ function KeyForm({ onKey, error }: { onKey: (key: string) => void; error: string
   );
 }
 
-const LIVE_TEXT: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', failed: 'Live updates unavailable' };
+const LIVE_TEXT: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', polling: 'Polling every 5 s', failed: 'Live updates unavailable' };
+/** How often the page asks GET /devices where the deployment has no live channel. */
+const DEVICE_POLL_MS = 5_000;
 
 function Dashboard({ apiKey, onLogout }: { apiKey: string; onLogout: (error: string | null) => void }) {
   const [devices, setDevices] = useState<Device[] | null>(null);
@@ -61,6 +63,7 @@ function Dashboard({ apiKey, onLogout }: { apiKey: string; onLogout: (error: str
     const controller = new AbortController();
     let stopLive: (() => void) | undefined;
     let gotLive = false;
+    let pollTimer: ReturnType<typeof setInterval> | undefined;
     const fail = (e: unknown) => {
       if (controller.signal.aborted) return;
       if (e instanceof ApiError && (e.status === 401 || e.status === 403)) onLogout(e.message);
@@ -86,7 +89,14 @@ function Dashboard({ apiKey, onLogout }: { apiKey: string; onLogout: (error: str
             setSource('live');
             setDevices(list);
           },
-          (state, detail) => setLive({ state, detail }),
+          (state, detail) => {
+            setLive({ state, detail });
+            if (state === 'polling' && pollTimer === undefined) {
+              pollTimer = setInterval(() => {
+                if (document.visibilityState === 'visible') fetchDevices(apiKey, controller.signal).then(setDevices).catch(fail);
+              }, DEVICE_POLL_MS);
+            }
+          },
         );
       })
       .catch(fail);
@@ -96,6 +106,7 @@ function Dashboard({ apiKey, onLogout }: { apiKey: string; onLogout: (error: str
     return () => {
       controller.abort();
       clearInterval(timer);
+      clearInterval(pollTimer);
       stopLive?.();
     };
   }, [apiKey]);

@@ -132,3 +132,31 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
     expect(browserErrors).toEqual([]);
   });
 });
+
+describe.skipIf(CHROMIUM === undefined)('the dashboard where the stage has no live channel', () => {
+  let runtime: LocalRuntime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await buildDashboard({ ifMissing: true });
+    // As on LocalStack's free plan or MiniStack: live off, so GET /live is 404.
+    runtime = await startTestRuntime({ params: { live: 'off' } });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+  });
+
+  it('says so and polls GET /devices: a device that appears later is shown', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${runtime.url}/dashboard?key=${encodeURIComponent(READ_ONLY_KEY)}`);
+    await expect.poll(() => page.getByTestId('live-state').innerText(), { timeout: 10_000 }).toBe('Polling every 5 s');
+    const later = uniqueMac();
+    expect((await postJson(runtime.url, '/devices', [{ host_name: 'LATE1', device_type: 'Switch', operating_system: 'IOS', mac_address: later, ip_address: '172.16.101.9' }])).status).toBe(202);
+    await page.locator(`tr[data-mac="${later}"]`).waitFor({ timeout: 15_000 });
+    expect(await page.locator(`tr[data-mac="${later}"]`).innerText()).toContain('LATE1');
+    await page.close();
+  });
+});
