@@ -61,7 +61,7 @@ const newPairPerPacket: Workload = (count, start) =>
   });
 
 /** (c) The ten samples of events/packets, cycled. */
-const tenSamples: Workload = (count, start) =>
+export const tenSamples: Workload = (count, start) =>
   Array.from({ length: count }, (_, i) => {
     const p = structuredClone(samples[i % samples.length]) as Packet;
     p.Info = { ...(p.Info ?? {}), Sniffed_Timestamp: start + i / 1000 };
@@ -194,7 +194,7 @@ function layersPerPacket(workload: Workload): number {
 }
 
 /** Packets/s of BatchWriteItem of the same layer items (packed into messages as ingest packs them). */
-async function rawCeiling(bodies: Packet[][], concurrency: number): Promise<number> {
+export async function rawCeiling(bodies: Packet[][], concurrency: number): Promise<number> {
   const config = packetsConfig();
   const items = bodies.flatMap((body) =>
     packRecords('packets', body).flatMap((m) => {

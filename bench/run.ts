@@ -15,6 +15,7 @@ import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
 import { hotItemsRows, hotItemsRun } from './hot-items.ts';
 import { livePushRows, livePushRun } from './live-push.ts';
+import { steadyLatencyRows, steadyLatencyRun } from './steady-latency.ts';
 import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
 import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
@@ -96,6 +97,10 @@ try {
   // after it, the broadcaster's requests timed out against a DynamoDB Local at 100% CPU.
   log('live push');
   rows.push(...livePushRows(await livePushRun(emulators.endpoints, KEY)));
+
+  // 10: steady load (bench/steady-latency.ts): half the write ceiling held for a minute.
+  log('steady load');
+  rows.push(...steadyLatencyRows(await steadyLatencyRun(emulators.endpoints, KEY)));
 
   // 8: hot items (bench/hot-items.ts): one host pair, a new MAC pair per packet, the samples.
   log('hot items');
