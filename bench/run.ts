@@ -16,6 +16,7 @@ import { handlerCpuRun } from './handler-cpu.ts';
 import { hotItemsRows, hotItemsRun } from './hot-items.ts';
 import { livePushRows, livePushRun } from './live-push.ts';
 import { steadyLatencyRows, steadyLatencyRun } from './steady-latency.ts';
+import { seedFlowsRows } from './seed-flows.ts';
 import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
 import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
@@ -101,6 +102,10 @@ try {
   // 10: steady load (bench/steady-latency.ts): half the write ceiling held for a minute.
   log('steady load');
   rows.push(...steadyLatencyRows(await steadyLatencyRun(emulators.endpoints, KEY)));
+
+  // 11: the seed-003 flow-log service side by side (bench/seed-flows.ts; SEED003_DIR).
+  log('seed 003');
+  rows.push(...(await seedFlowsRows(emulators.endpoints, KEY, RUNS)));
 
   // 8: hot items (bench/hot-items.ts): one host pair, a new MAC pair per packet, the samples.
   log('hot items');

@@ -1,0 +1,188 @@
+// Section 11 of `npm run bench`, or alone: `node bench/seed-flows.ts`. The flow-log service
+// netingest replaces (seed 003: Flask, in memory, not durable), run from a local copy of its
+// public code, beside netingest: 20,000 flow records over 5 hours, POSTs of 1,000 from 4
+// clients, until every hourly sum is exact. SEED003_DIR names the copy (the folder holding
+// its src/); nothing of it is in this repository. Its pinned Flask goes into .venv-seeds.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Endpoints } from '../infra/local/emulators.ts';
+import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
+import { measure, show, sideBySide } from './stats.ts';
+
+const RECORDS = 20_000;
+const HOURS = 5;
+const PER_POST = 1_000;
+const CLIENTS = 4;
+const TARGET_RATIO = 10;
+const VENV = join(PROJECT_ROOT, '.venv-seeds');
+const REQUIREMENTS = join(PROJECT_ROOT, 'bench/seeds/requirements-seed003.txt');
+
+interface FlowRecord {
+  src_app: string;
+  dest_app: string;
+  vpc_id: string;
+  bytes_tx: number;
+  bytes_rx: number;
+  hour: number;
+}
+
+let hourBase = 600_000;
+
+/** The workload of issue 17's comparison; bytes from 1 up, since the seed refuses 0. */
+function workload(): FlowRecord[] {
+  hourBase += HOURS;
+  return Array.from({ length: RECORDS }, (_, i) => ({
+    src_app: `app-${i % 97}`,
+    dest_app: `svc-${i % 13}`,
+    vpc_id: `vpc-${i % 3}`,
+    bytes_tx: 1 + (i % 1000),
+    bytes_rx: 1 + ((i * 7) % 1000),
+    hour: hourBase + (i % HOURS),
+  }));
+}
+
+const keyOf = (r: Pick<FlowRecord, 'src_app' | 'dest_app' | 'vpc_id'>) => `${r.src_app}|${r.dest_app}|${r.vpc_id}`;
+
+function expectedSums(records: FlowRecord[]): Map<number, Map<string, [number, number]>> {
+  const sums = new Map<number, Map<string, [number, number]>>();
+  for (const r of records) {
+    const hour = sums.get(r.hour) ?? new Map<string, [number, number]>();
+    const [tx, rx] = hour.get(keyOf(r)) ?? [0, 0];
+    hour.set(keyOf(r), [tx + r.bytes_tx, rx + r.bytes_rx]);
+    sums.set(r.hour, hour);
+  }
+  return sums;
+}
+
+/** Seconds from the first POST until `rowsOf` answers every hour's sums exactly (or 120 s pass). */
+async function timeToExactSums(records: FlowRecord[], post: (body: string) => Promise<number>, rowsOf: (hour: number) => Promise<FlowRecord[]>): Promise<number> {
+  const expected = expectedSums(records);
+  const bodies: string[] = [];
+  for (let i = 0; i < records.length; i += PER_POST) bodies.push(JSON.stringify(records.slice(i, i + PER_POST)));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < bodies.length) {
+        const status = await post(bodies[next++] as string);
+        if (status >= 300) throw new Error(`POST /flows answered ${status}`);
+      }
+    }),
+  );
+  const deadline = started + 120_000;
+  for (;;) {
+    let exact = true;
+    for (const [hour, sums] of expected) {
+      const rows = await rowsOf(hour);
+      const got = new Map(rows.map((r) => [keyOf(r), [Number(r.bytes_tx), Number(r.bytes_rx)]]));
+      if (got.size !== sums.size || [...sums].some(([key, [tx, rx]]) => got.get(key)?.[0] !== tx || got.get(key)?.[1] !== rx)) {
+        exact = false;
+        break;
+      }
+    }
+    if (exact) return (performance.now() - started) / 1000;
+    if (performance.now() > deadline) throw new Error('the hourly sums were not exact after 120 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The pinned Flask in .venv-seeds, made once and again when the requirements change. */
+function seedPython(): string {
+  const python = join(VENV, 'bin', 'python');
+  const stamp = join(VENV, 'requirements.sha256');
+  const hash = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return python;
+  for (const [command, args] of [
+    [process.env.PYTHON ?? 'python3', ['-m', 'venv', VENV]],
+    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS]],
+  ] as const) {
+    const result = spawnSync(command, args, { stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed`);
+  }
+  writeFileSync(stamp, hash);
+  return python;
+}
+
+// The seed's main.py calls app.run(host='0.0.0.0', port=3000); this runs it unchanged but for
+// the address: loopback only, on a free port.
+const LAUNCHER = `
+import os, runpy, sys, flask
+src, loopback_port = sys.argv[1], int(sys.argv[2])
+original = flask.Flask.run
+flask.Flask.run = lambda self, host=None, port=None, **options: original(self, host='127.0.0.1', port=loopback_port, **options)
+sys.path.insert(0, src)
+os.chdir(src)
+runpy.run_path(os.path.join(src, 'main.py'), run_name='__main__')
+`;
+
+async function startSeed(dir: string): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(seedPython(), ['-c', LAUNCHER, join(dir, 'src'), String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) break;
+    if (await fetch(`${url}/flows?hour=1`).then(() => true, () => false)) return { url, process: child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('the seed-003 service did not start');
+}
+
+export async function seedFlowsRows(endpoints: Endpoints, key: string, runs: number): Promise<string[]> {
+  const dir = process.env.SEED003_DIR;
+  if (dir === undefined || !existsSync(join(dir, 'src', 'main.py'))) {
+    return ['| 11 seed 003 | flow logs to exact hourly sums, against the service it replaces | not run: SEED003_DIR names no copy of its code (a folder with src/main.py) | | | | |'];
+  }
+  const seed = await startSeed(resolve(dir));
+  const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchseed', schedules: false, env: { API_KEYS: key, POWERTOOLS_METRICS_DISABLED: 'true' }, log: () => {} });
+  const headers = { 'content-type': 'application/json' };
+  try {
+    const ours = async () =>
+      timeToExactSums(
+        workload(),
+        async (body) => (await fetch(`${runtime.url}/flows`, { method: 'POST', headers: { ...headers, 'x-api-key': key }, body }).then(async (r) => (await r.arrayBuffer(), r.status))),
+        async (hour) => {
+          const rows: FlowRecord[] = [];
+          for (let path: string | undefined = `/flows?hour=${hour}`; path !== undefined; ) {
+            const response = await fetch(`${runtime.url}${path}`, { headers: { 'x-api-key': key } });
+            rows.push(...((await response.json()) as FlowRecord[]));
+            path = response.headers.get('link')?.match(/<([^>]+)>/)?.[1];
+          }
+          return rows;
+        },
+      );
+    const theirs = async () =>
+      timeToExactSums(
+        workload(),
+        async (body) => (await fetch(`${seed.url}/flows`, { method: 'POST', headers, body }).then(async (r) => (await r.arrayBuffer(), r.status))),
+        async (hour) => (await (await fetch(`${seed.url}/flows?hour=${hour}`)).json()) as FlowRecord[],
+      );
+    await ours(); // warm-up: handlers compiled, SDK pools filled
+    const [n, s] = await sideBySide(runs, ours, theirs);
+    const [m, b] = [measure(n), measure(s)];
+    const ratio = m.median / b.median;
+    return [
+      `| 11 seed 003 | ${RECORDS.toLocaleString('en-US')} flow records over ${HOURS} hours (POSTs of ${PER_POST}, ${CLIENTS} clients) to exact hourly sums, s | ${show(m, ' s')} | ${show(b, ' s')} seed 003 (Flask, in memory) | ${ratio.toFixed(1)} | <= ${TARGET_RATIO}x | ${ratio <= TARGET_RATIO ? 'met' : '**missed**'} |`,
+    ];
+  } finally {
+    seed.process.kill();
+    await runtime.stop();
+  }
+}
+
+if (isEntryPoint(import.meta.url)) await runSectionAlone((endpoints) => seedFlowsRows(endpoints, 'bench-key', Number(process.env.BENCH_RUNS ?? 3)));
