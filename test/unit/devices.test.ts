@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../functions/shared/errors.ts';
 import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-schema.ts';
@@ -9,16 +8,7 @@ import { packetDeviceUpdates, packetEndpoints } from '../../functions/packets/de
 import { netifyUpdates } from '../../functions/devices/updates.ts';
 import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
-
-function rejection(run: () => unknown): HttpError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/rejection.ts';
 
 describe('MAC addresses', () => {
   it.each([

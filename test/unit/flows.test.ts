@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../functions/shared/errors.ts';
 import { parseFlowRecords } from '../../functions/flows/flow-schema.ts';
 import { flowKey } from '../../functions/flows/storage.ts';
 import { parseVpcFlowLogs } from '../../functions/flows/vpc-flow-logs.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const valid = { src_app: 'foo', dest_app: 'bar', vpc_id: 'vpc-0', bytes_tx: 100, bytes_rx: 300, hour: 1 };
-
-function rejection(run: () => unknown): HttpError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('flow record validation', () => {
   it('accepts the seed example', () => {

@@ -5,18 +5,8 @@ import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseFlowRequest } from '../../functions/flows/flow-schema.ts';
 import { parseVpcFlowLogs } from '../../functions/flows/vpc-flow-logs.ts';
 import { parsePacketRequest } from '../../functions/packets/packet-schema.ts';
-import { HttpError } from '../../functions/shared/errors.ts';
 import { MAX_LISTED_REJECTIONS, preferenceApplied, preferredHandling, settle } from '../../functions/shared/lenient.ts';
-
-function rejection(run: () => unknown): HttpError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/rejection.ts';
 
 const packet = JSON.parse(readFileSync('events/packets/udp-ipv4.json', 'utf8')) as Record<string, unknown>;
 const flow = { src_app: 'foo', dest_app: 'bar', vpc_id: 'vpc-0', bytes_tx: 100, bytes_rx: 300, hour: 1 };

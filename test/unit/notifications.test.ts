@@ -1,25 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { XMLBuilder } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../functions/shared/errors.ts';
 import { decodeNotification, encodingOf, type Encoding } from '../../functions/notifications/decode.ts';
 import { negotiateEncoding } from '../../functions/notifications/capabilities.ts';
 import { normalizeNotification } from '../../functions/notifications/notification.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const seedJson = readFileSync('events/notifications/seed-interfaces.json', 'utf8');
 const seedXml = readFileSync('events/notifications/seed-interfaces.xml', 'utf8');
 
 const normalize = (text: string, encoding: Encoding) => normalizeNotification(decodeNotification(text, encoding), encoding);
-
-function rejection(run: () => unknown): HttpError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The same notification in XML, written from its JSON form the way a publisher would. */
 function toXml(json: string): string {

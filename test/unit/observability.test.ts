@@ -10,6 +10,14 @@ import { writeMessages, type MessageStore } from '../../functions/shared/message
 import { PoisonMessageError, TimeBudgetError } from '../../functions/shared/sqs-batch.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
 
+/** Spies made through spyOn, restored after each test. */
+const spies: { mockRestore(): void }[] = [];
+const spyOn = ((...args: unknown[]) => {
+  const spy = (vi.spyOn as (...spyArgs: unknown[]) => { mockRestore(): void })(...args);
+  spies.push(spy);
+  return spy;
+}) as unknown as typeof vi.spyOn;
+
 /** EMF and log lines the handler wrote to stdout, parsed. */
 let lines: Record<string, unknown>[] = [];
 beforeEach(() => {
@@ -25,10 +33,12 @@ beforeEach(() => {
     }
     return true;
   };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  spyOn(process.stdout, 'write').mockImplementation(capture);
+  spyOn(process.stderr, 'write').mockImplementation(capture);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  for (const spy of spies.splice(0)) spy.mockRestore();
+});
 
 const event = (routeKey: string) =>
   ({ routeKey, headers: {}, requestContext: { requestId: 'req-1', http: { method: 'POST' }, timeEpoch: Date.now() } }) as unknown as APIGatewayProxyEventV2;
@@ -70,7 +80,7 @@ describe('metrics and logs of an HTTP handler', () => {
 /** SQS requests the code under test sent, answered as SQS would (or as `answer` says). */
 function fakeSqs(answer: (command: object) => object = () => ({ Successful: [], Failed: [] })) {
   const sent: object[] = [];
-  vi.spyOn(SQSClient.prototype, 'send').mockImplementation((async (command: object) => {
+  spyOn(SQSClient.prototype, 'send').mockImplementation((async (command: object) => {
     sent.push(command);
     return answer(command);
   }) as never);
@@ -87,7 +97,7 @@ describe('ingest ids in the logs of an ingest handler', () => {
   it('the handler appends the ingest id it queued under to the logger', async () => {
     for (const name of ['PACKETS_QUEUE_URL', 'PACKETS_TABLE', 'PACKET_COUNTS_TABLE', 'IDEMPOTENCY_TABLE', 'DEVICES_TABLE']) vi.stubEnv(name, `test-${name}`);
     const sent = fakeSqs();
-    const appended = vi.spyOn(logger, 'appendKeys');
+    const appended = spyOn(logger, 'appendKeys');
     const { handler } = await import('../../functions/packets/ingest.ts');
     const request = { ...event('POST /packets'), body: readFileSync('events/packets/arp.json', 'utf8'), headers: { 'content-type': 'application/json' } };
     const response = await handler(request, lambdaContext());

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError, invalidRecords } from '../../functions/shared/errors.ts';
+import { invalidRecords } from '../../functions/shared/errors.ts';
 import { assertStorable } from '../../functions/shared/storable.ts';
 import { parseVpcFlowLogs } from '../../functions/flows/vpc-flow-logs.ts';
 import { normalizeNotification } from '../../functions/notifications/notification.ts';
-
-function rejection(run: () => unknown): HttpError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected an HttpError');
-}
+import { rejection } from '../helpers/rejection.ts';
 
 describe('the first problem becomes the 400 message', () => {
   it('names the record, the line, the field, or the whole the problem is in', () => {
