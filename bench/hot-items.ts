@@ -113,11 +113,12 @@ const WRITE_UNIT_USD = 0.625 / 1e6;
 const SQS_REQUEST_USD = 0.4 / 1e6;
 const usd = (dollars: number) => `$${dollars.toFixed(2)}`;
 
-async function queueEmpty(sqs: SQSClient, url: string): Promise<boolean> {
+/** Messages a queue holds: waiting, in flight and delayed. */
+export async function queueDepth(sqs: SQSClient, url: string | undefined): Promise<number> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible) + Number(Attributes?.ApproximateNumberOfMessagesDelayed) === 0;
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
 }
 
 /**
@@ -160,7 +161,7 @@ async function endToEnd(
     const seen = (await count()) - base;
     if (seen > total) throw new Error(`counted ${seen} packets of ${total} sent`);
     if (seen === total) visibleAt ??= performance.now();
-    if (visibleAt !== undefined && (await queueEmpty(sqs, queueUrl))) {
+    if (visibleAt !== undefined && (await queueDepth(sqs, queueUrl)) === 0) {
       drainedSeconds = (performance.now() - started) / 1000;
       break;
     }

@@ -3,13 +3,12 @@
 // public code, beside netingest: 20,000 flow records over 5 hours, POSTs of 1,000 from 4
 // clients, until every hourly sum is exact. SEED003_DIR names the copy (the folder holding
 // its src/); nothing of it is in this repository. Its pinned Flask goes into .venv-seeds.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Endpoints } from '../infra/local/emulators.ts';
+import { freePort, type Endpoints } from '../infra/local/emulators.ts';
 import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
+import { provideVirtualenv } from '../infra/python-venv.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { measure, show, sideBySide } from './stats.ts';
 
@@ -90,33 +89,8 @@ async function timeToExactSums(records: FlowRecord[], post: (body: string) => Pr
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** The pinned Flask in .venv-seeds, made once and again when the requirements change. */
-function seedPython(): string {
-  const python = join(VENV, 'bin', 'python');
-  const stamp = join(VENV, 'requirements.sha256');
-  const hash = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
-  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return python;
-  for (const [command, args] of [
-    [process.env.PYTHON ?? 'python3', ['-m', 'venv', VENV]],
-    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS]],
-  ] as const) {
-    const result = spawnSync(command, args, { stdio: 'inherit' });
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed`);
-  }
-  writeFileSync(stamp, hash);
-  return python;
-}
+const seedPython = () => provideVirtualenv(VENV, REQUIREMENTS, { python: process.env.PYTHON ?? 'python3' }).python;
 
 // The seed's main.py calls app.run(host='0.0.0.0', port=3000); this runs it unchanged but for
 // the address: loopback only, on a free port.

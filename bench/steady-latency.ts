@@ -1,10 +1,10 @@
 // Section 10 of `npm run bench`, or alone: `node bench/steady-latency.ts`. Packets posted at a
 // steady half of the raw write ceiling for STEADY_SECONDS (default 60): each request's delay
 // from its 202 to the moment the counts include it, and whether the queue's backlog grows.
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Endpoints } from '../infra/local/emulators.ts';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
-import { POLLERS, rawCeiling, tenSamples } from './hot-items.ts';
+import { POLLERS, queueDepth, rawCeiling, tenSamples } from './hot-items.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { percentile } from './stats.ts';
 
@@ -64,7 +64,7 @@ export async function steadyLatencyRun(endpoints: Endpoints, key: string): Promi
       }),
     );
     const sampling = setInterval(() => {
-      queueDepth(runtime, sqs).then((depth) => backlog.push(depth), () => undefined);
+      packetsQueueDepth(runtime, sqs).then((depth) => backlog.push(depth), () => undefined);
     }, 1_000);
     const delays: number[] = [];
     let seen = 0;
@@ -88,15 +88,10 @@ export async function steadyLatencyRun(endpoints: Endpoints, key: string): Promi
   }
 }
 
-async function queueDepth(runtime: LocalRuntime, sqs: SQSClient): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: runtime.resources.queues.get('PacketsQueue')?.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
+const packetsQueueDepth = (runtime: LocalRuntime, sqs: SQSClient) => queueDepth(sqs, runtime.resources.queues.get('PacketsQueue')?.url);
 
 async function drained(runtime: LocalRuntime, sqs: SQSClient): Promise<void> {
-  for (let i = 0; i < 600 && (await queueDepth(runtime, sqs)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && (await packetsQueueDepth(runtime, sqs)) > 0; i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Backlog growth: the mean depth of the last third of the run against the first third. */

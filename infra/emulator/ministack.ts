@@ -3,9 +3,9 @@
 // This module installs the pinned release into a project-local virtualenv and runs it
 // on a free loopback port with every extra listener off.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../local/emulators.ts';
+import { provideVirtualenv, run } from '../python-venv.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,44 +56,26 @@ function python(): string {
   return process.env.PYTHON ?? 'python3';
 }
 
-function run(command: string, args: string[], what: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.error) throw new Error(`${what}: cannot run ${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}):\n${result.stdout}${result.stderr}`);
-  return result.stdout.trim();
-}
-
 /**
  * Installs the pinned MiniStack into .venv-ministack unless it is there already (the
  * requirements file's hash is stamped into the virtualenv). Needs Python 3.10+ with venv
  * and pip (PYTHON names another interpreter) and PyPI.
  */
 export function provideMiniStack(log: (line: string) => void): { installed: boolean } {
-  const requirements = readFileSync(REQUIREMENTS, 'utf8');
-  const stamp = createHash('sha256').update(requirements).digest('hex');
-  const stampFile = join(VENV_DIR, 'requirements.sha256');
-  const bin = join(VENV_DIR, 'bin', 'ministack');
-  if (existsSync(bin) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return { installed: false };
-  const version = run(python(), ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 'checking Python');
-  const [major, minor] = version.split('.').map(Number) as [number, number];
-  if (major < 3 || (major === 3 && minor < 10)) throw new Error(`MiniStack needs Python 3.10 or newer; ${python()} is ${version} (set PYTHON)`);
-  log(`installing MiniStack ${MINISTACK_VERSION} into ${VENV_DIR} (Python ${version})`);
-  rmSync(VENV_DIR, { recursive: true, force: true });
-  run(python(), ['-m', 'venv', VENV_DIR], 'creating the virtualenv');
-  run(join(VENV_DIR, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS], 'pip install');
-  const installed = run(join(VENV_DIR, 'bin', 'python'), ['-c', 'import importlib.metadata as m; print(m.version("ministack"))'], 'checking MiniStack');
-  if (installed !== MINISTACK_VERSION) throw new Error(`installed MiniStack ${installed}, expected ${MINISTACK_VERSION}`);
-  writeFileSync(stampFile, stamp);
-  return { installed: true };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
+  const { python: venvPython, installed } = provideVirtualenv(VENV_DIR, REQUIREMENTS, {
+    python: python(),
+    check: () => {
+      const version = run(python(), ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], 'checking Python');
+      const [major, minor] = version.split('.').map(Number) as [number, number];
+      if (major < 3 || (major === 3 && minor < 10)) throw new Error(`MiniStack needs Python 3.10 or newer; ${python()} is ${version} (set PYTHON)`);
+      log(`installing MiniStack ${MINISTACK_VERSION} into ${VENV_DIR} (Python ${version})`);
+    },
+  });
+  if (installed) {
+    const version = run(venvPython, ['-c', 'import importlib.metadata as m; print(m.version("ministack"))'], 'checking MiniStack');
+    if (version !== MINISTACK_VERSION) throw new Error(`installed MiniStack ${version}, expected ${MINISTACK_VERSION}`);
+  }
+  return { installed };
 }
 
 function alive(pid: number): boolean {
