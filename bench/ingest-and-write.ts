@@ -2,10 +2,9 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { putAll } from '../functions/shared/batch-writer.ts';
 import { parseEnvelope } from '../functions/shared/queue-envelope.ts';
-import { mergeUpdates } from '../functions/shared/exactly-once.ts';
 import { packRecords, type PackedMessage } from '../functions/shared/queue-envelope.ts';
 import { layerItems } from '../functions/packets/storage.ts';
-import { flowUnit } from '../functions/flows/storage.ts';
+import { deltaRows, flowDeltas, foldedUpdate } from '../functions/flows/storage.ts';
 import { parseFlowRecords } from '../functions/flows/flow-schema.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
@@ -59,10 +58,16 @@ export const CAPABILITIES: Capability[] = [
     rawItems: (messages) => [
       {
         table: env('FLOWS_TABLE'),
-        // What the writer stores: one item per distinct key of each message.
+        // One item per distinct key of each message: what a writer storing sums per key puts
+        // (this one puts a few deltas per hour shard instead, which is why it can pass this).
         items: messages.flatMap((m) => {
           const e = parseEnvelope(m.body, 'flows');
-          return mergeUpdates(flowUnit(e, parseFlowRecords(e.records), env('FLOWS_TABLE'), 4).updates).map((u) => ({ ...u.key, ...u.set, ...u.add, run: e.ingestId }));
+          return flowDeltas(e, parseFlowRecords(e.records), 4).flatMap((d) =>
+            deltaRows(d.rows).map((row) => {
+              const u = foldedUpdate(env('FLOWS_TABLE'), d.hour, d.shard, row);
+              return { ...u.key, ...u.set, ...u.add, run: e.ingestId };
+            }),
+          );
         }),
       },
     ],

@@ -1,6 +1,8 @@
-import { queryPage } from '../shared/partition-query.ts';
+import { getAll } from '../shared/batch-writer.ts';
+import { addExact } from '../shared/exactly-once.ts';
+import { queryPage, queryPartition } from '../shared/partition-query.ts';
 import { flowsConfig } from './config.ts';
-import { hourPartition, type HourPosition } from './storage.ts';
+import { deltaRows, foldMarkerId, hourPartition, pendingPartition, type FlowDelta, type HourPosition } from './storage.ts';
 
 /** The DynamoDB reads of the flows query (key design in storage.ts). */
 
@@ -13,21 +15,68 @@ export interface HourPage {
   next: HourPosition | undefined;
 }
 
+/** Reads of a shard begun again when a fold moved a delta while it was read. */
+const FOLD_RACE_ATTEMPTS = 5;
+
 /**
  * Up to `limit` rows of an hour from `from` on. The hour's shards are read in order, each in
- * key order, so the rows concatenate without a merge and a position is a shard and a key.
+ * key order (its folded sums with its pending deltas added), so the rows concatenate without
+ * a merge and a position is a shard and a key.
  */
 export async function readHour(hour: number, limit: number, from: HourPosition): Promise<HourPage> {
-  const config = flowsConfig();
   const rows: Item[] = [];
   let position: HourPosition | undefined = from;
   while (position !== undefined && rows.length < limit) {
-    const page = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit: limit - rows.length });
-    rows.push(...page.items);
-    const last = page.items.at(-1);
-    position = page.lastEvaluatedKey !== undefined && last !== undefined
-      ? { shard: position.shard, after: String(last.sk) }
-      : position.shard + 1 < config.shards ? { shard: position.shard + 1 } : undefined;
+    const page = await readShard(hour, position, limit - rows.length);
+    rows.push(...page.rows);
+    position = page.lastKey !== undefined
+      ? { shard: position.shard, after: page.lastKey }
+      : position.shard + 1 < flowsConfig().shards ? { shard: position.shard + 1 } : undefined;
   }
   return { rows, next: position };
+}
+
+/**
+ * Up to `limit` rows of one shard after `after`, with `lastKey` set when the shard may hold
+ * more. The deltas are listed before and after the folded sums are read: a delta gone from
+ * the second list was folded meanwhile, perhaps into the sums read, so the shard is read
+ * again. A delta whose fold marker exists is a copy put again after its fold: skipped.
+ */
+async function readShard(hour: number, position: HourPosition, limit: number): Promise<{ rows: Item[]; lastKey?: string }> {
+  const config = flowsConfig();
+  const pendingPk = pendingPartition(hour, position.shard);
+  for (let attempt = 1; ; attempt++) {
+    const before = (await queryPartition(config.flowsTable, pendingPk, {})) as unknown as FlowDelta[];
+    const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit });
+    if (before.length > 0) {
+      const after = new Set((await queryPartition(config.flowsTable, pendingPk, { attributes: ['sk'] })).map((d) => String(d.sk)));
+      if (before.some((d) => !after.has(d.sk)) && attempt < FOLD_RACE_ATTEMPTS) continue;
+    }
+    const markers = before.length === 0 ? [] : await getAll(config.idempotencyTable, before.map((d) => ({ id: foldMarkerId(d) })), true);
+    const copies = new Set(markers.map((m) => String(m.id)));
+    return mergeShard(folded.items, before.filter((d) => !copies.has(foldMarkerId(d))), position.after, folded.lastEvaluatedKey?.sk as string | undefined, limit);
+  }
+}
+
+/**
+ * Folded rows (a key-ordered page that stops at `cut` when more follow) with pending rows
+ * added: keys past `after`, and not past `cut`, whose rows the next page reads.
+ */
+function mergeShard(folded: Item[], pending: FlowDelta[], after: string | undefined, cut: string | undefined, limit: number): { rows: Item[]; lastKey?: string } {
+  const byKey = new Map<string, Item>(folded.map((item) => [String(item.sk), { ...item }]));
+  for (const delta of pending) {
+    for (const row of deltaRows(delta.rows)) {
+      if ((after !== undefined && row.key <= after) || (cut !== undefined && row.key > cut)) continue;
+      const item = byKey.get(row.key);
+      if (item === undefined) byKey.set(row.key, { sk: row.key, src_app: row.src_app, dest_app: row.dest_app, vpc_id: row.vpc_id, bytes_tx: row.bytes_tx, bytes_rx: row.bytes_rx });
+      else {
+        item.bytes_tx = addExact(item.bytes_tx as number | bigint, row.bytes_tx);
+        item.bytes_rx = addExact(item.bytes_rx as number | bigint, row.bytes_rx);
+      }
+    }
+  }
+  const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const taken = keys.slice(0, limit);
+  const more = cut !== undefined || keys.length > limit;
+  return { rows: taken.map((k) => byKey.get(k) as Item), lastKey: more ? (taken.at(-1) ?? cut) : undefined };
 }

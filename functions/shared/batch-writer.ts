@@ -34,8 +34,11 @@ async function putChunk(tableName: string, chunk: Item[]): Promise<void> {
   throw new Error(`BatchWriteItem left ${requests.length} items unprocessed in ${tableName} after ${ATTEMPTS} attempts`);
 }
 
-/** Reads items by key with BatchGetItem, retrying UnprocessedKeys; missing keys are simply absent. */
-export async function getAll(tableName: string, keys: readonly Item[]): Promise<Item[]> {
+/**
+ * Reads items by key with BatchGetItem, retrying UnprocessedKeys; missing keys are simply
+ * absent. `consistent` reads what was written just before (a stream consumer must).
+ */
+export async function getAll(tableName: string, keys: readonly Item[], consistent = false): Promise<Item[]> {
   const found: Item[] = [];
   const chunks: Item[][] = [];
   for (let i = 0; i < keys.length; i += GET_CHUNK) chunks.push(keys.slice(i, i + GET_CHUNK));
@@ -44,7 +47,7 @@ export async function getAll(tableName: string, keys: readonly Item[]): Promise<
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= ATTEMPTS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed in ${tableName}`);
       if (attempt > 0) await sleep(backoffDelay(attempt));
-      const result = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }));
+      const result = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } } }));
       found.push(...(result.Responses?.[tableName] ?? []));
       pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];
     }

@@ -1,20 +1,19 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
-import { documentClient } from '../../functions/shared/dynamodb-client.ts';
+import { putAll } from '../../functions/shared/batch-writer.ts';
 import { parseEnvelope } from '../../functions/shared/queue-envelope.ts';
-import { applyExactlyOnce } from '../../functions/shared/exactly-once.ts';
 import { packRecords, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
 import { flowsConfig } from '../../functions/flows/config.ts';
 import type { FlowRecord } from '../../functions/flows/flow-schema.ts';
-import { flowUnit, hourPartition } from '../../functions/flows/storage.ts';
+import { flowDeltas, MAX_DELTA_ROWS } from '../../functions/flows/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { foldHour, hourSums, pendingKeys } from '../helpers/flow-sums.ts';
 import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
 
 let runtime: LocalRuntime;
 let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
-let nextHour = 1000;
+let nextHour = 1000 + Math.floor(Math.random() * 1e6);
 
 beforeAll(async () => {
   runtime = await startTestRuntime({ sqsEventSources: false });
@@ -39,48 +38,83 @@ function sums(rs: FlowRecord[]): Map<string, { tx: number; rx: number }> {
   return out;
 }
 
+/** The hour's sums by src_app, as GET /flows reads them. */
 async function stored(hour: number): Promise<Map<string, { tx: number; rx: number }>> {
-  const config = flowsConfig();
   const out = new Map<string, { tx: number; rx: number }>();
-  for (let shard = 0; shard < config.shards; shard++) {
-    const page = await documentClient().send(
-      new QueryCommand({ TableName: config.flowsTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': hourPartition(hour, shard) } }),
-    );
-    for (const item of page.Items ?? []) out.set(String(item.src_app), { tx: Number(item.bytes_tx), rx: Number(item.bytes_rx) });
-  }
+  for (const item of (await hourSums(hour, 7)).values()) out.set(String(item.src_app), { tx: Number(item.bytes_tx), rx: Number(item.bytes_rx) });
   return out;
 }
 
-describe('flows writer against DynamoDB Local', () => {
-  it('keeps sums exact when a message is delivered twice in a batch and another in two batches', async () => {
+describe('flows writer and folder against DynamoDB Local', () => {
+  it('keeps sums exact when a message is delivered twice in a batch and another in two batches, before and after the fold', async () => {
     const hour = nextHour++;
     const [a, b, c] = [records(hour, 50, 5), records(hour, 30, 7), records(hour, 10, 3)];
     const [ma, mb, mc] = [message(a), message(b), message(c)];
     expect((await writer(sqsEvent([sqsRecord(ma.body), sqsRecord(ma.body, 2), sqsRecord(mb.body)]))).batchItemFailures).toEqual([]);
     expect((await writer(sqsEvent([sqsRecord(mb.body, 2), sqsRecord(mc.body)]))).batchItemFailures).toEqual([]);
     expect(await stored(hour)).toEqual(sums([...a, ...b, ...c]));
+    const fold = await foldHour(hour);
+    expect(fold.folded).toBeGreaterThan(0);
+    expect(await pendingKeys(hour)).toEqual([]);
+    expect(await stored(hour)).toEqual(sums([...a, ...b, ...c]));
   });
 
-  it('keeps sums exact when a crashed writer applied some messages of a batch before the batch came back', async () => {
+  it('keeps sums exact when a crashed writer put some messages of a batch before the batch came back', async () => {
     const hour = nextHour++;
     const [a, b] = [records(hour, 20, 4), records(hour, 20, 6)];
     const [ma, mb] = [message(a), message(b)];
-    // The crashed invocation got as far as applying message a.
+    // The crashed invocation got as far as putting message a's deltas.
     const config = flowsConfig();
-    const envelope = parseEnvelope(ma.body, 'flows');
-    await applyExactlyOnce([flowUnit(envelope, a, config.flowsTable, config.shards)], { markerTable: config.idempotencyTable });
+    await putAll(config.flowsTable, flowDeltas(parseEnvelope(ma.body, 'flows'), a, config.shards));
     expect((await writer(sqsEvent([sqsRecord(ma.body, 2), sqsRecord(mb.body, 2)]))).batchItemFailures).toEqual([]);
     expect(await stored(hour)).toEqual(sums([...a, ...b]));
   });
 
-  it('splits a message with more distinct keys than a transaction holds, and applies each part once', async () => {
+  it('folds a message redelivered after its fold once: the copy it puts is neither read nor folded again', async () => {
     const hour = nextHour++;
-    const many = records(hour, 450, 250);
+    const [a, b] = [records(hour, 40, 8), records(hour, 12, 3)];
+    const [ma, mb] = [message(a), message(b)];
+    expect((await writer(sqsEvent([sqsRecord(ma.body)]))).batchItemFailures).toEqual([]);
+    await foldHour(hour);
+    // a comes back (its deletion from the queue was lost) with b, after a was folded.
+    expect((await writer(sqsEvent([sqsRecord(ma.body, 2), sqsRecord(mb.body)]))).batchItemFailures).toEqual([]);
+    expect((await pendingKeys(hour)).length).toBeGreaterThan(0);
+    expect(await stored(hour)).toEqual(sums([...a, ...b]));
+    const fold = await foldHour(hour);
+    expect(fold.duplicates).toBeGreaterThan(0);
+    expect(fold.folded).toBeGreaterThan(0);
+    expect(await pendingKeys(hour)).toEqual([]);
+    expect(await stored(hour)).toEqual(sums([...a, ...b]));
+  });
+
+  it('splits a message with more keys than a delta holds, and reads, pages and folds every part once', async () => {
+    const hour = nextHour++;
+    const many = records(hour, 900, 450);
     const m = message(many);
+    const config = flowsConfig();
+    const deltas = flowDeltas(parseEnvelope(m.body, 'flows'), many, config.shards);
+    expect(deltas.length).toBeGreaterThan(config.shards);
+    expect(Math.max(...deltas.map((d) => (JSON.parse(d.rows) as unknown[]).length))).toBeLessThanOrEqual(MAX_DELTA_ROWS);
     expect((await writer(sqsEvent([sqsRecord(m.body)]))).batchItemFailures).toEqual([]);
     expect((await writer(sqsEvent([sqsRecord(m.body, 2)]))).batchItemFailures).toEqual([]);
-    const result = await stored(hour);
-    expect(result.size).toBe(250);
-    expect(result).toEqual(sums(many));
+    expect((await stored(hour)).size).toBe(450);
+    expect(await stored(hour)).toEqual(sums(many));
+    await foldHour(hour);
+    expect(await stored(hour)).toEqual(sums(many));
+  });
+
+  it('reads the same sums while a fold runs and after a partial fold', async () => {
+    const hour = nextHour++;
+    const batches = Array.from({ length: 6 }, (_, i) => records(hour, 60, 20 + i));
+    for (const batch of batches) expect((await writer(sqsEvent([sqsRecord(message(batch).body)]))).batchItemFailures).toEqual([]);
+    const expected = sums(batches.flat());
+    const config = flowsConfig();
+    const keys = await pendingKeys(hour);
+    const { foldDeltas } = await import('../../functions/flows/fold.ts');
+    await foldDeltas(keys.slice(0, Math.floor(keys.length / 2)), { flowsTable: config.flowsTable, markerTable: config.idempotencyTable });
+    expect(await stored(hour)).toEqual(expected);
+    const [during] = await Promise.all([stored(hour), foldHour(hour)]);
+    expect(during).toEqual(expected);
+    expect(await stored(hour)).toEqual(expected);
   });
 });

@@ -1,0 +1,133 @@
+import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { forEachLimited, getAll } from '../shared/batch-writer.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
+import { mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
+import { backoffDelay, sleep } from '../shared/retry.ts';
+import { deltaRows, foldedUpdate, foldMarkerId, PENDING_PREFIX, type FlowDelta } from './storage.ts';
+
+export interface FoldOptions {
+  flowsTable: string;
+  markerTable: string;
+  /** How long a fold marker is kept: longer than a message can live in the queue and its DLQ. */
+  markerTtlSeconds?: number;
+}
+
+export interface FoldResult {
+  /** Deltas whose rows went into the folded sums. */
+  folded: number;
+  /** Copies of deltas folded before (a redelivered message put them again): deleted, not added. */
+  duplicates: number;
+  transactions: number;
+}
+
+const MAX_ACTIONS = 100; // TransactWriteItems' limit
+const ATTEMPTS = 10;
+const RETRYABLE = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+/** Hour shards folded at the same time: they share no item, so their transactions never conflict. */
+const PARALLEL_PARTITIONS = 4;
+const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
+
+type DeltaKey = Pick<FlowDelta, 'pk' | 'sk'>;
+
+/**
+ * Moves pending deltas into the folded sums, each exactly once: one transaction adds a
+ * delta's rows to the folded items, puts its marker (attribute_not_exists) and deletes it,
+ * so the rows are either pending or folded, never both and never neither. A delta put again
+ * after it was folded (its message redelivered) fails on its marker and is only deleted;
+ * readers skip such a copy by the same marker (read-store.ts). Deltas of one hour shard fold
+ * one transaction after another, several to a transaction when they fit, with their rows
+ * summed per key.
+ */
+export async function foldDeltas(keys: readonly DeltaKey[], options: FoldOptions): Promise<FoldResult> {
+  const unique = [...new Map(keys.filter((k) => k.pk.startsWith(PENDING_PREFIX)).map((k) => [`${k.pk}\u0000${k.sk}`, { pk: k.pk, sk: k.sk }])).values()];
+  // Consistent: a delta that a stream record names was just written. Absent: folded already.
+  const deltas = (await getAll(options.flowsTable, unique, true)) as unknown as FlowDelta[];
+  const byPartition = new Map<string, FlowDelta[]>();
+  for (const delta of deltas.sort((a, b) => (a.sk < b.sk ? -1 : 1))) byPartition.set(delta.pk, [...(byPartition.get(delta.pk) ?? []), delta]);
+  const result: FoldResult = { folded: 0, duplicates: 0, transactions: 0 };
+  await forEachLimited([...byPartition.values()], PARALLEL_PARTITIONS, async (partition) => {
+    for (const group of packDeltas(partition, options.flowsTable)) await foldGroup(group, options, result);
+  });
+  return result;
+}
+
+type PlannedDelta = { delta: FlowDelta; updates: CounterUpdate[] };
+
+/** Deltas packed into transactions: each delta's marker and delete, plus one update per distinct key. */
+function packDeltas(deltas: readonly FlowDelta[], table: string): PlannedDelta[][] {
+  const groups: PlannedDelta[][] = [];
+  let group: PlannedDelta[] = [];
+  let keys = new Set<string>();
+  for (const delta of deltas) {
+    const updates = deltaRows(delta.rows).map((row) => foldedUpdate(table, delta.hour, delta.shard, row));
+    const added = updates.filter((u) => !keys.has(String(u.key.sk))).length;
+    if (group.length > 0 && 2 * (group.length + 1) + keys.size + added > MAX_ACTIONS) {
+      groups.push(group);
+      group = [];
+      keys = new Set();
+    }
+    group.push({ delta, updates });
+    for (const u of updates) keys.add(String(u.key.sk));
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+async function foldGroup(initial: PlannedDelta[], options: FoldOptions, result: FoldResult): Promise<void> {
+  let group = initial;
+  const expiresAt = Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS);
+  for (let attempt = 0; group.length > 0; attempt++) {
+    const updates = mergeUpdates(group.flatMap((g) => g.updates));
+    try {
+      await documentClient().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...group.map(({ delta }) => ({
+              Put: { TableName: options.markerTable, Item: { id: foldMarkerId(delta), expires_at: expiresAt }, ConditionExpression: 'attribute_not_exists(id)' },
+            })),
+            ...group.map(({ delta }) => ({ Delete: { TableName: options.flowsTable, Key: { pk: delta.pk, sk: delta.sk } } })),
+            ...updates.map((update) => ({ Update: sumsUpdate(update) })),
+          ],
+        }),
+      );
+      result.transactions++;
+      result.folded += group.length;
+      return;
+    } catch (error) {
+      const reasons = cancellationCodes(error);
+      if (reasons === undefined) throw error;
+      const foldedBefore = group.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
+      if (foldedBefore.length > 0) {
+        for (const { delta } of foldedBefore) await documentClient().send(new DeleteCommand({ TableName: options.flowsTable, Key: { pk: delta.pk, sk: delta.sk } }));
+        result.duplicates += foldedBefore.length;
+        group = group.filter((g) => !foldedBefore.includes(g));
+        attempt--;
+        continue;
+      }
+      if (!reasons.some((code) => code !== undefined && RETRYABLE.has(code)) || attempt + 1 >= ATTEMPTS) throw error;
+      await sleep(backoffDelay(attempt));
+    }
+  }
+}
+
+/** ADD the sums, SET the names: one UpdateItem of a transaction. */
+function sumsUpdate(update: CounterUpdate) {
+  const fields = [...Object.entries(update.add).map(([name, value]) => ({ name, value, add: true })), ...Object.entries(update.set ?? {}).map(([name, value]) => ({ name, value, add: false }))];
+  const names = Object.fromEntries(fields.map((f, i) => [`#n${i}`, f.name]));
+  const values = Object.fromEntries(fields.map((f, i) => [`:v${i}`, f.value]));
+  const adds = fields.flatMap((f, i) => (f.add ? [`#n${i} :v${i}`] : []));
+  const sets = fields.flatMap((f, i) => (f.add ? [] : [`#n${i} = :v${i}`]));
+  return {
+    TableName: update.table,
+    Key: update.key,
+    UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return (reasons ?? []).map((r) => (r.Code === 'None' ? undefined : r.Code));
+}

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { pendingKeys } from '../helpers/flow-sums.ts';
+import { eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+
+// The flows table's stream feeds the folder here, as on AWS: posted sums are read while
+// pending, and read the same once the folder has moved every delta into the hours' sums.
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({ streamEventSources: true });
+});
+afterAll(async () => runtime?.stop());
+
+type Row = { src_app: string; dest_app: string; vpc_id: string; bytes_tx: number; bytes_rx: number; hour: number };
+
+/** Every row of an hour over HTTP, following the Link header page by page. */
+async function hourOverHttp(hour: number, limit: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  let path: string | undefined = `/flows?hour=${hour}&limit=${limit}`;
+  while (path !== undefined) {
+    const { status, body, headers } = await getJson(runtime.url, path);
+    expect(status).toBe(200);
+    rows.push(...(body as Row[]));
+    path = /<([^>]+)>; rel="next"/.exec(headers.get('link') ?? '')?.[1];
+  }
+  return rows.sort((a, b) => `${a.src_app}|${a.dest_app}`.localeCompare(`${b.src_app}|${b.dest_app}`));
+}
+
+describe('flow sums folded in the background', () => {
+  it('answers the same exact sums while deltas are pending and after the folder has folded them all', async () => {
+    const hours = [700_000 + Math.floor(Math.random() * 100_000)];
+    hours.push(hours[0] as number + 1);
+    const expected = new Map<string, Row>();
+    for (let post = 0; post < 4; post++) {
+      const records = Array.from({ length: 250 }, (_, i) => ({
+        src_app: `app-${(i * 7 + post) % 120}`,
+        dest_app: `svc-${i % 3}`,
+        vpc_id: 'vpc-fold',
+        bytes_tx: i + post,
+        bytes_rx: 1,
+        hour: hours[i % 2] as number,
+      }));
+      expect((await postJson(runtime.url, '/flows', records)).status).toBe(202);
+      for (const r of records) {
+        const key = `${r.hour}|${r.src_app}|${r.dest_app}`;
+        const row = expected.get(key) ?? { ...r, bytes_tx: 0, bytes_rx: 0 };
+        expected.set(key, { ...row, bytes_tx: row.bytes_tx + r.bytes_tx, bytes_rx: row.bytes_rx + r.bytes_rx });
+      }
+    }
+    for (const hour of hours) {
+      const want = [...expected.values()].filter((r) => r.hour === hour).sort((a, b) => `${a.src_app}|${a.dest_app}`.localeCompare(`${b.src_app}|${b.dest_app}`));
+      await eventually(async () => ((await hourOverHttp(hour, 1000)).length === want.length ? true : undefined), 30_000, `hour ${hour} visible`);
+      await eventually(async () => ((await pendingKeys(hour)).length === 0 ? true : undefined), 30_000, `hour ${hour} folded`);
+      expect(await hourOverHttp(hour, 37)).toEqual(want);
+    }
+  });
+});
