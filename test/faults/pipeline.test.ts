@@ -1,11 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import type { FaultRates } from '../../infra/local/fault-proxy.ts';
 import { redriveQueue } from '../../infra/local/redrive-queue.ts';
+import { deltaRows, foldMarkerId, pendingPartition } from '../../functions/flows/storage.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
@@ -38,6 +39,8 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: end
 beforeAll(async () => {
   runtime = await startTestRuntime({
     faults: { dynamodb: RATES, sqs: RATES, crashRate: CRASH_RATE },
+    // The flows table's stream feeds the folder, under the same faults.
+    streamEventSources: true,
     // Short, so that failed and crashed batches come back quickly.
     overrides: { visibilityTimeout: 2 },
   });
@@ -95,22 +98,48 @@ async function storedPacketIds(): Promise<{ distinct: number; items: number }> {
   return { distinct: ids.size, items };
 }
 
-async function flowSumsStored(hours: number[]): Promise<Map<number, { tx: number; rx: number }>> {
+/**
+ * Per hour: the folded sums alone, and with the pending deltas added (a delta whose fold
+ * marker exists is a copy put again after its fold, as the query skips it), and how many
+ * deltas are still pending.
+ */
+async function flowSumsStored(hours: number[]): Promise<Map<number, { folded: { tx: number; rx: number }; read: { tx: number; rx: number }; pending: number }>> {
   const table = runtime.resources.tables.get('FlowsTable')?.name as string;
-  const sums = new Map<number, { tx: number; rx: number }>();
+  const markers = runtime.resources.tables.get('IdempotencyTable')?.name as string;
+  const sums = new Map<number, { folded: { tx: number; rx: number }; read: { tx: number; rx: number }; pending: number }>();
   for (const hour of hours) {
-    let tx = 0;
-    let rx = 0;
+    const folded = { tx: 0, rx: 0 };
+    const read = { tx: 0, rx: 0 };
+    let pending = 0;
     for (let shard = 0; shard < 4; shard++) {
-      const page = await documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `${hour}#${shard}` } }));
-      for (const item of page.Items ?? []) {
-        tx += Number(item.bytes_tx);
-        rx += Number(item.bytes_rx);
+      for (const item of await allItems(table, `${hour}#${shard}`)) {
+        folded.tx += Number(item.bytes_tx);
+        folded.rx += Number(item.bytes_rx);
+      }
+      for (const delta of await allItems(table, pendingPartition(hour, shard))) {
+        const marker = await documents.send(new GetCommand({ TableName: markers, Key: { id: foldMarkerId({ pk: String(delta.pk), sk: String(delta.sk) }) }, ConsistentRead: true }));
+        if (marker.Item !== undefined) continue;
+        pending++;
+        for (const row of deltaRows(String(delta.rows))) {
+          read.tx += Number(row.bytes_tx);
+          read.rx += Number(row.bytes_rx);
+        }
       }
     }
-    sums.set(hour, { tx, rx });
+    sums.set(hour, { folded, read: { tx: folded.tx + read.tx, rx: folded.rx + read.rx }, pending });
   }
   return sums;
+}
+
+async function allItems(table: string, pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
 }
 
 /** History items of the run's notifications (eventTimes in 2027), and how many distinct ones. */
@@ -217,10 +246,16 @@ describe('the pipeline under injected faults', () => {
       const now = await counts();
       return JSON.stringify(Object.entries(now).sort()) === JSON.stringify(Object.entries(expected).sort()) ? now : undefined;
     }, 120_000, 'exact counts after redrive');
+    // Read as the query reads them (folded plus pending), then folded alone once the folder is done.
+    await eventually(async () => {
+      const sums = await flowSumsStored([...flowSums.keys()]);
+      return [...flowSums].every(([hour, s]) => sums.get(hour)?.read.tx === s.tx && sums.get(hour)?.read.rx === s.rx) ? sums : undefined;
+    }, 120_000, 'exact flow sums after redrive');
     const storedFlows = await eventually(async () => {
       const sums = await flowSumsStored([...flowSums.keys()]);
-      return [...flowSums].every(([hour, s]) => sums.get(hour)?.tx === s.tx && sums.get(hour)?.rx === s.rx) ? sums : undefined;
-    }, 120_000, 'exact flow sums after redrive');
+      const folded = [...flowSums].every(([hour, s]) => sums.get(hour)?.pending === 0 && sums.get(hour)?.folded.tx === s.tx && sums.get(hour)?.folded.rx === s.rx);
+      return folded ? new Map([...sums].map(([hour, s]) => [hour, s.folded])) : undefined;
+    }, 120_000, 'every flow delta folded, sums exact');
     const storedNotifications = await eventually(async () => {
       const n = await notificationItems();
       return n.distinct === NOTIFICATIONS ? n : undefined;
