@@ -1,4 +1,5 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { deleteAll, putAll } from '../shared/batch-writer.ts';
 import { documentClient } from '../shared/dynamodb-client.ts';
 import { interfaceKey, readingPartition, snapshotKey } from './storage.ts';
 
@@ -44,30 +45,54 @@ export function speedsBetween(previous: CounterReading | undefined, current: Cou
 type StoredReading = CounterReading & { operStatus: string };
 
 /**
- * Records readings so that the result does not depend on the order they arrive in: each
- * reading is kept in its interface's series, and the snapshots at it and at the reading
- * after it are computed from their neighbours in time. A late reading thus fills its gap
- * and corrects its successor; a redelivered one recomputes the same values. The
- * interface's latest statistics move only forward.
+ * Records one interface's readings so that the result does not depend on the order they
+ * arrive in: each reading is kept in the interface's series, and the snapshot at every
+ * reading whose predecessor in time is new (the new readings and the one after each) is
+ * computed from its neighbours. A late reading thus fills its gap and corrects its
+ * successor; a redelivered one recomputes the same values. The interface's latest
+ * statistics move only forward. Readings with the same eventTime are one reading, the last
+ * given. The series is read once for the batch (from the reading before the first to the
+ * one after the last), after the new readings are put, and the snapshots are written
+ * together.
  */
 export async function recordInterfaceReadings(table: string, readings: readonly InterfaceReading[]): Promise<void> {
-  for (const reading of readings) {
-    const pk = readingPartition(reading.mac, reading.name);
-    const stored: StoredReading = {
-      eventTime: reading.eventTime,
-      discontinuityTime: reading.discontinuityTime,
-      inOctets: reading.inOctets,
-      outOctets: reading.outOctets,
-      operStatus: reading.operStatus,
-    };
-    await documentClient().send(
-      new PutCommand({ TableName: table, Item: { pk, sk: reading.eventTime, ...stored, expires_at: Math.floor(Date.now() / 1000) + READING_RETENTION_SECONDS } }),
-    );
-    const [previous, next] = await Promise.all([neighbour(table, pk, reading.eventTime, 'before'), neighbour(table, pk, reading.eventTime, 'after')]);
-    await writeSnapshot(table, reading.mac, previous, stored);
-    if (next !== undefined) await writeSnapshot(table, reading.mac, stored, next);
-    await advanceLatest(table, reading);
-  }
+  const byTime = new Map(readings.map((r) => [r.eventTime, r]));
+  const batch = [...byTime.values()].sort((a, b) => (a.eventTime < b.eventTime ? -1 : 1));
+  const first = batch[0];
+  const last = batch.at(-1);
+  if (first === undefined || last === undefined) return;
+  const pk = readingPartition(first.mac, first.name);
+  const expiresAt = Math.floor(Date.now() / 1000) + READING_RETENTION_SECONDS;
+  await putAll(table, batch.map((r) => ({ pk, sk: r.eventTime, ...storedReading(r), expires_at: expiresAt })));
+  const [previous, within, next] = await Promise.all([
+    neighbour(table, pk, first.eventTime, 'before'),
+    readingsBetween(table, pk, first.eventTime, last.eventTime),
+    neighbour(table, pk, last.eventTime, 'after'),
+  ]);
+  const series: (StoredReading & { sk?: unknown })[] = [...(previous === undefined ? [] : [previous]), ...within, ...(next === undefined ? [] : [next])];
+  const puts: Record<string, unknown>[] = [];
+  const deletes: Record<string, unknown>[] = [];
+  series.forEach((current, i) => {
+    const before = i === 0 ? undefined : series[i - 1];
+    // Only snapshots whose reading or predecessor is new change; the first of the series has a stored predecessor or none.
+    if (!byTime.has(current.eventTime) && (before === undefined || !byTime.has(before.eventTime))) return;
+    const key = snapshotKey(first.mac, current.eventTime);
+    const speeds = speedsBetween(before, current);
+    if (speeds === undefined) deletes.push(key);
+    else puts.push({ ...key, time_stamp: current.eventTime, ...speeds, active_connection: current.operStatus === 'up' });
+  });
+  await Promise.all([putAll(table, puts), deleteAll(table, deletes)]);
+  await advanceLatest(table, last);
+}
+
+function storedReading(reading: InterfaceReading): StoredReading {
+  return {
+    eventTime: reading.eventTime,
+    discontinuityTime: reading.discontinuityTime,
+    inOctets: reading.inOctets,
+    outOctets: reading.outOctets,
+    operStatus: reading.operStatus,
+  };
 }
 
 async function neighbour(table: string, pk: string, eventTime: string, side: 'before' | 'after'): Promise<StoredReading | undefined> {
@@ -84,16 +109,24 @@ async function neighbour(table: string, pk: string, eventTime: string, side: 'be
   return page.Items?.[0] as StoredReading | undefined;
 }
 
-async function writeSnapshot(table: string, mac: string, previous: StoredReading | undefined, current: StoredReading): Promise<void> {
-  const key = snapshotKey(mac, current.eventTime);
-  const speeds = speedsBetween(previous, current);
-  if (speeds === undefined) {
-    await documentClient().send(new DeleteCommand({ TableName: table, Key: key }));
-    return;
-  }
-  await documentClient().send(
-    new PutCommand({ TableName: table, Item: { ...key, time_stamp: current.eventTime, ...speeds, active_connection: current.operStatus === 'up' } }),
-  );
+/** The stored readings from `from` to `to`, both included, in time order. */
+async function readingsBetween(table: string, pk: string, from: string, to: string): Promise<StoredReading[]> {
+  const readings: StoredReading[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient().send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    readings.push(...((page.Items ?? []) as StoredReading[]));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return readings;
 }
 
 async function advanceLatest(table: string, reading: InterfaceReading): Promise<void> {

@@ -12,7 +12,7 @@ import { MAX_INTERFACE_NAME } from './interface-schema.ts';
 import type { NormalizedNotification } from './notification.ts';
 import { deviceReadings, notificationItems } from './storage.ts';
 
-const PARALLEL_INTERFACES = 8;
+const PARALLEL_INTERFACES = 16;
 
 type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; notifications: NormalizedNotification[] };
 

@@ -17,19 +17,31 @@ type Item = Record<string, unknown>;
 export async function putAll(tableName: string, items: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
   // BatchWriteItem refuses a request that names one key twice; the last put would win anyway.
   const unique = [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
-  const chunks: Item[][] = [];
-  for (let i = 0; i < unique.length; i += WRITE_CHUNK) chunks.push(unique.slice(i, i + WRITE_CHUNK));
-  await forEachLimited(chunks, parallel, (chunk) => putChunk(tableName, chunk));
+  await writeAll(tableName, unique.map((Item) => ({ PutRequest: { Item } })), parallel);
 }
 
-async function putChunk(tableName: string, chunk: Item[]): Promise<void> {
-  let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+/** Deletes every item by key with BatchWriteItem, as putAll puts them. */
+export async function deleteAll(tableName: string, keys: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
+  const unique = [...new Map(keys.map((key) => [JSON.stringify([key.pk, key.sk, key.id]), key])).values()];
+  await writeAll(tableName, unique.map((Key) => ({ DeleteRequest: { Key } })), parallel);
+}
+
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+
+async function writeAll(tableName: string, requests: WriteRequest[], parallel: number): Promise<void> {
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += WRITE_CHUNK) chunks.push(requests.slice(i, i + WRITE_CHUNK));
+  await forEachLimited(chunks, parallel, (chunk) => writeChunk(tableName, chunk));
+}
+
+async function writeChunk(tableName: string, chunk: WriteRequest[]): Promise<void> {
+  let requests = chunk;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) await sleep(backoffDelay(attempt));
     const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
     const unprocessed = result.UnprocessedItems?.[tableName] ?? [];
     if (unprocessed.length === 0) return;
-    requests = unprocessed as typeof requests;
+    requests = unprocessed as WriteRequest[];
   }
   throw new Error(`BatchWriteItem left ${requests.length} items unprocessed in ${tableName} after ${ATTEMPTS} attempts`);
 }
