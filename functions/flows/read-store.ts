@@ -1,5 +1,7 @@
 import { getAll } from '../shared/batch-writer.ts';
 import { addExact } from '../shared/exactly-once.ts';
+import { serviceUnavailable } from '../shared/errors.ts';
+import { backoffDelay, sleep } from '../shared/retry.ts';
 import { queryPage, queryPartition } from '../shared/partition-query.ts';
 import { flowsConfig } from './config.ts';
 import { deltaRows, foldMarkerId, hourPartition, pendingPartition, type FlowDelta, type HourPosition } from './storage.ts';
@@ -15,8 +17,8 @@ export interface HourPage {
   next: HourPosition | undefined;
 }
 
-/** Reads of a shard begun again when a fold moved a delta while it was read. */
-const FOLD_RACE_ATTEMPTS = 5;
+/** Reads of a shard begun again when a fold moved a delta while it was read, before a 503. */
+const FOLD_RACE_ATTEMPTS = 40;
 
 /**
  * Up to `limit` rows of an hour from `from` on. The hour's shards are read in order, each in
@@ -40,19 +42,27 @@ export async function readHour(hour: number, limit: number, from: HourPosition):
  * Up to `limit` rows of one shard after `after`, with `lastKey` set when the shard may hold
  * more. The deltas are listed before and after the folded sums are read: a delta gone from
  * the second list was folded meanwhile, perhaps into the sums read, so the shard is read
- * again. A delta whose fold marker exists is a copy put again after its fold: skipped.
+ * again (DynamoDB has no snapshot of two queries). A delta whose fold marker existed before
+ * the sums were read is a copy put again after its fold: skipped.
  */
 async function readShard(hour: number, position: HourPosition, limit: number): Promise<{ rows: Item[]; lastKey?: string }> {
   const config = flowsConfig();
   const pendingPk = pendingPartition(hour, position.shard);
   for (let attempt = 1; ; attempt++) {
     const before = (await queryPartition(config.flowsTable, pendingPk, {})) as unknown as FlowDelta[];
+    // Markers before the sums: a marker that appears later is a fold after this read began,
+    // whose rows the sums may lack (the second list then tells).
+    const markers = before.length === 0 ? [] : await getAll(config.idempotencyTable, before.map((d) => ({ id: foldMarkerId(d) })), true);
     const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit });
     if (before.length > 0) {
       const after = new Set((await queryPartition(config.flowsTable, pendingPk, { attributes: ['sk'] })).map((d) => String(d.sk)));
-      if (before.some((d) => !after.has(d.sk)) && attempt < FOLD_RACE_ATTEMPTS) continue;
+      if (before.some((d) => !after.has(d.sk))) {
+        // Never a sum that may count a delta twice or not at all: read again, or say so.
+        if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable('the hour is being folded; try again');
+        await sleep(backoffDelay(attempt, 5, 100));
+        continue;
+      }
     }
-    const markers = before.length === 0 ? [] : await getAll(config.idempotencyTable, before.map((d) => ({ id: foldMarkerId(d) })), true);
     const copies = new Set(markers.map((m) => String(m.id)));
     return mergeShard(folded.items, before.filter((d) => !copies.has(foldMarkerId(d))), position.after, folded.lastEvaluatedKey?.sk as string | undefined, limit);
   }

@@ -39,8 +39,9 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: end
 beforeAll(async () => {
   runtime = await startTestRuntime({
     faults: { dynamodb: RATES, sqs: RATES, crashRate: CRASH_RATE },
-    // The flows table's stream feeds the folder, under the same faults.
+    // The flows table's stream feeds the folder, under the same faults, folding every delta.
     streamEventSources: true,
+    env: { API_KEYS: TEST_API_KEY, POWERTOOLS_METRICS_DISABLED: 'true', FLOW_FOLD_AFTER: '1' },
     // Short, so that failed and crashed batches come back quickly.
     overrides: { visibilityTimeout: 2 },
   });
