@@ -90,6 +90,7 @@ const ERROR_RESPONSES: Record<string, [string, string]> = {
   UnsupportedMediaType: ['415', 'unsupported or unparseable media type'],
   KeyReused: ['422', 'Idempotency-Key reused with another body'],
   Unavailable: ['503', 'queue unreachable; retry'],
+  Folding: ['503', 'the hour kept changing under the read (its deltas being folded); retry'],
 };
 const errors = (...names: (keyof typeof ERROR_RESPONSES & string)[]) =>
   Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name]?.[0], { $ref: `#/components/responses/${name}` }]));
@@ -136,7 +137,7 @@ const OPERATIONS: Record<string, Json> = {
   'GET /flows': {
     summary: 'Hourly sums per (src_app, dest_app, vpc_id), paged with an RFC 8288 Link header',
     parameters: [query('hour', { type: 'integer', minimum: 0 }, 'hours since the epoch', true), query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'rows'), query('cursor', { type: 'string' }, 'from the Link header')],
-    responses: { '200': { description: 'sums, exact integers', content: json({ type: 'array', items: ref('FlowSum') }) }, ...ERRORS },
+    responses: { '200': { description: 'sums, exact integers', content: json({ type: 'array', items: ref('FlowSum') }) }, ...ERRORS, ...errors('Folding') },
   },
   'POST /relay-notification': {
     summary: 'A YANG notification (https-notif), JSON or XML',
