@@ -9,6 +9,9 @@ import { join, resolve } from 'node:path';
 import { freePort, type Endpoints } from '../infra/local/emulators.ts';
 import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
 import { provideVirtualenv } from '../infra/python-venv.ts';
+import { meteredUsage, meteringOn } from '../functions/shared/usage-meter.ts';
+import { pendingPartition } from '../functions/flows/storage.ts';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { measure, show, sideBySide } from './stats.ts';
 
@@ -17,6 +20,8 @@ const HOURS = 5;
 const PER_POST = 1_000;
 const CLIENTS = 4;
 const TARGET_RATIO = 10;
+// On-demand list prices in us-east-1, as docs/scale-model.md states them.
+const PRICE = { wru: 0.625 / 1e6, rru: 0.125 / 1e6, sqs: 0.4 / 1e6 };
 const VENV = join(PROJECT_ROOT, '.venv-seeds');
 const REQUIREMENTS = join(PROJECT_ROOT, 'bench/seeds/requirements-seed003.txt');
 
@@ -152,6 +157,7 @@ export async function seedFlowsRows(endpoints: Endpoints, key: string, runs: num
     const ratio = m.median / b.median;
     return [
       `| 11 seed 003 | ${RECORDS.toLocaleString('en-US')} flow records over ${HOURS} hours (POSTs of ${PER_POST}, ${CLIENTS} clients) to exact hourly sums, s | ${show(m, ' s')} | ${show(b, ' s')} seed 003 (Flask, in memory) | ${ratio.toFixed(1)} | <= ${TARGET_RATIO}x | ${ratio <= TARGET_RATIO ? 'met' : '**missed**'} |`,
+      ...(meteringOn() ? [await flowCostRow(endpoints, key)] : []),
     ];
   } finally {
     seed.process.kill();
@@ -159,4 +165,51 @@ export async function seedFlowsRows(endpoints: Endpoints, key: string, runs: num
   }
 }
 
+
+/**
+ * What the workload costs once it is folded: the same records posted to a runtime whose
+ * folder folds every delta (FLOW_FOLD_AFTER=1), units counted from the first POST until no
+ * delta is pending (writer, folder, and the reads that checked). Beside it, what a writer
+ * with a transaction per key would be billed for the same messages: 2 units per action, an
+ * action per distinct key and one marker per message (the design these deltas replaced).
+ */
+async function flowCostRow(endpoints: Endpoints, key: string): Promise<string> {
+  const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchflowcost', schedules: false, env: { API_KEYS: key, POWERTOOLS_METRICS_DISABLED: 'true', FLOW_FOLD_AFTER: '1' }, log: () => {} });
+  try {
+    const records = workload();
+    const before = { ...meteredUsage };
+    const bodies: string[] = [];
+    for (let i = 0; i < records.length; i += PER_POST) bodies.push(JSON.stringify(records.slice(i, i + PER_POST)));
+    for (const body of bodies) {
+      const response = await fetch(`${runtime.url}/flows`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body });
+      if (response.status !== 202) throw new Error(`POST /flows answered ${response.status}`);
+      await response.arrayBuffer();
+    }
+    const table = runtime.resources.tables.get('FlowsTable')?.name as string;
+    const hours = [...new Set(records.map((r) => r.hour))];
+    const deadline = performance.now() + 300_000;
+    await new Promise((r) => setTimeout(r, 3_000)); // the writer's batches land before pending can read empty
+    // Its own client: the functions' client counts units, and these reads are the benchmark's.
+    const dynamodb = new DynamoDBClient({});
+    const pendingIn = async (pk: string) =>
+      (await dynamodb.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } }, Select: 'COUNT' }))).Count ?? 0;
+    for (;;) {
+      const pending = (await Promise.all(hours.flatMap((h) => [0, 1, 2, 3].map((s) => pendingIn(pendingPartition(h, s)))))).reduce((a, b) => a + b, 0);
+      if (pending === 0) break;
+      if (performance.now() > deadline) throw new Error(`${pending} flow deltas still pending after 300 s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    dynamodb.destroy();
+    const perMillion = (n: number) => (n / records.length) * 1e6;
+    const [wru, rru, sqs] = [perMillion(meteredUsage.writeUnits - before.writeUnits), perMillion(meteredUsage.readUnits - before.readUnits), perMillion(meteredUsage.sqsRequests - before.sqsRequests)];
+    const keysPerMessage = bodies.map((b) => new Set((JSON.parse(b) as FlowRecord[]).map((r) => `${r.hour}|${keyOf(r)}`)).size);
+    const perKeyWru = perMillion(keysPerMessage.reduce((n, k) => n + 2 * (k + 1), 0));
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    return `| 11 seed 003 | the same records, per million, once every delta is folded: DynamoDB write units, read units (as DynamoDB Local reports them; transactions at 2 units per action) and SQS requests | ${fmt(wru)} WRU, ${fmt(rru)} RRU, ${fmt(sqs)} requests ($${(wru * PRICE.wru + rru * PRICE.rru + sqs * PRICE.sqs).toFixed(2)}) | ${fmt(perKeyWru)} WRU ($${(perKeyWru * PRICE.wru).toFixed(2)}) a transaction per key, computed | ${(wru / perKeyWru).toFixed(2)} | | |`;
+  } finally {
+    await runtime.stop();
+  }
+}
+
+if (isEntryPoint(import.meta.url)) process.env.NETINGEST_METER_USAGE = 'true';
 if (isEntryPoint(import.meta.url)) await runSectionAlone((endpoints) => seedFlowsRows(endpoints, 'bench-key', Number(process.env.BENCH_RUNS ?? 3)));

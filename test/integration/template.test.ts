@@ -131,7 +131,7 @@ describe('the packaged CloudFormation template', () => {
       }
     });
 
-    it('gives every queue a DLQ that keeps messages longer, and a visibility timeout of 6x its consumer', () => {
+    it('gives every queue a DLQ that keeps messages longer, a visibility timeout of 6x its consumer, and its batching window', () => {
       const sources = queues().filter(([id]) => !id.endsWith('DLQ'));
       expect(sources.map(([id]) => id).sort()).toEqual(['DevicesQueue', 'FlowsQueue', 'NotificationsQueue', 'PacketsQueue']);
       const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
@@ -140,7 +140,9 @@ describe('the packaged CloudFormation template', () => {
         expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
-        expect(mapping, id).toMatchObject({ BatchSize: 100, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+        expect(mapping, id).toMatchObject({ BatchSize: 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+        // A second's window for the writers that merge a batch's messages; none for flows, whose messages each become their own deltas.
+        expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(id === 'FlowsQueue' ? 0 : 1);
         const consumer = (mapping?.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * template.Resources[consumer]?.Properties.Timeout);
       }
