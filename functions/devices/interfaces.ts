@@ -1,4 +1,5 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPage, queryPartition } from '../shared/partition-query.ts';
 import { deleteAll, putAll } from '../shared/batch-writer.ts';
 import { documentClient } from '../shared/dynamodb-client.ts';
 import { interfaceKey, readingPartition, snapshotKey } from './storage.ts';
@@ -96,37 +97,13 @@ function storedReading(reading: InterfaceReading): StoredReading {
 }
 
 async function neighbour(table: string, pk: string, eventTime: string, side: 'before' | 'after'): Promise<StoredReading | undefined> {
-  const page = await documentClient().send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: side === 'before' ? 'pk = :pk AND sk < :t' : 'pk = :pk AND sk > :t',
-      ExpressionAttributeValues: { ':pk': pk, ':t': eventTime },
-      ScanIndexForward: side === 'after',
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  return page.Items?.[0] as StoredReading | undefined;
+  const bound = side === 'before' ? { before: eventTime, descending: true } : { after: eventTime };
+  return (await queryPage(table, pk, { ...bound, limit: 1, consistent: true })).items[0] as StoredReading | undefined;
 }
 
 /** The stored readings from `from` to `to`, both included, in time order. */
 async function readingsBetween(table: string, pk: string, from: string, to: string): Promise<StoredReading[]> {
-  const readings: StoredReading[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    readings.push(...((page.Items ?? []) as StoredReading[]));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return readings;
+  return (await queryPartition(table, pk, { between: [from, to], consistent: true })) as unknown as StoredReading[];
 }
 
 async function advanceLatest(table: string, reading: InterfaceReading): Promise<void> {

@@ -1,7 +1,7 @@
 import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachLimited, getAll } from '../shared/batch-writer.ts';
 import { documentClient } from '../shared/dynamodb-client.ts';
-import { mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
+import { cancellationReasons, MAX_ACTIONS, mergeUpdates, RETRYABLE, type CounterUpdate } from '../shared/exactly-once.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
 import { deltaRows, foldedUpdate, foldMarkerId, PENDING_PREFIX, type FlowDelta } from './storage.ts';
 
@@ -20,9 +20,7 @@ export interface FoldResult {
   transactions: number;
 }
 
-const MAX_ACTIONS = 100; // TransactWriteItems' limit
 const ATTEMPTS = 10;
-const RETRYABLE = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 /** Hour shards folded at the same time: they share no item, so their transactions never conflict. */
 const PARALLEL_PARTITIONS = 4;
 const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
@@ -94,7 +92,7 @@ async function foldGroup(initial: PlannedDelta[], options: FoldOptions, result: 
       result.folded += group.length;
       return;
     } catch (error) {
-      const reasons = cancellationCodes(error);
+      const reasons = cancellationReasons(error)?.map((r) => r.code);
       if (reasons === undefined) throw error;
       const foldedBefore = group.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
       if (foldedBefore.length > 0) {
@@ -124,10 +122,4 @@ function sumsUpdate(update: CounterUpdate) {
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
-}
-
-function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  return (reasons ?? []).map((r) => (r.Code === 'None' ? undefined : r.Code));
 }

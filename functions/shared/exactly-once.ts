@@ -52,8 +52,9 @@ export interface ExactlyOnceOptions {
   parallel?: number;
 }
 
-const MAX_ACTIONS = 100; // TransactWriteItems' limit
-const RETRYABLE = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+export const MAX_ACTIONS = 100; // TransactWriteItems' limit
+/** Cancellation reasons a transaction may be tried again after. */
+export const RETRYABLE = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 const RETRYABLE_SINGLE = new Set(['TransactionConflictException', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
 const ATTEMPTS = 10;
 /** Attempts that only learned an item's stored state (a condition failed) before trying again. */
@@ -458,7 +459,7 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
   }
 }
 
-function cancellationReasons(error: unknown): { code?: string; item?: unknown }[] | undefined {
+export function cancellationReasons(error: unknown): { code?: string; item?: unknown }[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as Error & { CancellationReasons?: { Code?: string; Item?: unknown }[] }).CancellationReasons;
   return (reasons ?? []).map((r) => ({ code: r.Code === 'None' ? undefined : r.Code, item: r.Item }));

@@ -15,6 +15,10 @@ export interface PartitionQuery {
   before?: string;
   /** Sort keys that start with this (ignored when `after` or `before` is given). */
   beginsWith?: string;
+  /** Sort keys from the first to the second, both included (ignored when a bound above is given). */
+  between?: [string, string];
+  /** A strongly consistent read: what was written just before. */
+  consistent?: boolean;
   descending?: boolean;
   /** At most this many items; all of them when absent. */
   limit?: number;
@@ -43,6 +47,9 @@ export async function queryPage(table: string, pk: string, query: PartitionQuery
   } else if (query.beginsWith !== undefined) {
     condition += ' AND begins_with(sk, :prefix)';
     values[':prefix'] = query.beginsWith;
+  } else if (query.between !== undefined) {
+    condition += ' AND sk BETWEEN :from AND :to';
+    [values[':from'], values[':to']] = query.between;
   }
   // Attribute names go through placeholders: some of them are DynamoDB reserved words.
   const names = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
@@ -56,6 +63,7 @@ export async function queryPage(table: string, pk: string, query: PartitionQuery
       ScanIndexForward: query.descending === true ? false : undefined,
       ExclusiveStartKey: start,
       Limit: query.limit,
+      ConsistentRead: query.consistent,
     }),
   );
   return { items: page.Items ?? [], lastEvaluatedKey: page.LastEvaluatedKey };
