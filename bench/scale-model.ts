@@ -9,7 +9,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, parseEnvelope } from '../functi
 import { mergeUpdates, type CounterUpdate, type IdempotentUnit } from '../functions/shared/exactly-once.ts';
 import { MAX_PACKETS_PER_REQUEST, parsePackets, type Packet } from '../functions/packets/packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from '../functions/packets/storage.ts';
-import { packetDeviceUpdates } from '../functions/packets/device-sightings.ts';
+import { packetSightings } from '../functions/packets/device-sightings.ts';
 
 const text = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
 const yaml: unknown = parseYaml(text('serverless.yml'));
@@ -156,8 +156,9 @@ function readMessage(body: string) {
   const items = layerItems(envelope, packets, PACKET_SHARDS);
   const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
   const counts = countUnit(envelope, packets, COUNTS_TABLE);
-  const unit: IdempotentUnit = { id: counts.id, updates: [...counts.updates, ...packetDeviceUpdates(DEVICES_TABLE, sightings)] };
-  return { packets: packets.length, layerItems: items.length, layerWru: sum(items.map(itemWru)), protocols: items.map((i) => i.protocol), unit };
+  const unit: IdempotentUnit = { id: counts.id, updates: counts.updates };
+  const devices = packetSightings(envelope.ingestId, sightings).map((s) => s.mac_address);
+  return { packets: packets.length, layerItems: items.length, layerWru: sum(items.map(itemWru)), protocols: items.map((i) => i.protocol), unit, devices };
 }
 type Message = ReturnType<typeof readMessage>;
 

@@ -1,8 +1,21 @@
 import { getAll } from '../shared/batch-writer.ts';
+import { serviceUnavailable } from '../shared/errors.ts';
 import { queryPartition } from '../shared/partition-query.ts';
+import { backoffDelay, sleep } from '../shared/retry.ts';
 import { mergeShards, type MergedPage } from '../shared/shard-merge.ts';
 import { devicesConfig } from './config.ts';
-import { DEVICE_INDEX_SHARDS, PACKET_COUNTS_PREFIX, SNAPSHOT_PREFIX, devicePartition, digestOfFlowStats, flowStatsKey, indexPartition } from './storage.ts';
+import {
+  DEVICE_INDEX_SHARDS,
+  PACKET_COUNTS_PREFIX,
+  PACKET_SIGHTING_PREFIX,
+  SNAPSHOT_PREFIX,
+  devicePartition,
+  digestOfFlowStats,
+  flowStatsKey,
+  indexPartition,
+  sightingFoldMarkerId,
+  type Key,
+} from './storage.ts';
 import { SUMMARY_ATTRIBUTES, newestApplications, newestInterfaces, type ViewLimits } from './view.ts';
 
 /** The DynamoDB reads of the devices queries (key design in storage.ts). */
@@ -31,22 +44,54 @@ export interface DeviceItems {
   flowStats: Map<string, Item>;
 }
 
+/** Reads of a device begun again when a fold moved a sighting while it was read, before a 503. */
+const FOLD_RACE_ATTEMPTS = 40;
+
 /**
  * The items of one device that a view with these limits shows, or undefined when nothing is
  * known about it. Only what the view shows is read in full: the chosen applications' sums
  * and interfaces' statistics.
+ *
+ * Packet sightings not yet folded count beside the shards. They are listed before and after
+ * the shards are read: a sighting gone from the second list was folded meanwhile, perhaps
+ * into the shards read, so the device is read again (DynamoDB has no snapshot of two
+ * queries). A sighting whose fold marker existed before the shards were read is a copy put
+ * again after its fold: skipped.
  */
 export async function readDevice(mac: string, limits: ViewLimits & { snapshots: number }): Promise<DeviceItems | undefined> {
-  const table = devicesConfig().devicesTable;
+  const { devicesTable: table, idempotencyTable } = devicesConfig();
   const pk = devicePartition(mac);
-  const [projected, packetShards, snapshotsNewestFirst] = await Promise.all([
-    queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
-    // Whole: their attributes are one count per protocol, which the projection cannot name.
-    queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
-    limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots }),
-  ]);
-  const summary = [...projected.filter((i) => !String(i.sk).startsWith(PACKET_COUNTS_PREFIX)), ...packetShards];
-  if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
+  for (let attempt = 1; ; attempt++) {
+    const sightings = await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX });
+    // Markers before the shards: a marker that appears later is a fold after this read began.
+    const markers = sightings.length === 0 ? [] : await getAll(idempotencyTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true);
+    const [projected, packetShards, snapshotsNewestFirst] = await Promise.all([
+      queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+      // Whole: their attributes are one count per protocol, which the projection cannot name.
+      queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
+      limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots }),
+    ]);
+    if (sightings.length > 0) {
+      const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));
+      if (sightings.some((s) => !after.has(String(s.sk)))) {
+        // Never counts that may hold a sighting twice or not at all: read again, or say so.
+        if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable(`device ${mac} is being folded; try again`);
+        await sleep(backoffDelay(attempt, 5, 100));
+        continue;
+      }
+    }
+    const copies = new Set(markers.map((m) => String(m.id)));
+    const pending = sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
+    const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
+    const summary = [...projected.filter((i) => !isPacketCounts(i)), ...packetShards, ...pending];
+    if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
+    return withDetails(pk, summary, snapshotsNewestFirst, limits);
+  }
+}
+
+/** The statistics of the applications and interfaces the view shows, read for those alone. */
+async function withDetails(pk: string, summary: Item[], snapshotsNewestFirst: Item[], limits: ViewLimits): Promise<DeviceItems> {
+  const table = devicesConfig().devicesTable;
   const digests = newestApplications(summary, limits.applications).map((i) => String(i.digest));
   const interfaceKeys = newestInterfaces(summary, limits.interfaces).map((i) => ({ pk, sk: String(i.sk) }));
   const [stats, interfaces] = await Promise.all([getAll(table, digests.map(flowStatsKey)), getAll(table, interfaceKeys)]);

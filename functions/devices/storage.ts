@@ -16,6 +16,7 @@ export type Key = { pk: string; sk: string };
 
 /** The partition holding everything about one device. */
 export const devicePartition = (mac: string): string => `dev#${mac}`;
+export const macOfDevicePartition = (pk: string): string => pk.slice('dev#'.length);
 export const profileKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'profile' });
 export const indexKey = (mac: string): Key => ({ pk: indexPartition(shardOf(mac, DEVICE_INDEX_SHARDS)), sk: mac });
 export const indexPartition = (shard: number): string => `devices#${shard}`;
@@ -26,13 +27,27 @@ export const digestOfFlowStats = (item: { pk?: unknown }): string => String(item
 /**
  * What packets tell of a device: its packet count per protocol (attributes
  * `packets#<protocol>`), first_seen, last_seen and the IP address it was last seen with
- * (ip_address at ip_seen), spread over shards `pkts#<shard>` that the packets writer's
- * concurrent transactions take one each, so that a busy device is never one hot item.
- * Readers merge the shards: counts add up, first_seen is the earliest, last_seen the latest.
+ * (ip_address at ip_seen), in shards under `pkts#`: the sightings folder's `pkts#folded`,
+ * and `pkts#<n>` that earlier packets writers' transactions took one each. Readers merge the
+ * shards and the pending sightings: counts add up, first_seen is the earliest, last_seen the
+ * latest.
  */
 export const packetCountsKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'pkts' });
 export const PACKET_COUNTS_PREFIX = 'pkts#';
 export const PACKET_COUNT_ATTRIBUTE_PREFIX = 'packets#';
+/**
+ * What one packets message tells of a device, shaped like a packet-counts shard: the packets
+ * writer puts one per device and message (an idempotent put, no transaction), readers add
+ * them to the shards, and the sightings folder (sightings-fold.ts) later moves a device's
+ * sightings into its folded shard, each exactly once. The prefix sorts outside `pkts#`, so
+ * the shards read without them.
+ */
+export const PACKET_SIGHTING_PREFIX = 'pkts~';
+export const packetSightingKey = (mac: string, ingestId: string): Key => ({ pk: devicePartition(mac), sk: `${PACKET_SIGHTING_PREFIX}${ingestId}` });
+/** The shard the sightings folder adds to: counts, first_seen, last_seen and the address seen last. */
+export const foldedSightingsKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: `${PACKET_COUNTS_PREFIX}folded` });
+/** The marker of a folded sighting, in the idempotency table: a copy put again after its fold is not counted. */
+export const sightingFoldMarkerId = (key: Key): string => `packets-fold#${key.pk}#${key.sk}`;
 /** Earlier writers kept one item per protocol (`proto#<protocol>`, attribute `packets`); views still read them. */
 export const LEGACY_PROTOCOL_PREFIX = 'proto#';
 export const interfaceKey = (mac: string, name: string): Key => ({ pk: devicePartition(mac), sk: `if#${name}` });

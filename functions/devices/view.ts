@@ -1,5 +1,5 @@
 import { stringifyJson } from '../shared/json.ts';
-import { LEGACY_PROTOCOL_PREFIX, PACKET_COUNTS_PREFIX, PACKET_COUNT_ATTRIBUTE_PREFIX } from './storage.ts';
+import { LEGACY_PROTOCOL_PREFIX, PACKET_COUNTS_PREFIX, PACKET_COUNT_ATTRIBUTE_PREFIX, PACKET_SIGHTING_PREFIX } from './storage.ts';
 
 /** A device as API.md describes it, merged from every source. */
 export interface DeviceView {
@@ -104,7 +104,8 @@ export function buildDeviceView(
     const lastSeen = [text(app.last_seen), text(stats.last_seen)].filter((t): t is string => t !== null).sort().at(-1) ?? null;
     return { digest, app_name: String(app.app_name), bytes_up: up, bytes_dn: dn, bytes_ttl: sum(up, dn), pkts_up: pu, pkts_dn: pd, pkts_ttl: sum(pu, pd), last_seen: lastSeen };
   });
-  const shards = items.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
+  // Packet counts: the shards and the sightings not yet folded into them, merged alike.
+  const shards = items.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX) || String(i.sk).startsWith(PACKET_SIGHTING_PREFIX));
   const seen = [profile, ...shards];
   const times = (field: string) => seen.map((i) => text(i[field])).filter((t): t is string => t !== null).sort();
   return {

@@ -1,7 +1,6 @@
-import { mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
-import { indexEntry } from '../devices/updates.ts';
+import { addExact } from '../shared/exactly-once.ts';
 import { isDeviceMac, normalizeMac } from '../devices/mac.ts';
-import { PACKET_COUNT_ATTRIBUTE_PREFIX, packetCountsKey } from '../devices/storage.ts';
+import { PACKET_COUNT_ATTRIBUTE_PREFIX, indexKey, packetSightingKey } from '../devices/storage.ts';
 import type { Packet } from './packet-schema.ts';
 import { layersOf } from './storage.ts';
 
@@ -32,28 +31,48 @@ export function packetEndpoints(packet: Packet): Endpoint[] {
   return [...found.values()];
 }
 
+/** A device's sighting in one message: shaped like a packet-counts shard (devices/storage.ts). */
+export type PacketSighting = {
+  pk: string;
+  sk: string;
+  mac_address: string;
+  first_seen: string;
+  last_seen: string;
+  ip_address?: string;
+  ip_seen?: string;
+  [count: `${typeof PACKET_COUNT_ATTRIBUTE_PREFIX}${string}`]: number | bigint;
+};
+
 /**
- * Packets feed devices: every device a packet shows is sighted (first_seen, last_seen, the IP
- * address it was last seen with) and counts the packet under each of its layers. One update
- * per device, all on its sharded packet-counts item (see packetCountsKey); the transaction
- * that creates a shard also puts the device in the index.
+ * Packets feed devices: every device a message's packets show is sighted once per message,
+ * with first_seen, last_seen, the address it was last seen with and its packets per layer.
+ * The item depends on the message alone (equal times: the larger address wins), so a
+ * redelivered message puts the same items again and nothing is counted twice.
  */
-export function packetDeviceUpdates(table: string, packets: readonly { packet: Packet; timestamp: number }[]): CounterUpdate[] {
-  return mergeUpdates(
-    packets.flatMap(({ packet, timestamp }) => {
-      const at = new Date(timestamp * 1000).toISOString();
-      const add = Object.fromEntries(layersOf(packet).map((protocol) => [`${PACKET_COUNT_ATTRIBUTE_PREFIX}${protocol}`, 1]));
-      return packetEndpoints(packet).map(({ mac, ip }): CounterUpdate => ({
-        table,
-        key: packetCountsKey(mac),
-        shardAttribute: 'sk',
-        add,
-        set: { mac_address: mac },
-        setIfOlder: { first_seen: at },
-        setIfNewer: ip === undefined ? { last_seen: at } : { last_seen: at, ip_seen: at },
-        ...(ip === undefined ? {} : { setWithNewer: { ip_seen: { ip_address: ip } } }),
-        onCreate: [indexEntry(table, mac)],
-      }));
-    }),
-  );
+export function packetSightings(ingestId: string, packets: readonly { packet: Packet; timestamp: number }[]): PacketSighting[] {
+  const byMac = new Map<string, PacketSighting>();
+  for (const { packet, timestamp } of packets) {
+    const at = new Date(timestamp * 1000).toISOString();
+    const layers = layersOf(packet);
+    for (const { mac, ip } of packetEndpoints(packet)) {
+      const sighting = byMac.get(mac) ?? { ...packetSightingKey(mac, ingestId), mac_address: mac, first_seen: at, last_seen: at };
+      if (at < sighting.first_seen) sighting.first_seen = at;
+      if (at > sighting.last_seen) sighting.last_seen = at;
+      if (ip !== undefined && (sighting.ip_seen === undefined || at > sighting.ip_seen || (at === sighting.ip_seen && ip > (sighting.ip_address ?? '')))) {
+        sighting.ip_address = ip;
+        sighting.ip_seen = at;
+      }
+      for (const protocol of layers) {
+        const name = `${PACKET_COUNT_ATTRIBUTE_PREFIX}${protocol}` as const;
+        sighting[name] = addExact(sighting[name] ?? 0, 1);
+      }
+      byMac.set(mac, sighting);
+    }
+  }
+  return [...byMac.values()];
+}
+
+/** The device index entries of these devices (what GET /devices lists): idempotent puts. */
+export function indexEntries(macs: Iterable<string>): { pk: string; sk: string; mac_address: string }[] {
+  return [...macs].map((mac) => ({ ...indexKey(mac), mac_address: mac }));
 }

@@ -9,10 +9,19 @@ import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
-import { packetDeviceUpdates } from './device-sightings.ts';
+import { indexEntries, packetSightings } from './device-sightings.ts';
 
 /** BatchWriteItem requests in flight for a chunk's layer items. */
 const PARALLEL_PUTS = 16;
+/** BatchWriteItem requests in flight for a chunk's device sightings and index entries. */
+const PARALLEL_DEVICE_PUTS = 8;
+/**
+ * Devices this process has put in the device index, so that a busy device's entry is not put
+ * again with every message (a miss only puts the same entry again). Bounded: a writer's
+ * memory is small.
+ */
+const MAX_INDEXED = 50_000;
+const indexed = new Set<string>();
 /** Transactions of one batch committed at the same time, each on a counter shard of its own. */
 const PARALLEL_TRANSACTIONS = 2;
 /** Messages stored together: a batch goes a chunk at a time, so that one too big for the time left stores what it can. */
@@ -25,12 +34,14 @@ const MARGIN = 1.2;
 type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
 
 /**
- * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item
- * (idempotent puts), then the chunk's counts and device sightings, merged per item, in
- * exactly-once transactions (a marker per message) on sharded items: each transaction holds
- * a shard of its own, so concurrent writers never meet on a protocol's or a device's item.
- * A crash between the two leaves items without counts; the redelivered message rewrites the
- * items and counts them once. When the time left would not cover another chunk, the rest of
+ * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item, each
+ * device's sighting per message and the index entries of devices new to this process (all
+ * idempotent puts), then the chunk's protocol counts, merged per item, in exactly-once
+ * transactions (a marker per message) on sharded items: each transaction holds a shard of
+ * its own, so concurrent writers never meet on a protocol's item. A device is never in a
+ * transaction here: the sightings folder moves its sightings into its counts later. A crash
+ * between the two leaves items without counts; the redelivered message rewrites the items
+ * and counts them once. When the time left would not cover another chunk, the rest of
  * the batch returns to the queue and what is stored stays stored, rather than the whole
  * batch timing out and coming back.
  */
@@ -45,13 +56,17 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   const storeChunk = async (messages: PacketsMessage[]) => {
     // The chunk's items together, so that the requests stay in flight to its last item (a
     // chunk at a time: a 6 MB batch all at once would hold every message's items in memory).
-    await putAll(config.packetsTable, messages.flatMap(({ envelope, packets }) => layerItems(envelope, packets, config.packetShards)), PARALLEL_PUTS);
-    const units = messages.map(({ envelope, packets }) => {
-      const unit = countUnit(envelope, packets, config.countsTable);
-      // Packets feed devices too, under the same exactly-once guard as the counts.
-      const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
-      return { id: unit.id, updates: [...unit.updates, ...packetDeviceUpdates(config.devicesTable, sightings)] };
-    });
+    const sightings = messages.flatMap(({ ingestId, envelope, packets }) =>
+      packetSightings(ingestId, packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }))),
+    );
+    const unindexed = new Set(sightings.map((s) => s.mac_address).filter((mac) => !indexed.has(mac)));
+    await Promise.all([
+      putAll(config.packetsTable, messages.flatMap(({ envelope, packets }) => layerItems(envelope, packets, config.packetShards)), PARALLEL_PUTS),
+      putAll(config.devicesTable, [...sightings, ...indexEntries(unindexed)], PARALLEL_DEVICE_PUTS),
+    ]);
+    if (indexed.size + unindexed.size > MAX_INDEXED) indexed.clear();
+    for (const mac of unindexed) indexed.add(mac);
+    const units = messages.map(({ envelope, packets }) => countUnit(envelope, packets, config.countsTable));
     await applyExactlyOnce(units, { markerTable: config.idempotencyTable, shards: config.counterShards, parallel: PARALLEL_TRANSACTIONS });
   };
   return writeMessages<PacketsMessage>(

@@ -8,6 +8,8 @@ import type { FaultRates } from '../../infra/local/fault-proxy.ts';
 import { redriveQueue } from '../../infra/local/redrive-queue.ts';
 import { deltaRows, foldMarkerId, pendingPartition } from '../../functions/flows/storage.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
+import { packetSightings } from '../../functions/packets/device-sightings.ts';
+import { PACKET_SIGHTING_PREFIX, foldedSightingsKey } from '../../functions/devices/storage.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
@@ -39,9 +41,10 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: end
 beforeAll(async () => {
   runtime = await startTestRuntime({
     faults: { dynamodb: RATES, sqs: RATES, crashRate: CRASH_RATE },
-    // The flows table's stream feeds the folder, under the same faults, folding every delta.
+    // The tables' streams feed the folders, under the same faults: every flow delta is folded,
+    // and a device's packet sightings as soon as two are pending.
     streamEventSources: true,
-    env: { API_KEYS: TEST_API_KEY, POWERTOOLS_METRICS_DISABLED: 'true', FLOW_FOLD_AFTER: '1' },
+    env: { API_KEYS: TEST_API_KEY, POWERTOOLS_METRICS_DISABLED: 'true', FLOW_FOLD_AFTER: '1', SIGHTING_FOLD_AFTER: '2', SIGHTING_FOLD_CHECK_EVERY: '1' },
     // Short, so that failed and crashed batches come back quickly.
     overrides: { visibilityTimeout: 2 },
   });
@@ -156,6 +159,37 @@ async function notificationItems(): Promise<{ items: number; distinct: number }>
   return { items: times.length, distinct: new Set(times).size };
 }
 
+/** What each device's view must say once every packet is stored: protocols, first and last seen. */
+function expectedDevices(packets: readonly Packet[]): Map<string, { protocols: Record<string, number>; first_seen: string; last_seen: string }> {
+  const sightings = packetSightings('all', packets.map((packet) => ({ packet, timestamp: packet.Info?.Sniffed_Timestamp as number })));
+  return new Map(
+    sightings.map((s) => {
+      const protocols = Object.entries(s).filter(([k]) => k.startsWith('packets#')).map(([k, v]): [string, number] => [k.slice('packets#'.length), Number(v)]);
+      return [s.mac_address, { protocols: Object.fromEntries(protocols.sort((x, y) => (x[0] < y[0] ? -1 : 1))), first_seen: s.first_seen, last_seen: s.last_seen }];
+    }),
+  );
+}
+
+/** Each device's view over HTTP, as much of it as expectedDevices says. */
+async function deviceViews(macs: Iterable<string>): Promise<Map<string, unknown>> {
+  const views = new Map<string, unknown>();
+  for (const mac of macs) {
+    const response = await fetch(`${runtime.url}/devices/${mac}?snapshots=0&applications=0&interfaces=0`, { headers: { 'x-api-key': TEST_API_KEY } });
+    const view = response.status === 200 ? ((await response.json()) as { protocols: unknown; first_seen: unknown; last_seen: unknown }) : undefined;
+    views.set(mac, view && { protocols: view.protocols, first_seen: view.first_seen, last_seen: view.last_seen });
+  }
+  return views;
+}
+
+/** Sightings still pending on a device, and whether its folded shard exists. */
+async function sightingsOf(mac: string): Promise<{ pending: number; folded: boolean }> {
+  const table = runtime.resources.tables.get('DevicesTable')?.name as string;
+  const key = foldedSightingsKey(mac);
+  const pending = (await allItems(table, key.pk)).filter((i) => String(i.sk).startsWith(PACKET_SIGHTING_PREFIX)).length;
+  const folded = (await documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item !== undefined;
+  return { pending, folded };
+}
+
 async function counts(): Promise<Record<string, number>> {
   const response = await fetch(`${runtime.url}/packets/tables/all`, { headers: { 'x-api-key': TEST_API_KEY } });
   if (response.status !== 200) return {};
@@ -247,6 +281,15 @@ describe('the pipeline under injected faults', () => {
       const now = await counts();
       return JSON.stringify(Object.entries(now).sort()) === JSON.stringify(Object.entries(expected).sort()) ? now : undefined;
     }, 120_000, 'exact counts after redrive');
+    // Devices: each view exact (folded sightings plus pending ones), and the busiest folded under the faults.
+    const devices = expectedDevices(packets);
+    await eventually(async () => (JSON.stringify([...(await deviceViews(devices.keys()))]) === JSON.stringify([...devices]) ? true : undefined), 120_000, 'exact device views after redrive');
+    const busiest = [...devices].sort((a, b) => Object.values(b[1].protocols).reduce((x, y) => x + y, 0) - Object.values(a[1].protocols).reduce((x, y) => x + y, 0))[0]?.[0] as string;
+    const busiestSightings = await eventually(async () => {
+      const s = await sightingsOf(busiest);
+      return s.folded && s.pending < 2 ? s : undefined;
+    }, 120_000, `the sightings of ${busiest} folded`);
+    expect(await deviceViews(devices.keys())).toEqual(devices);
     // Read as the query reads them (folded plus pending), then folded alone once the folder is done.
     await eventually(async () => {
       const sums = await flowSumsStored([...flowSums.keys()]);
@@ -272,6 +315,7 @@ describe('the pipeline under injected faults', () => {
         `sent ${PACKETS} packets, ${FLOWS} flow records, ${NOTIFICATIONS} notifications in ${work.length} requests (${attempts} attempts); all accepted`,
         `packets: layer items expected ${expectedItems}, stored ${stored.items}, distinct ${stored.distinct}, duplicated ${stored.items - stored.distinct}, lost ${expectedItems - stored.distinct}; counts exact`,
         `flows: ${flowSums.size} hours, sums exact (${[...storedFlows].map(([h, s]) => `${h}: ${s.tx}/${s.rx}`).join(', ')})`,
+        `devices: ${devices.size} views exact; ${busiest}: folded, ${busiestSightings.pending} sighting pending`,
         `notifications: stored ${storedNotifications.items}, distinct ${storedNotifications.distinct}, duplicated ${storedNotifications.items - storedNotifications.distinct}, lost ${NOTIFICATIONS - storedNotifications.distinct}`,
         `dead-lettered ${dlq.length}, redriven ${redriven}${[...reasons].map(([r, n]) => `\n  ${n} x ${r}`).join('')}`,
         `faults injected: ${JSON.stringify(faults)}`,

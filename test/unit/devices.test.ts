@@ -4,7 +4,7 @@ import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
-import { packetDeviceUpdates, packetEndpoints } from '../../functions/packets/device-sightings.ts';
+import { packetEndpoints, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { netifyUpdates } from '../../functions/devices/updates.ts';
 import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
@@ -101,9 +101,11 @@ describe('no partial state for readers', () => {
     countersCarryLastSeen(netifyUpdates('devices', records, '2025-05-01T00:00:00.000Z'));
   });
 
-  it('packet sightings set last_seen in the update that counts the packet', () => {
+  it('a packet sighting carries its counts with last_seen in one item', () => {
     const packet = JSON.parse(readFileSync('events/packets/tcp-ipv4.json', 'utf8')) as Packet;
-    countersCarryLastSeen(packetDeviceUpdates('devices', [{ packet, timestamp: 1_746_000_000 }]));
+    for (const sighting of packetSightings('m1', [{ packet, timestamp: 1_746_000_000 }])) {
+      expect(sighting).toMatchObject({ last_seen: '2025-04-30T08:00:00.000Z', 'packets#TCP': 1 });
+    }
   });
 });
 
@@ -145,6 +147,34 @@ describe('devices seen in packets', () => {
       { mac: '00:15:5d:3c:5f:b2', ip: '172.27.112.1' },
       { mac: '00:15:5d:44:43:68', ip: '172.27.118.244' },
     ]);
+  });
+
+  it('sights each device once per message: counts per layer, first and last seen, the address seen last, whatever the order', () => {
+    const tcp = sample('tcp-ipv4.json');
+    const arp = sample('arp.json');
+    const other = structuredClone(tcp);
+    (other.IPv4 as { Source_Address: string }).Source_Address = '172.27.112.9';
+    const packets = [
+      { packet: tcp, timestamp: 1_746_000_000 },
+      { packet: arp, timestamp: 1_746_000_010 },
+      { packet: other, timestamp: 1_746_000_010 },
+      { packet: tcp, timestamp: 1_745_999_990 },
+    ];
+    const sightings = packetSightings('ingest-1', packets);
+    const sender = sightings.find((s) => s.mac_address === '00:15:5d:3c:5f:b2');
+    expect(sender).toMatchObject({
+      pk: 'dev#00:15:5d:3c:5f:b2',
+      sk: 'pkts~ingest-1',
+      first_seen: '2025-04-30T07:59:50.000Z',
+      last_seen: '2025-04-30T08:00:10.000Z',
+      // ARP's 172.27.118.244 and the TCP packet's 172.27.112.9 share the last time: the larger wins.
+      ip_address: '172.27.118.244',
+      ip_seen: '2025-04-30T08:00:10.000Z',
+      'packets#TCP': 3,
+      'packets#ARP': 1,
+    });
+    expect(sightings).toHaveLength(2);
+    expect(packetSightings('ingest-1', [...packets].reverse())).toEqual(sightings);
   });
 
   it('skips broadcast and multicast destinations and learns ARP senders', () => {
