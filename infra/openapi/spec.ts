@@ -90,7 +90,7 @@ const ERROR_RESPONSES: Record<string, [string, string]> = {
   UnsupportedMediaType: ['415', 'unsupported or unparseable media type'],
   KeyReused: ['422', 'Idempotency-Key reused with another body'],
   Unavailable: ['503', 'queue unreachable; retry'],
-  Folding: ['503', 'the hour kept changing under the read (its deltas being folded); retry'],
+  Folding: ['503', 'what was read kept changing under the read (flow deltas or packet sightings being folded); retry'],
 };
 const errors = (...names: (keyof typeof ERROR_RESPONSES & string)[]) =>
   Object.fromEntries(names.map((name) => [ERROR_RESPONSES[name]?.[0], { $ref: `#/components/responses/${name}` }]));
@@ -160,12 +160,12 @@ const OPERATIONS: Record<string, Json> = {
   'GET /devices': {
     summary: 'Device views, paged by MAC and by size with an RFC 8288 Link header',
     parameters: [query('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'devices'), query('snapshots', { type: 'integer', minimum: 0 }, 'snapshots per device'), query('cursor', { type: 'string' }, 'from the Link header')],
-    responses: { '200': { description: 'views', content: json({ type: 'array', items: ref('DeviceView') }) }, ...ERRORS },
+    responses: { '200': { description: 'views', content: json({ type: 'array', items: ref('DeviceView') }) }, ...ERRORS, ...errors('Folding') },
   },
   'GET /devices/{mac}': {
     summary: 'One device view',
     parameters: [path('mac', 'with : or -, any case'), query('snapshots', { type: 'integer', minimum: 0 }, 'snapshots')],
-    responses: { '200': { description: 'view', content: json(ref('DeviceView')) }, ...NOT_FOUND, ...ERRORS },
+    responses: { '200': { description: 'view', content: json(ref('DeviceView')) }, ...NOT_FOUND, ...ERRORS, ...errors('Folding') },
   },
   'GET /live': {
     summary: "The live channel: a WebSocket URL with a read token good for 5 minutes to connect; the socket sends seed 004's device array (speeds in Mbps) on connect and after each change",
