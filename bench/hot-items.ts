@@ -303,6 +303,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
     stage: 'benchhot',
     schedules: false,
     pollerConcurrency: POLLERS,
+    // HOT_STREAMS=off: without the stream-fed functions (the live broadcaster, the folders).
+    streamEventSources: process.env.HOT_STREAMS !== 'off',
     env: { API_KEYS: key, POWERTOOLS_METRICS_DISABLED: 'true' },
     log: (line) => {
       if (process.env.HOT_LOG) options.log(`${Math.round(performance.now())} ${line}`);
