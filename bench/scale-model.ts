@@ -29,6 +29,12 @@ const MEMORY_MB = setting('provider.memorySize');
 const WRITER_TIMEOUT_S = setting('custom.writerTimeout');
 const API_RATE_LIMIT = setting('custom.throttle.rate');
 const PARALLEL_PUTS = constantIn('functions/packets/writer.ts', /const PARALLEL_PUTS = (\d+)/);
+const PARALLEL_DEVICE_PUTS = constantIn('functions/packets/writer.ts', /const PARALLEL_DEVICE_PUTS = (\d+)/);
+const DEVICE_INDEX_SHARDS = constantIn('functions/devices/storage.ts', /const DEVICE_INDEX_SHARDS = (\d+)/);
+/** A `${env:NAME, 'default'}` setting of serverless.yml: its default. */
+const defaultOf = (path: string) => Number(/'(\d+)'/.exec(String(path.split('.').reduce(child, yaml)))?.[1]);
+const SIGHTING_FOLD_AFTER = defaultOf('functions.devicesFolder.environment.SIGHTING_FOLD_AFTER');
+const SIGHTING_FOLD_CHECK_EVERY = defaultOf('functions.devicesFolder.environment.SIGHTING_FOLD_CHECK_EVERY');
 const PARALLEL_TRANSACTIONS = constantIn('functions/packets/writer.ts', /const PARALLEL_TRANSACTIONS = (\d+)/);
 const CHUNK_MESSAGES = constantIn('functions/packets/writer.ts', /const CHUNK_MESSAGES = (\d+)/);
 const MAX_ACTIONS = constantIn('functions/shared/exactly-once.ts', /const MAX_ACTIONS = (\d+)/);
@@ -38,8 +44,8 @@ const BACKOFF_BASE_MS = constantIn('functions/shared/retry.ts', /baseMs = (\d+)/
 const BACKOFF_CAP_MS = constantIn('functions/shared/retry.ts', /capMs = ([\d_]+)/);
 const SEND_BATCH_ENTRIES = constantIn('functions/shared/queue-publisher.ts', /const MAX_ENTRIES_PER_BATCH = (\d+)/);
 const SEND_BATCH_BYTES = constantIn('functions/shared/queue-publisher.ts', /'SQS_MAX_BATCH_BYTES', ([\d_]+)/);
-// Table names as serverless.yml makes them (${prefix}-...): a message's oversized update list is split in item-id order, table first.
-const [COUNTS_TABLE, DEVICES_TABLE] = ['netingest-prod-packet-counts', 'netingest-prod-devices'];
+// The table name as serverless.yml makes it (${prefix}-...).
+const COUNTS_TABLE = 'netingest-prod-packet-counts';
 
 // AWS limits (docs linked in docs/scale-model.md).
 const PARTITION_WCU = 1_000; // write units per second and partition
@@ -91,7 +97,7 @@ const tcpPacket = (i: number, from: string, to: string): Packet => ({
   Info: { ...tcpSample.Info, Sniffed_Timestamp: 1_800_000_000 + i / 1_000 },
 });
 const [HOST, PEER] = ['00:15:5d:3c:5f:b2', '00:15:5d:44:43:68'];
-/** newDevices: every device is new, so its count item and index entry are created in the transaction. */
+/** newDevices: every device is new, so the writer puts its index entry beside its sighting (and it is never folded: one sighting each). */
 const WORKLOADS: { name: string; newDevices: boolean; packets: (first: number, count: number) => Packet[] }[] = [
   { name: '(a) one host pair', newDevices: false, packets: (f, n) => range(f, n).map((i) => (i % 2 === 0 ? tcpPacket(i, HOST, PEER) : tcpPacket(i, PEER, HOST))) },
   { name: '(b) new MAC pair per packet', newDevices: true, packets: (f, n) => range(f, n).map((i) => tcpPacket(i, localMac(2 * i), localMac(2 * i + 1))) },
@@ -157,8 +163,11 @@ function readMessage(body: string) {
   const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
   const counts = countUnit(envelope, packets, COUNTS_TABLE);
   const unit: IdempotentUnit = { id: counts.id, updates: counts.updates };
-  const devices = packetSightings(envelope.ingestId, sightings).map((s) => s.mac_address);
-  return { packets: packets.length, layerItems: items.length, layerWru: sum(items.map(itemWru)), protocols: items.map((i) => i.protocol), unit, devices };
+  const devices = packetSightings(envelope.ingestId, sightings);
+  return {
+    packets: packets.length, layerItems: items.length, layerWru: sum(items.map(itemWru)), protocols: items.map((i) => i.protocol), unit,
+    sightings: devices.length, sightingWru: sum(devices.map(itemWru)),
+  };
 }
 type Message = ReturnType<typeof readMessage>;
 
@@ -184,10 +193,8 @@ function shapeOf(workload: Workload) {
     if (cached !== undefined) return cached;
     const planned = packTransactions(messages.slice(0, k).map((m) => m.unit).flatMap(splitOversized)).map((group) => {
       const merged = mergeUpdates(group.flatMap((u) => u.updates));
-      const created = workload.newDevices ? sum(merged.map((u) => u.onCreate?.length ?? 0)) : 0;
-      const written = [...merged, ...(workload.newDevices ? merged.flatMap((u) => u.onCreate ?? []) : [])];
-      const partitions = written.map((u) => `${u.key.pk}${u.shardAttribute === 'pk' ? '#*' : ''} (${u.table.replace('netingest-prod-', '')})`);
-      return { actions: group.length + merged.length + created, hot: merged.filter((u) => (namedBy.get(itemId(u)) ?? 0) > 1).map(placed), partitions };
+      const partitions = merged.map((u) => `${u.key.pk}${u.shardAttribute === 'pk' ? '#*' : ''} (${u.table.replace('netingest-prod-', '')})`);
+      return { actions: group.length + merged.length, hot: merged.filter((u) => (namedBy.get(itemId(u)) ?? 0) > 1).map(placed), partitions };
     });
     cache.set(k, planned);
     return planned;
@@ -211,19 +218,55 @@ function shapeOf(workload: Workload) {
     layerWruPerPacket: sum(messages.map((m) => m.layerWru)) / packets,
     wruPerLayerItem: sum(messages.map((m) => m.layerWru)) / sum(messages.map((m) => m.layerItems)),
     transactionWruPerPacket: (2 * SMALL_ITEM_KB * sum(plan(CHUNK_MESSAGES).map((t) => t.actions))) / packets,
+    ...devicesOf(workload, messages, packets),
   };
 }
 type Shape = ReturnType<typeof shapeOf>;
+
+/** Actions a fold transaction gives each sighting (its marker and its delete), besides the folded item's one update. */
+const FOLD_PER_TRANSACTION = Math.floor((MAX_ACTIONS - 1) / 2);
+/**
+ * The device side of a workload. The writer puts a sighting per device and message, and an
+ * index entry for each device new to it. devicesFolder folds a device's sightings once
+ * SIGHTING_FOLD_AFTER are pending, found on one new sighting in SIGHTING_FOLD_CHECK_EVERY,
+ * so about that many more on average: per sighting its marker and delete in a transaction
+ * (2 WRU each) and a share of the folded item's update; reads are the checks' queries and
+ * each fold's query and GetItem (consistent, one unit each for items this small). A device
+ * seen once (b) is never folded.
+ */
+function devicesOf(workload: Workload, messages: readonly Message[], packets: number) {
+  const sightings = sum(messages.map((m) => m.sightings));
+  const indexEntries = workload.newDevices ? sightings : 0;
+  const perFold = SIGHTING_FOLD_AFTER + (SIGHTING_FOLD_CHECK_EVERY - 1) / 2;
+  const folded = workload.newDevices ? 0 : sightings;
+  const foldWru = folded * 2 * SMALL_ITEM_KB * (2 + Math.ceil(perFold / FOLD_PER_TRANSACTION) / perFold);
+  const folderRru = sightings / SIGHTING_FOLD_CHECK_EVERY + (folded / perFold) * (1 + Math.ceil(perFold / FOLD_PER_TRANSACTION));
+  return {
+    sightingsPerMessage: sightings / messages.length,
+    devicePutsPerMessage: (sightings + indexEntries) / messages.length,
+    devicePutWruPerPacket: (sum(messages.map((m) => m.sightingWru)) + indexEntries * SMALL_ITEM_KB) / packets,
+    newDevicesPerPacket: indexEntries / packets,
+    /** Sightings per packet of the device seen most (its partition's puts). */
+    busiestDevicePerPacket: workload.newDevices ? 1 / packets : messages.length / packets,
+    foldWruPerPacket: foldWru / packets,
+    folderRruPerPacket: folderRru / packets,
+  };
+}
 
 // Timing of one invocation, from the per-item write latency assumed above.
 const batchWriteMs = ROUND_TRIP_MS + WRITE_CHUNK * ITEM_WRITE_MS;
 const transactionMs = (actions: number) => ROUND_TRIP_MS + 2 * actions * ITEM_WRITE_MS;
 const chunkSizes = (batch: number) => range(0, Math.ceil(batch / CHUNK_MESSAGES)).map((i) => Math.min(CHUNK_MESSAGES, batch - i * CHUNK_MESSAGES));
-/** CPU for the chunk's packets, then its layer items, WRITE_CHUNK to a BatchWriteItem and PARALLEL_PUTS requests at a time. */
+/**
+ * CPU for the chunk's packets, then its puts: layer items (PARALLEL_PUTS requests at a time)
+ * beside device sightings and index entries (PARALLEL_DEVICE_PUTS), WRITE_CHUNK to a request.
+ */
 function layerPhaseMs(shape: Shape, k: number): number {
   const chunk = shape.messages.slice(0, k);
-  const requests = Math.ceil(sum(chunk.map((m) => m.layerItems)) / WRITE_CHUNK);
-  return sum(chunk.map((m) => m.packets)) * CPU_MS_PER_PACKET + Math.ceil(requests / PARALLEL_PUTS) * batchWriteMs;
+  const layerRequests = Math.ceil(sum(chunk.map((m) => m.layerItems)) / WRITE_CHUNK);
+  const deviceRequests = Math.ceil((k * shape.devicePutsPerMessage) / WRITE_CHUNK);
+  const rounds = Math.max(Math.ceil(layerRequests / PARALLEL_PUTS), Math.ceil(deviceRequests / PARALLEL_DEVICE_PUTS));
+  return sum(chunk.map((m) => m.packets)) * CPU_MS_PER_PACKET + rounds * batchWriteMs;
 }
 function invocationMs(shape: Shape, batch: number, lanes: number): number {
   return sum(chunkSizes(batch).map((k) => {
@@ -373,20 +416,21 @@ print(
   `Read from the code: batchSize ${BATCH_SIZE}, maximumBatchingWindow ${BATCH_WINDOW_S} s, ${MEMORY_MB} MB, timeout ${WRITER_TIMEOUT_S} s, ` +
     `PACKET_SHARDS ${PACKET_SHARDS}, PACKET_COUNTER_SHARDS ${COUNTER_SHARDS}, API rate limit ${API_RATE_LIMIT}/s, ${num(MAX_PACKETS_PER_REQUEST)} packets per POST, ` +
     `${num(DEFAULT_MAX_MESSAGE_BYTES)} bytes per message, SendMessageBatch of ${SEND_BATCH_ENTRIES} / ${num(SEND_BATCH_BYTES)} bytes, ` +
-    `${CHUNK_MESSAGES} messages per chunk, ${PARALLEL_PUTS} puts and ${PARALLEL_TRANSACTIONS} transactions in flight, ` +
-    `${MAX_ACTIONS} actions per transaction, ${ATTEMPTS} attempts.`,
+    `${CHUNK_MESSAGES} messages per chunk, ${PARALLEL_PUTS} layer puts, ${PARALLEL_DEVICE_PUTS} device puts and ${PARALLEL_TRANSACTIONS} transactions in flight, ` +
+    `${MAX_ACTIONS} actions per transaction, ${ATTEMPTS} attempts, DEVICE_INDEX_SHARDS ${DEVICE_INDEX_SHARDS}, ` +
+    `SIGHTING_FOLD_AFTER ${SIGHTING_FOLD_AFTER}, SIGHTING_FOLD_CHECK_EVERY ${SIGHTING_FOLD_CHECK_EVERY}.`,
   `Assumed: ${ROUND_TRIP_MS} ms per DynamoDB request plus ${ITEM_WRITE_MS} ms per item written (twice per item in a transaction), ` +
     `so a BatchWriteItem of ${WRITE_CHUNK} takes ${num(batchWriteMs, 1)} ms and a transaction of 16 / ${MAX_ACTIONS} actions ` +
     `${num(transactionMs(16), 1)} / ${num(transactionMs(MAX_ACTIONS), 1)} ms; CPU ${num(CPU_MS_PER_PACKET * 1_000)} µs per packet at ${MEMORY_MB} MB.`,
   '### Messages and transactions per workload (the same at every rate)',
   table(
     ['workload', 'packets/message', 'bytes/message', 'messages/POST', 'SendMessageBatch/POST', 'messages/batch (6 MB cap)', 'layer WRU/packet']
-      .concat([`transactions per ${CHUNK_MESSAGES}-message chunk`, 'actions/transaction']),
+      .concat(['device sightings/message', 'device puts/message', `transactions per ${CHUNK_MESSAGES}-message chunk`, 'actions/transaction']),
     shapes.map(({ workload, shape: s }) => {
       const chunk = s.plan(CHUNK_MESSAGES);
       const actions = sum(chunk.map((t) => t.actions)) / chunk.length;
       return [workload.name, num(s.packetsPerMessage, 1), num(s.messageBytes), num(s.messagesPerPost), num(s.sendBatchesPerPost), num(s.maxBatch)]
-        .concat([num(s.layerWruPerPacket, 2), num(chunk.length), num(actions, 1)]);
+        .concat([num(s.layerWruPerPacket, 2), num(s.sightingsPerMessage, 1), num(s.devicePutsPerMessage, 1), num(chunk.length), num(actions, 1)]);
     }),
   ),
 );
@@ -402,8 +446,8 @@ for (const rate of RATES) {
   const flows = shapes.map(({ workload, shape }) => ({ workload, shape, flow: flowOf(shape, rate) }));
   const lambdaHead = ['workload', `POST/s (limit ${API_RATE_LIMIT})`, 'SQS messages/s', 'SendMessageBatch/s', 'pollers', 'messages/batch', 'invocations/s']
     .concat(['invocation duration', 'concurrency']);
-  const dynamoHead = ['workload', 'hottest layer partition WCU/s', `PACKET_SHARDS for <= ${HEADROOM * 100}%`, 'counter design', 'transactions/s']
-    .concat(['hottest item writes/s (WCU/s)', 'hottest transactional partition WCU/s', 'P(conflict) per attempt', 'retries per transaction'])
+  const dynamoHead = ['workload', 'hottest layer partition WCU/s', `PACKET_SHARDS for <= ${HEADROOM * 100}%`, 'device index partition WCU/s', 'busiest device partition WCU/s']
+    .concat(['counter design', 'transactions/s', 'hottest item writes/s (WCU/s)', 'hottest transactional partition WCU/s', 'P(conflict) per attempt', 'retries per transaction'])
     .concat([`failed after ${ATTEMPTS} attempts`, 'simulated invocation time']);
   print(
     `### ${num(rate)} packets/s: SQS and Lambda`,
@@ -416,7 +460,11 @@ for (const rate of RATES) {
       return designs.map((design, i) => {
         const c = simulate(shape, flow, design.shards, mulberry32(seed++));
         const hot = hottestPartition(shape, flow, design.shards);
-        const first = i === 0 ? [workload.name, `${num(layerWcu)} (${shape.hottestLayer})`, num(shardsNeeded)] : ['', '', ''];
+        // Index entries spread over DEVICE_INDEX_SHARDS by MAC; a device's partition takes its sightings and their folds.
+        const indexWcu = (rate * shape.newDevicesPerPacket * SMALL_ITEM_KB) / DEVICE_INDEX_SHARDS;
+        const foldWruPerSighting = shape.sightingsPerMessage === 0 ? 0 : shape.foldWruPerPacket * (shape.packetsPerMessage / shape.sightingsPerMessage);
+        const deviceWcu = rate * shape.busiestDevicePerPacket * (SMALL_ITEM_KB + foldWruPerSighting);
+        const first = i === 0 ? [workload.name, `${num(layerWcu)} (${shape.hottestLayer})`, num(shardsNeeded), num(indexWcu), num(deviceWcu, 1)] : ['', '', '', '', ''];
         return [...first, design.name, num(c.transactions, 1), `${num(c.hotItemWps, 1)} (${wcu(c.hotItemWps)})`, `${wcu(hot.writes)}: ${hot.partition}`]
           .concat([pct(c.perAttempt), num(c.retries, 3), pct(c.exhausted), seconds(c.invocationMs)]);
       });
@@ -426,15 +474,16 @@ for (const rate of RATES) {
 
 print(
   '### Request units and dollars per million packets (us-east-1 on-demand list prices)',
-  table(['workload', 'WRU layers', 'WRU transactions', 'RRU', 'SQS requests', 'DynamoDB $', 'SQS $', 'total $', '$/hour at 10k / 100k packets/s'], shapes.map(({ workload, shape }) => {
-    const [layers, txns] = [shape.layerWruPerPacket * 1e6, shape.transactionWruPerPacket * 1e6];
+  table(['workload', 'WRU layers', 'WRU device puts', 'WRU count transactions', 'WRU folds', 'RRU (folder)', 'SQS requests', 'DynamoDB $', 'SQS $', 'total $', '$/hour at 10k / 100k packets/s'], shapes.map(({ workload, shape }) => {
+    const [layers, devices, txns, folds] = [shape.layerWruPerPacket, shape.devicePutWruPerPacket, shape.transactionWruPerPacket, shape.foldWruPerPacket].map((n) => n * 1e6) as [number, number, number, number];
+    const rru = shape.folderRruPerPacket * 1e6;
     const sqs = (shape.sqsRequestsPerMessage / shape.packetsPerMessage) * 1e6;
-    const [dynamo, queue] = [((layers + txns) / 1e6) * PRICE.wruPerMillion, (sqs / 1e6) * PRICE.sqsPerMillion];
+    const [dynamo, queue] = [((layers + devices + txns + folds) / 1e6) * PRICE.wruPerMillion + (rru / 1e6) * PRICE.rruPerMillion, (sqs / 1e6) * PRICE.sqsPerMillion];
     const hourly = RATES.map((rate) => `$${num(((dynamo + queue) * rate * 3_600) / 1e6)}`).join(' / ');
-    return [workload.name, num(layers), num(txns), '0', num(sqs), num(dynamo, 3), num(queue, 4), num(dynamo + queue, 3), hourly];
+    return [workload.name, num(layers), num(devices), num(txns), num(folds), num(rru), num(sqs), num(dynamo, 3), num(queue, 4), num(dynamo + queue, 3), hourly];
   })),
   `Prices: $${PRICE.wruPerMillion} per million write request units, $${PRICE.rruPerMillion} per million read request units, ` +
-    `$${PRICE.sqsPerMillion.toFixed(2)} per million SQS requests. The writers read nothing (RRU 0): the ${num(PARTITION_RCU)} RCU/s ` +
-    `partition ceiling concerns the query functions. Conflicting attempts are not charged here; Lambda, API Gateway and storage are left out.`,
+    `$${PRICE.sqsPerMillion.toFixed(2)} per million SQS requests. The packets writer reads nothing; the folder's reads are its checks and folds. ` +
+    `The ${num(PARTITION_RCU)} RCU/s partition ceiling concerns the query functions. Conflicting attempts are not charged here; Lambda, API Gateway and storage are left out.`,
 );
 console.log(out.join('\n'));

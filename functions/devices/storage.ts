@@ -27,20 +27,20 @@ export const digestOfFlowStats = (item: { pk?: unknown }): string => String(item
 /**
  * What packets tell of a device: its packet count per protocol (attributes
  * `packets#<protocol>`), first_seen, last_seen and the IP address it was last seen with
- * (ip_address at ip_seen), in shards under `pkts#`: the sightings folder's `pkts#folded`,
- * and `pkts#<n>` that earlier packets writers' transactions took one each. Readers merge the
- * shards and the pending sightings: counts add up, first_seen is the earliest, last_seen the
- * latest.
+ * (ip_address at ip_seen), in shards under `pkts#`: `pkts#<n>`, which the packets writer's
+ * concurrent transactions take one each for busy devices, so that a busy device is never one
+ * hot item, and the sightings folder's `pkts#folded`. Readers merge the shards and the
+ * pending sightings: counts add up, first_seen is the earliest, last_seen the latest.
  */
 export const packetCountsKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'pkts' });
 export const PACKET_COUNTS_PREFIX = 'pkts#';
 export const PACKET_COUNT_ATTRIBUTE_PREFIX = 'packets#';
 /**
- * What one packets message tells of a device, shaped like a packet-counts shard: the packets
- * writer puts one per device and message (an idempotent put, no transaction), readers add
- * them to the shards, and the sightings folder (sightings-fold.ts) later moves a device's
- * sightings into its folded shard, each exactly once. The prefix sorts outside `pkts#`, so
- * the shards read without them.
+ * What one packets message tells of a device it shows in passing, shaped like a
+ * packet-counts shard: the packets writer puts one per such device and message (an
+ * idempotent put, no transaction), readers add them to the shards, and the sightings folder
+ * (sightings-fold.ts) later moves a device's sightings into its folded shard, each exactly
+ * once. The prefix sorts outside `pkts#`, so the shards read without them.
  */
 export const PACKET_SIGHTING_PREFIX = 'pkts~';
 export const packetSightingKey = (mac: string, ingestId: string): Key => ({ pk: devicePartition(mac), sk: `${PACKET_SIGHTING_PREFIX}${ingestId}` });

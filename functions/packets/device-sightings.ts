@@ -1,6 +1,7 @@
-import { addExact } from '../shared/exactly-once.ts';
+import { addExact, type CounterUpdate } from '../shared/exactly-once.ts';
+import { indexEntry } from '../devices/updates.ts';
 import { isDeviceMac, normalizeMac } from '../devices/mac.ts';
-import { PACKET_COUNT_ATTRIBUTE_PREFIX, indexKey, packetSightingKey } from '../devices/storage.ts';
+import { PACKET_COUNT_ATTRIBUTE_PREFIX, indexKey, packetCountsKey, packetSightingKey } from '../devices/storage.ts';
 import type { Packet } from './packet-schema.ts';
 import { layersOf } from './storage.ts';
 
@@ -70,6 +71,46 @@ export function packetSightings(ingestId: string, packets: readonly { packet: Pa
     }
   }
   return [...byMac.values()];
+}
+
+/**
+ * A device with at least this many packets in one message is counted in the message's
+ * exactly-once transaction, merged with the rest of its chunk: a busy device costs one action
+ * per chunk, on a counts shard of its own (see packetCountsKey). One with fewer is sighted
+ * with a put and folded later: a device seen in passing costs no transaction. The choice
+ * depends on the message alone, so a redelivered message goes the same way.
+ */
+export const TRANSACTION_MIN_PACKETS = 2;
+
+/** What a message's packets tell of devices: sightings to put, and updates for the message's transaction. */
+export interface PacketDevices {
+  sightings: PacketSighting[];
+  updates: CounterUpdate[];
+}
+
+export function packetDevices(table: string, ingestId: string, packets: readonly { packet: Packet; timestamp: number }[]): PacketDevices {
+  const packetsOf = new Map<string, number>();
+  for (const { packet } of packets) for (const { mac } of packetEndpoints(packet)) packetsOf.set(mac, (packetsOf.get(mac) ?? 0) + 1);
+  const busy = (s: PacketSighting) => (packetsOf.get(s.mac_address) ?? 0) >= TRANSACTION_MIN_PACKETS;
+  const sightings = packetSightings(ingestId, packets);
+  return { sightings: sightings.filter((s) => !busy(s)), updates: sightings.filter(busy).map((s) => countsUpdate(table, s)) };
+}
+
+/** A busy device's sighting as an update of its sharded counts; the transaction that creates a shard also indexes the device. */
+function countsUpdate(table: string, sighting: PacketSighting): CounterUpdate {
+  const { mac_address: mac, first_seen, last_seen, ip_address, ip_seen } = sighting;
+  const add = Object.fromEntries(Object.entries(sighting).filter(([name]) => name.startsWith(PACKET_COUNT_ATTRIBUTE_PREFIX))) as Record<string, number | bigint>;
+  return {
+    table,
+    key: packetCountsKey(mac),
+    shardAttribute: 'sk',
+    add,
+    set: { mac_address: mac },
+    setIfOlder: { first_seen },
+    setIfNewer: ip_seen === undefined ? { last_seen } : { last_seen, ip_seen },
+    ...(ip_address === undefined ? {} : { setWithNewer: { ip_seen: { ip_address } } }),
+    onCreate: [indexEntry(table, mac)],
+  };
 }
 
 /** The device index entries of these devices (what GET /devices lists): idempotent puts. */

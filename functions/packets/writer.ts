@@ -9,7 +9,7 @@ import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
-import { indexEntries, packetSightings } from './device-sightings.ts';
+import { indexEntries, packetDevices } from './device-sightings.ts';
 
 /** BatchWriteItem requests in flight for a chunk's layer items. */
 const PARALLEL_PUTS = 16;
@@ -34,12 +34,12 @@ const MARGIN = 1.2;
 type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
 
 /**
- * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item, each
- * device's sighting per message and the index entries of devices new to this process (all
- * idempotent puts), then the chunk's protocol counts, merged per item, in exactly-once
- * transactions (a marker per message) on sharded items: each transaction holds a shard of
- * its own, so concurrent writers never meet on a protocol's item. A device is never in a
- * transaction here: the sightings folder moves its sightings into its counts later. A crash
+ * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item, the
+ * sightings of devices a message shows in passing and the index entries of those new to
+ * this process (all idempotent puts; the sightings folder folds them later), then the
+ * chunk's protocol counts and busy devices' counts (see TRANSACTION_MIN_PACKETS), merged per
+ * item, in exactly-once transactions (a marker per message) on sharded items: each
+ * transaction holds a shard of its own, so concurrent writers never meet on an item. A crash
  * between the two leaves items without counts; the redelivered message rewrites the items
  * and counts them once. When the time left would not cover another chunk, the rest of
  * the batch returns to the queue and what is stored stays stored, rather than the whole
@@ -56,9 +56,10 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   const storeChunk = async (messages: PacketsMessage[]) => {
     // The chunk's items together, so that the requests stay in flight to its last item (a
     // chunk at a time: a 6 MB batch all at once would hold every message's items in memory).
-    const sightings = messages.flatMap(({ ingestId, envelope, packets }) =>
-      packetSightings(ingestId, packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }))),
+    const devices = messages.map(({ ingestId, envelope, packets }) =>
+      packetDevices(config.devicesTable, ingestId, packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }))),
     );
+    const sightings = devices.flatMap((d) => d.sightings);
     const unindexed = new Set(sightings.map((s) => s.mac_address).filter((mac) => !indexed.has(mac)));
     await Promise.all([
       putAll(config.packetsTable, messages.flatMap(({ envelope, packets }) => layerItems(envelope, packets, config.packetShards)), PARALLEL_PUTS),
@@ -66,7 +67,10 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
     ]);
     if (indexed.size + unindexed.size > MAX_INDEXED) indexed.clear();
     for (const mac of unindexed) indexed.add(mac);
-    const units = messages.map(({ envelope, packets }) => countUnit(envelope, packets, config.countsTable));
+    const units = messages.map(({ envelope, packets }, i) => {
+      const unit = countUnit(envelope, packets, config.countsTable);
+      return { id: unit.id, updates: [...unit.updates, ...(devices[i]?.updates ?? [])] };
+    });
     await applyExactlyOnce(units, { markerTable: config.idempotencyTable, shards: config.counterShards, parallel: PARALLEL_TRANSACTIONS });
   };
   return writeMessages<PacketsMessage>(

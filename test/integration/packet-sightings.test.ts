@@ -81,9 +81,10 @@ const ok = async (event: SQSEvent) => expect((await writer(event)).batchItemFail
 describe('packet sightings of devices against DynamoDB Local', () => {
   it('counts a message delivered twice in a batch and again after its fold once', async () => {
     const [host, peer] = [newMac(), newMac()];
+    // One packet per message: both devices are seen in passing, so sighted with puts.
     const sent = [
-      [packet(tcp, host, peer, 1_800_000_000, '10.0.0.1'), packet(udp, peer, host, 1_800_000_005, '10.0.0.2')],
-      [packet(tcp, host, peer, 1_800_000_010, '10.0.0.3'), packet(tcp, host, peer, 1_799_999_990, '10.0.0.4')],
+      [packet(tcp, host, peer, 1_800_000_000, '10.0.0.1')],
+      [packet(udp, peer, host, 1_800_000_005, '10.0.0.2')],
       [packet(udp, host, peer, 1_800_000_020, '10.0.0.5')],
     ];
     const [ma, mb, mc] = sent.map(message) as [PackedMessage, PackedMessage, PackedMessage];
@@ -101,6 +102,24 @@ describe('packet sightings of devices against DynamoDB Local', () => {
     expect(again).toMatchObject({ folded: 1, duplicates: 1 });
     expect(summary(await view(host))).toEqual(expected(host, sent.flat()));
     expect(summary(await view(peer))).toEqual(expected(peer, sent.flat()));
+  });
+
+  it("counts a busy device in the message's transaction and the devices it meets in passing by sightings, in one view", async () => {
+    const [host, a, b, c] = [newMac(), newMac(), newMac(), newMac()];
+    const first = [packet(tcp, host, a, 1_800_003_000, '10.4.0.1'), packet(udp, host, b, 1_800_003_001, '10.4.0.1'), packet(tcp, c, host, 1_800_003_002, '10.4.0.3')];
+    const second = [packet(tcp, a, host, 1_800_003_010, '10.4.0.2')];
+    const [m1, m2] = [message(first), message(second)];
+    await ok(sqsEvent([sqsRecord(m1.body), sqsRecord(m2.body), sqsRecord(m1.body, 2)]));
+    // host: three packets in the first message (its counts shard), one in the second (a sighting).
+    expect((await pending(host)).length).toBe(1);
+    const shards = await queryPartition(devicesConfig().devicesTable, devicePartition(host), { beginsWith: 'pkts#', consistent: true });
+    expect(shards.length).toBeGreaterThan(0);
+    expect((await pending(a)).length).toBe(2);
+    for (const mac of [host, a, b, c]) expect(summary(await view(mac)), mac).toEqual(expected(mac, [...first, ...second]));
+    await ok(sqsEvent([sqsRecord(m2.body, 2), sqsRecord(m1.body, 3)]));
+    await fold(host);
+    await fold(a);
+    for (const mac of [host, a, b, c]) expect(summary(await view(mac)), mac).toEqual(expected(mac, [...first, ...second]));
   });
 
   it('keeps first_seen, last_seen and the address seen last whatever was folded first', async () => {

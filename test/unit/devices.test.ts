@@ -4,7 +4,7 @@ import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
-import { packetEndpoints, packetSightings } from '../../functions/packets/device-sightings.ts';
+import { TRANSACTION_MIN_PACKETS, packetDevices, packetEndpoints, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { netifyUpdates } from '../../functions/devices/updates.ts';
 import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
@@ -175,6 +175,25 @@ describe('devices seen in packets', () => {
     });
     expect(sightings).toHaveLength(2);
     expect(packetSightings('ingest-1', [...packets].reverse())).toEqual(sightings);
+  });
+
+  it('counts a device busy in a message in its transaction and sights one met in passing with a put, the same way on every delivery', () => {
+    const tcp = sample('tcp-ipv4.json');
+    const to = (mac: string) => {
+      const p = structuredClone(tcp);
+      (p.Packet_802_3 as { Destination_MAC: string }).Destination_MAC = mac;
+      return { packet: p, timestamp: 1_746_000_000 };
+    };
+    const packets = [to('02:00:00:00:00:01'), to('02:00:00:00:00:02'), to('02:00:00:00:00:02')];
+    expect(TRANSACTION_MIN_PACKETS).toBe(2);
+    const { sightings, updates } = packetDevices('devices', 'm1', packets);
+    expect(sightings.map((s) => s.mac_address)).toEqual(['02:00:00:00:00:01']);
+    expect(updates.map((u) => u.key)).toEqual([
+      { pk: 'dev#00:15:5d:3c:5f:b2', sk: 'pkts' },
+      { pk: 'dev#02:00:00:00:00:02', sk: 'pkts' },
+    ]);
+    expect(updates[0]).toMatchObject({ shardAttribute: 'sk', add: { 'packets#TCP': 3, 'packets#IPv4': 3 }, setIfNewer: { last_seen: '2025-04-30T08:00:00.000Z' } });
+    expect(packetDevices('devices', 'm1', [...packets].reverse())).toEqual({ sightings, updates });
   });
 
   it('skips broadcast and multicast destinations and learns ARP senders', () => {
