@@ -9,7 +9,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, parseEnvelope } from '../functi
 import { mergeUpdates, type CounterUpdate, type IdempotentUnit } from '../functions/shared/exactly-once.ts';
 import { MAX_PACKETS_PER_REQUEST, parsePackets, type Packet } from '../functions/packets/packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from '../functions/packets/storage.ts';
-import { packetSightings } from '../functions/packets/device-sightings.ts';
+import { packetDevices } from '../functions/packets/device-sightings.ts';
 
 const text = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
 const yaml: unknown = parseYaml(text('serverless.yml'));
@@ -44,8 +44,8 @@ const BACKOFF_BASE_MS = constantIn('functions/shared/retry.ts', /baseMs = (\d+)/
 const BACKOFF_CAP_MS = constantIn('functions/shared/retry.ts', /capMs = ([\d_]+)/);
 const SEND_BATCH_ENTRIES = constantIn('functions/shared/queue-publisher.ts', /const MAX_ENTRIES_PER_BATCH = (\d+)/);
 const SEND_BATCH_BYTES = constantIn('functions/shared/queue-publisher.ts', /'SQS_MAX_BATCH_BYTES', ([\d_]+)/);
-// The table name as serverless.yml makes it (${prefix}-...).
-const COUNTS_TABLE = 'netingest-prod-packet-counts';
+// Table names as serverless.yml makes them (${prefix}-...): a message's oversized update list is split in item-id order, table first.
+const [COUNTS_TABLE, DEVICES_TABLE] = ['netingest-prod-packet-counts', 'netingest-prod-devices'];
 
 // AWS limits (docs linked in docs/scale-model.md).
 const PARTITION_WCU = 1_000; // write units per second and partition
@@ -97,7 +97,11 @@ const tcpPacket = (i: number, from: string, to: string): Packet => ({
   Info: { ...tcpSample.Info, Sniffed_Timestamp: 1_800_000_000 + i / 1_000 },
 });
 const [HOST, PEER] = ['00:15:5d:3c:5f:b2', '00:15:5d:44:43:68'];
-/** newDevices: every device is new, so the writer puts its index entry beside its sighting (and it is never folded: one sighting each). */
+/**
+ * newDevices: every device is new. In (b) each is met in passing (one packet), so the writer
+ * puts its index entry beside its sighting, and it is never folded (one sighting each); in
+ * (a) and (c) the devices are busy in every message, so counted in the transactions.
+ */
 const WORKLOADS: { name: string; newDevices: boolean; packets: (first: number, count: number) => Packet[] }[] = [
   { name: '(a) one host pair', newDevices: false, packets: (f, n) => range(f, n).map((i) => (i % 2 === 0 ? tcpPacket(i, HOST, PEER) : tcpPacket(i, PEER, HOST))) },
   { name: '(b) new MAC pair per packet', newDevices: true, packets: (f, n) => range(f, n).map((i) => tcpPacket(i, localMac(2 * i), localMac(2 * i + 1))) },
@@ -162,11 +166,11 @@ function readMessage(body: string) {
   const items = layerItems(envelope, packets, PACKET_SHARDS);
   const sightings = packets.map((packet) => ({ packet, timestamp: packetTimestamp(packet, envelope.receivedAt) }));
   const counts = countUnit(envelope, packets, COUNTS_TABLE);
-  const unit: IdempotentUnit = { id: counts.id, updates: counts.updates };
-  const devices = packetSightings(envelope.ingestId, sightings);
+  const devices = packetDevices(DEVICES_TABLE, envelope.ingestId, sightings);
+  const unit: IdempotentUnit = { id: counts.id, updates: [...counts.updates, ...devices.updates] };
   return {
     packets: packets.length, layerItems: items.length, layerWru: sum(items.map(itemWru)), protocols: items.map((i) => i.protocol), unit,
-    sightings: devices.length, sightingWru: sum(devices.map(itemWru)),
+    sightings: devices.sightings.length, sightingWru: sum(devices.sightings.map(itemWru)),
   };
 }
 type Message = ReturnType<typeof readMessage>;
@@ -193,8 +197,10 @@ function shapeOf(workload: Workload) {
     if (cached !== undefined) return cached;
     const planned = packTransactions(messages.slice(0, k).map((m) => m.unit).flatMap(splitOversized)).map((group) => {
       const merged = mergeUpdates(group.flatMap((u) => u.updates));
-      const partitions = merged.map((u) => `${u.key.pk}${u.shardAttribute === 'pk' ? '#*' : ''} (${u.table.replace('netingest-prod-', '')})`);
-      return { actions: group.length + merged.length, hot: merged.filter((u) => (namedBy.get(itemId(u)) ?? 0) > 1).map(placed), partitions };
+      const created = workload.newDevices ? sum(merged.map((u) => u.onCreate?.length ?? 0)) : 0;
+      const written = [...merged, ...(workload.newDevices ? merged.flatMap((u) => u.onCreate ?? []) : [])];
+      const partitions = written.map((u) => `${u.key.pk}${u.shardAttribute === 'pk' ? '#*' : ''} (${u.table.replace('netingest-prod-', '')})`);
+      return { actions: group.length + merged.length + created, hot: merged.filter((u) => (namedBy.get(itemId(u)) ?? 0) > 1).map(placed), partitions };
     });
     cache.set(k, planned);
     return planned;
@@ -246,8 +252,8 @@ function devicesOf(workload: Workload, messages: readonly Message[], packets: nu
     devicePutsPerMessage: (sightings + indexEntries) / messages.length,
     devicePutWruPerPacket: (sum(messages.map((m) => m.sightingWru)) + indexEntries * SMALL_ITEM_KB) / packets,
     newDevicesPerPacket: indexEntries / packets,
-    /** Sightings per packet of the device seen most (its partition's puts). */
-    busiestDevicePerPacket: workload.newDevices ? 1 / packets : messages.length / packets,
+    /** Sightings per packet of the device sighted most (its partition's puts): one per message, or one in all for a device seen once. */
+    busiestDevicePerPacket: sightings === 0 ? 0 : workload.newDevices ? 1 / packets : messages.length / packets,
     foldWruPerPacket: foldWru / packets,
     folderRruPerPacket: folderRru / packets,
   };

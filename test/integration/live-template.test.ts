@@ -43,8 +43,17 @@ describe('the live channel in the packaged template', () => {
   it("maps the devices table's stream, and new connections, to the broadcaster", () => {
     expect(template.Resources.DevicesTable?.Properties.StreamSpecification).toEqual({ StreamViewType: 'KEYS_ONLY' });
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
-    const devices = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('DevicesTable', 'StreamArn')));
-    expect(devices).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), StartingPosition: 'LATEST', MaximumRetryAttempts: 2 });
+    const onDevices = mappings.filter((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('DevicesTable', 'StreamArn')));
+    const devices = onDevices.find((m) => JSON.stringify(m.FunctionName) === JSON.stringify(getAtt('LiveBroadcasterLambdaFunction')));
+    expect(devices).toMatchObject({ StartingPosition: 'LATEST', MaximumRetryAttempts: 2 });
+    expect(devices?.FilterCriteria).toBeUndefined();
+    // The same stream feeds the sightings folder, which sees packet sightings alone and from the start.
+    const folder = onDevices.find((m) => JSON.stringify(m.FunctionName) === JSON.stringify(getAtt('DevicesFolderLambdaFunction')));
+    expect(folder).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT","MODIFY"],"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"pkts~"}]}}}}' }] },
+    });
+    expect(onDevices).toHaveLength(2);
     const connections = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('LiveConnectionsTable', 'StreamArn')));
     expect(connections).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] } });
   });
