@@ -69,9 +69,10 @@ describe('packet sightings folded in the background', () => {
       first_seen: new Date(Math.min(...times) * 1000).toISOString(),
       last_seen: new Date(Math.max(...times) * 1000).toISOString(),
     });
-    const busyView = (await getJson(runtime.url, `/devices/${busy}?snapshots=0`)).body as { protocols: Record<string, number> };
-    // Every one of its 100 packets names it, one in four UDP.
-    expect(busyView.protocols).toEqual({ AF_Packet: 100, IPv4: 100, Packet_802_3: 100, TCP: 75, UDP: 25 });
+    // Every one of its 100 packets names it, one in four UDP. Its counts commit in the message's
+    // transaction, after the sightings of the same message are put: waited for on their own.
+    const busyCounts = JSON.stringify({ AF_Packet: 100, IPv4: 100, Packet_802_3: 100, TCP: 75, UDP: 25 });
+    await eventually(async () => (JSON.stringify((await getJson(runtime.url, `/devices/${busy}?snapshots=0`)).body.protocols) === busyCounts ? true : undefined), 30_000, 'the busy device counted');
     expect(await sightings(busy)).toEqual({ pending: 0, folded: false });
     const list = await getJson(runtime.url, `/devices?limit=200&snapshots=0`);
     expect((list.body as { mac_address: string }[]).map((d) => d.mac_address)).toEqual([host, peer, busy, other]);
