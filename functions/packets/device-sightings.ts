@@ -74,12 +74,16 @@ export function packetSightings(ingestId: string, packets: readonly { packet: Pa
 }
 
 /**
- * A device with at least this many packets in one message is counted in the message's
- * exactly-once transaction, merged with the rest of its chunk: a busy device costs one action
- * per chunk, on a counts shard of its own (see packetCountsKey). One with fewer is sighted
- * with a put and folded later: a device seen in passing costs no transaction. The choice
- * depends on the message alone, so a redelivered message goes the same way.
+ * Which way a message's devices are counted. In the message's exactly-once transaction,
+ * merged with the rest of its chunk, a device costs one action per chunk on a counts shard
+ * of its own (see packetCountsKey): cheap while a message names few devices, as the
+ * sniffer's one packet per request does. A message naming more than MAX_TRANSACTION_DEVICES
+ * (a scan, many new hosts) would fill transactions with devices, so there only those with at
+ * least TRANSACTION_MIN_PACKETS packets stay in it, and those it shows in passing are sighted
+ * with a put, folded later. The choice depends on the message alone, so a redelivered
+ * message goes the same way.
  */
+export const MAX_TRANSACTION_DEVICES = 8;
 export const TRANSACTION_MIN_PACKETS = 2;
 
 /** What a message's packets tell of devices: sightings to put, and updates for the message's transaction. */
@@ -91,9 +95,10 @@ export interface PacketDevices {
 export function packetDevices(table: string, ingestId: string, packets: readonly { packet: Packet; timestamp: number }[]): PacketDevices {
   const packetsOf = new Map<string, number>();
   for (const { packet } of packets) for (const { mac } of packetEndpoints(packet)) packetsOf.set(mac, (packetsOf.get(mac) ?? 0) + 1);
-  const busy = (s: PacketSighting) => (packetsOf.get(s.mac_address) ?? 0) >= TRANSACTION_MIN_PACKETS;
+  const crowded = packetsOf.size > MAX_TRANSACTION_DEVICES;
+  const inTransaction = (s: PacketSighting) => !crowded || (packetsOf.get(s.mac_address) ?? 0) >= TRANSACTION_MIN_PACKETS;
   const sightings = packetSightings(ingestId, packets);
-  return { sightings: sightings.filter((s) => !busy(s)), updates: sightings.filter(busy).map((s) => countsUpdate(table, s)) };
+  return { sightings: sightings.filter((s) => !inTransaction(s)), updates: sightings.filter(inTransaction).map((s) => countsUpdate(table, s)) };
 }
 
 /** A busy device's sighting as an update of its sharded counts; the transaction that creates a shard also indexes the device. */

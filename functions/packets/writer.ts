@@ -37,7 +37,7 @@ type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope
  * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item, the
  * sightings of devices a message shows in passing and the index entries of those new to
  * this process (all idempotent puts; the sightings folder folds them later), then the
- * chunk's protocol counts and busy devices' counts (see TRANSACTION_MIN_PACKETS), merged per
+ * chunk's protocol counts and the other devices' counts (see packetDevices), merged per
  * item, in exactly-once transactions (a marker per message) on sharded items: each
  * transaction holds a shard of its own, so concurrent writers never meet on an item. A crash
  * between the two leaves items without counts; the redelivered message rewrites the items

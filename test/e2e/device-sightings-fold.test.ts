@@ -41,6 +41,7 @@ describe('packet sightings folded in the background', () => {
   it('answers the same device counts while sightings are pending and once the folder has folded them', async () => {
     const suffix = Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0');
     const mac = (n: number) => `02:5b:00:${suffix.slice(0, 2)}:${suffix.slice(2)}:0${n}`;
+    const crowdMac = (post: number, n: number) => `02:5c:${suffix.slice(0, 2)}:${suffix.slice(2)}:${String(post).padStart(2, '0')}:${String(n).padStart(2, '0')}`;
     // host and peer meet once per request (sighted with puts); busy and other many times (the writer's transaction).
     const [host, peer, busy, other] = [mac(1), mac(2), mac(3), mac(4)];
     const protocols: Record<string, number> = {};
@@ -48,7 +49,9 @@ describe('packet sightings folded in the background', () => {
     for (let post = 0; post < 5; post++) {
       const passing = packet(post % 2 === 0 ? udp : tcp, post % 2 === 0 ? host : peer, post % 2 === 0 ? peer : host, 1_800_100_000 + post * 100);
       const busyPackets = Array.from({ length: 20 }, (_, i) => packet(i % 4 === 0 ? udp : tcp, i % 2 === 0 ? busy : other, i % 2 === 0 ? other : busy, 1_800_100_001 + post * 100 + i));
-      const packets = [passing, ...busyPackets];
+      // A crowd of eight devices seen once each: the request names more than MAX_TRANSACTION_DEVICES.
+      const crowd = Array.from({ length: 4 }, (_, i) => packet(tcp, crowdMac(post, 2 * i), crowdMac(post, 2 * i + 1), 1_800_100_050 + post * 100 + i));
+      const packets = [passing, ...busyPackets, ...crowd];
       times.push(passing.Info?.Sniffed_Timestamp as number);
       for (const layer of layersOf(passing)) protocols[layer] = (protocols[layer] ?? 0) + 1;
       expect((await postJson(runtime.url, '/packets', packets)).status).toBe(202);
@@ -75,6 +78,8 @@ describe('packet sightings folded in the background', () => {
     await eventually(async () => (JSON.stringify((await getJson(runtime.url, `/devices/${busy}?snapshots=0`)).body.protocols) === busyCounts ? true : undefined), 30_000, 'the busy device counted');
     expect(await sightings(busy)).toEqual({ pending: 0, folded: false });
     const list = await getJson(runtime.url, `/devices?limit=200&snapshots=0`);
-    expect((list.body as { mac_address: string }[]).map((d) => d.mac_address)).toEqual([host, peer, busy, other]);
+    const listed = (list.body as { mac_address: string }[]).map((d) => d.mac_address);
+    expect(listed.slice(0, 4)).toEqual([host, peer, busy, other]);
+    expect(listed).toHaveLength(4 + 5 * 8);
   });
 });

@@ -8,7 +8,7 @@ import type { FaultRates } from '../../infra/local/fault-proxy.ts';
 import { redriveQueue } from '../../infra/local/redrive-queue.ts';
 import { deltaRows, foldMarkerId, pendingPartition } from '../../functions/flows/storage.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
-import { packetSightings } from '../../functions/packets/device-sightings.ts';
+import { MAX_TRANSACTION_DEVICES, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { PACKET_SIGHTING_PREFIX, foldedSightingsKey } from '../../functions/devices/storage.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
@@ -34,6 +34,15 @@ const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync
 // Seen in one packet of each request: sighted with a put per message and folded under the faults
 // (the samples' two hosts, in many packets of each, are counted in the writer's transactions).
 const BEACON = '02:be:ac:00:00:01';
+// With the beacon, a crowd of devices seen once each makes every request name more than
+// MAX_TRANSACTION_DEVICES devices: those it shows in passing are sighted, not transacted.
+const CROWD = MAX_TRANSACTION_DEVICES / 2;
+function crowdPacket(i: number): Packet {
+  const p = structuredClone(beaconPacket) as Record<string, Record<string, unknown>>;
+  const mac = (n: number) => `02:c0:${[(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}:00`;
+  p.Packet_802_3 = { ...p.Packet_802_3, Source_MAC: mac(2 * i), Destination_MAC: mac(2 * i + 1) };
+  return p as unknown as Packet;
+}
 const beaconPacket = ((): Packet => {
   const p = JSON.parse(readFileSync('events/packets/tcp-ipv4.json', 'utf8')) as Record<string, Record<string, unknown>>;
   p.Packet_802_3 = { ...p.Packet_802_3, Source_MAC: BEACON, Destination_MAC: '02:be:ac:00:00:02' };
@@ -235,7 +244,7 @@ async function inFlight(queue: string): Promise<number> {
 describe('the pipeline under injected faults', () => {
   it('stores every accepted record exactly once: none lost, none doubled', { timeout: 600_000 }, async () => {
     const packets = Array.from({ length: PACKETS }, (_, i) => {
-      const p = structuredClone(i % PER_REQUEST === 0 ? beaconPacket : samples[i % samples.length]) as Packet;
+      const p = structuredClone(i % PER_REQUEST === 0 ? beaconPacket : i % PER_REQUEST <= CROWD ? crowdPacket(i) : samples[i % samples.length]) as Packet;
       p.Info = { ...(p.Info ?? {}), Sniffed_Timestamp: 1_800_000_000 + i };
       return p;
     });

@@ -11,7 +11,7 @@ import { foldSightings, type SightingsFoldResult } from '../../functions/devices
 import { PACKET_SIGHTING_PREFIX, devicePartition } from '../../functions/devices/storage.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
-import { packetSightings } from '../../functions/packets/device-sightings.ts';
+import { MAX_TRANSACTION_DEVICES, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
 
@@ -46,8 +46,14 @@ function packet(sample: Packet, source: string, destination: string, seconds: nu
   return p as unknown as Packet;
 }
 
+/**
+ * A message of these packets among a crowd: four more packets between eight devices of their
+ * own, so that the message names more devices than MAX_TRANSACTION_DEVICES and those it shows
+ * in passing are sighted with puts.
+ */
 function message(packets: Packet[]): PackedMessage {
-  return packRecords('packets', packets)[0] as PackedMessage;
+  const crowd = Array.from({ length: MAX_TRANSACTION_DEVICES / 2 }, (_, i) => packet(tcp, newMac(), newMac(), 1_700_000_000 + i, '10.9.9.9'));
+  return packRecords('packets', [...packets, ...crowd])[0] as PackedMessage;
 }
 
 async function view(mac: string): Promise<DeviceView | undefined> {
@@ -146,7 +152,8 @@ describe('packet sightings of devices against DynamoDB Local', () => {
     const [ma, mb] = sent.map(message) as [PackedMessage, PackedMessage];
     // The crashed invocation got as far as putting message a's sightings.
     const envelope = parseEnvelope(ma.body, 'packets');
-    await putAll(devicesConfig().devicesTable, packetSightings(envelope.ingestId, sent[0]!.map((p) => ({ packet: p, timestamp: p.Info?.Sniffed_Timestamp as number }))));
+    const stored = (envelope.records as Packet[]).map((p) => ({ packet: p, timestamp: p.Info?.Sniffed_Timestamp as number }));
+    await putAll(devicesConfig().devicesTable, packetSightings(envelope.ingestId, stored));
     await ok(sqsEvent([sqsRecord(ma.body, 2), sqsRecord(mb.body, 2)]));
     expect(summary(await view(host))).toEqual(expected(host, sent.flat()));
     await fold(host);

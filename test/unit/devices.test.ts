@@ -4,7 +4,7 @@ import { isDeviceMac, normalizeMac } from '../../functions/devices/mac.ts';
 import { parseNetify } from '../../functions/devices/netify.ts';
 import { parseInventory } from '../../functions/devices/inventory-schema.ts';
 import { speedsBetween, type CounterReading } from '../../functions/devices/interfaces.ts';
-import { TRANSACTION_MIN_PACKETS, packetDevices, packetEndpoints, packetSightings } from '../../functions/packets/device-sightings.ts';
+import { MAX_TRANSACTION_DEVICES, packetDevices, packetEndpoints, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { netifyUpdates } from '../../functions/devices/updates.ts';
 import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
@@ -177,23 +177,31 @@ describe('devices seen in packets', () => {
     expect(packetSightings('ingest-1', [...packets].reverse())).toEqual(sightings);
   });
 
-  it('counts a device busy in a message in its transaction and sights one met in passing with a put, the same way on every delivery', () => {
+  it('counts the devices of a message naming few in its transaction, and sights those a crowded message shows in passing with puts, the same way on every delivery', () => {
     const tcp = sample('tcp-ipv4.json');
     const to = (mac: string) => {
       const p = structuredClone(tcp);
       (p.Packet_802_3 as { Destination_MAC: string }).Destination_MAC = mac;
       return { packet: p, timestamp: 1_746_000_000 };
     };
-    const packets = [to('02:00:00:00:00:01'), to('02:00:00:00:00:02'), to('02:00:00:00:00:02')];
-    expect(TRANSACTION_MIN_PACKETS).toBe(2);
+    const host = 'dev#00:15:5d:3c:5f:b2';
+    // The sniffer's pattern, one packet per message: every device in the transaction.
+    const one = packetDevices('devices', 'm0', [to('02:00:00:00:00:01')]);
+    expect(one.sightings).toEqual([]);
+    expect(one.updates.map((u) => u.key.pk)).toEqual([host, 'dev#02:00:00:00:00:01']);
+    // More devices than MAX_TRANSACTION_DEVICES: the host (in every packet) and 02:..:02 (twice) stay; the rest are sighted.
+    const peers = Array.from({ length: MAX_TRANSACTION_DEVICES }, (_, i) => `02:00:00:00:01:${String(i).padStart(2, '0')}`);
+    const packets = [...peers.map(to), to('02:00:00:00:00:02'), to('02:00:00:00:00:02')];
     const { sightings, updates } = packetDevices('devices', 'm1', packets);
-    expect(sightings.map((s) => s.mac_address)).toEqual(['02:00:00:00:00:01']);
+    expect(sightings.map((s) => s.mac_address)).toEqual(peers);
     expect(updates.map((u) => u.key)).toEqual([
-      { pk: 'dev#00:15:5d:3c:5f:b2', sk: 'pkts' },
+      { pk: host, sk: 'pkts' },
       { pk: 'dev#02:00:00:00:00:02', sk: 'pkts' },
     ]);
-    expect(updates[0]).toMatchObject({ shardAttribute: 'sk', add: { 'packets#TCP': 3, 'packets#IPv4': 3 }, setIfNewer: { last_seen: '2025-04-30T08:00:00.000Z' } });
-    expect(packetDevices('devices', 'm1', [...packets].reverse())).toEqual({ sightings, updates });
+    expect(updates[0]).toMatchObject({ shardAttribute: 'sk', add: { 'packets#TCP': 10, 'packets#IPv4': 10 }, setIfNewer: { last_seen: '2025-04-30T08:00:00.000Z' } });
+    const again = packetDevices('devices', 'm1', [...packets].reverse());
+    expect(new Set(again.sightings.map((s) => s.mac_address))).toEqual(new Set(peers));
+    expect(again.updates.map((u) => u.key.pk).sort()).toEqual(updates.map((u) => u.key.pk).sort());
   });
 
   it('skips broadcast and multicast destinations and learns ARP senders', () => {
