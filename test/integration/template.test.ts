@@ -98,7 +98,7 @@ describe('the packaged CloudFormation template', () => {
     const packets = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('PacketsQueue')));
     expect(packets).toMatchObject({
       BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
+      MaximumBatchingWindowInSeconds: 0,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       FunctionName: getAtt(functionLogicalId('packetsWriter')),
     });
@@ -141,8 +141,9 @@ describe('the packaged CloudFormation template', () => {
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
         expect(mapping, id).toMatchObject({ BatchSize: 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-        // A second's window for the writers that merge a batch's messages; none for flows, whose messages each become their own deltas.
-        expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(id === 'FlowsQueue' ? 0 : 1);
+        // A second's window for the notifications and devices writers; none for flows, whose messages each become their own
+        // deltas, nor for packets, whose busy queue fills its batches anyway and whose quiet one should not wait.
+        expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(id === 'FlowsQueue' || id === 'PacketsQueue' ? 0 : 1);
         const consumer = (mapping?.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * template.Resources[consumer]?.Properties.Timeout);
       }
