@@ -93,11 +93,18 @@ describe('the packaged CloudFormation template', () => {
     expect(queue?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * writerTimeout);
   });
 
+  it('asks Lambda for no SQS batch above 10 without a window of at least a second (CreateEventSourceMapping refuses it)', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([id, m]) => [id, m.Properties] as const);
+    const sqs = mappings.filter(([, m]) => JSON.stringify(m.EventSourceArn).includes('Queue'));
+    expect(sqs.length).toBeGreaterThanOrEqual(4);
+    for (const [id, m] of sqs) if (Number(m.BatchSize ?? 10) > 10) expect(Number(m.MaximumBatchingWindowInSeconds ?? 0), id).toBeGreaterThanOrEqual(1);
+  });
+
   it('maps the packets queue to the writer with partial batch responses', () => {
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
     const packets = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('PacketsQueue')));
     expect(packets).toMatchObject({
-      BatchSize: 100,
+      BatchSize: 10,
       MaximumBatchingWindowInSeconds: 0,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       FunctionName: getAtt(functionLogicalId('packetsWriter')),
@@ -140,10 +147,12 @@ describe('the packaged CloudFormation template', () => {
         expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
-        expect(mapping, id).toMatchObject({ BatchSize: 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-        // A second's window for the notifications and devices writers; none for flows, whose messages each become their own
-        // deltas, nor for packets, whose busy queue fills its batches anyway and whose quiet one should not wait.
-        expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(id === 'FlowsQueue' || id === 'PacketsQueue' ? 0 : 1);
+        // A second's window and batches of 100 for the notifications and devices writers; none, and batches of 10 (Lambda
+        // takes more only with a window), for flows, whose messages each become their own deltas, and for packets, whose
+        // writer stores 10 messages at a time anyway and whose quiet queue should not wait.
+        const unwindowed = id === 'FlowsQueue' || id === 'PacketsQueue';
+        expect(mapping, id).toMatchObject({ BatchSize: unwindowed ? 10 : 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+        expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(unwindowed ? 0 : 1);
         const consumer = (mapping?.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * template.Resources[consumer]?.Properties.Timeout);
       }

@@ -12,7 +12,7 @@ describe('reading serverless.yml', () => {
 
   it('reads routes, sqs event sources and per-function settings', () => {
     const writer = config.functions.find((f) => f.name === 'packetsWriter');
-    expect(writer?.sqs[0]).toMatchObject({ batchSize: 100, maximumBatchingWindow: 0, functionResponseType: 'ReportBatchItemFailures' });
+    expect(writer?.sqs[0]).toMatchObject({ batchSize: 10, maximumBatchingWindow: 0, functionResponseType: 'ReportBatchItemFailures' });
     expect(writer?.timeout).toBe(30);
     const query = config.functions.find((f) => f.name === 'packetsQuery');
     expect(query?.httpApi).toContainEqual({ method: 'GET', path: '/packets/tables/{protocol}', authorizer: 'apiKey' });
