@@ -1,7 +1,8 @@
-import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/dynamodb-client.ts';
-import { addExact, cancellationReasons, MAX_ACTIONS, RETRYABLE } from '../shared/exactly-once.ts';
-import { backoffDelay, sleep } from '../shared/retry.ts';
+import { addExact, MAX_ACTIONS } from '../shared/exactly-once.ts';
+import { expressionPlaceholders } from '../shared/expression-placeholders.ts';
+import { foldMarked } from '../shared/marked-fold.ts';
 import { PACKET_COUNT_ATTRIBUTE_PREFIX, PACKET_SIGHTING_PREFIX, foldedSightingsKey, sightingFoldMarkerId, type Key } from './storage.ts';
 
 type Item = Record<string, unknown>;
@@ -23,9 +24,6 @@ export interface SightingsFoldResult {
 
 /** Each sighting takes its marker and its delete; the folded shard's update takes one action. */
 const PER_TRANSACTION = Math.floor((MAX_ACTIONS - 1) / 2);
-const ATTEMPTS = 10;
-/** Folds begun again because another fold changed the folded shard after it was read. */
-const STATE_ATTEMPTS = 10;
 const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
@@ -45,49 +43,23 @@ export async function foldSightings(mac: string, sightings: readonly Item[], opt
   return result;
 }
 
-async function foldGroup(mac: string, initial: Item[], options: SightingsFoldOptions, result: SightingsFoldResult): Promise<void> {
-  let group = initial;
-  const expiresAt = Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS);
+async function foldGroup(mac: string, group: Item[], options: SightingsFoldOptions, result: SightingsFoldResult): Promise<void> {
   const shardKey = foldedSightingsKey(mac);
-  let stateAttempts = 0;
-  for (let attempt = 0; group.length > 0; attempt++) {
-    const shard = (await documentClient().send(new GetCommand({ TableName: options.devicesTable, Key: shardKey, ConsistentRead: true }))).Item;
-    try {
-      await documentClient().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...group.map((s) => ({
-              Put: { TableName: options.markerTable, Item: { id: sightingFoldMarkerId(keyOf(s)), expires_at: expiresAt }, ConditionExpression: 'attribute_not_exists(id)' },
-            })),
-            ...group.map((s) => ({ Delete: { TableName: options.devicesTable, Key: keyOf(s) } })),
-            { Update: { TableName: options.devicesTable, Key: shardKey, ...shardUpdate(mac, shard, group) } },
-          ],
-        }),
-      );
-      result.transactions++;
-      result.folded += group.length;
-      return;
-    } catch (error) {
-      const reasons = cancellationReasons(error)?.map((r) => r.code);
-      if (reasons === undefined) throw error;
-      const foldedBefore = group.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
-      if (foldedBefore.length > 0) {
-        for (const s of foldedBefore) await documentClient().send(new DeleteCommand({ TableName: options.devicesTable, Key: keyOf(s) }));
-        result.duplicates += foldedBefore.length;
-        group = group.filter((s) => !foldedBefore.includes(s));
-        attempt--;
-        continue;
-      }
-      if (reasons[2 * group.length] === 'ConditionalCheckFailed') {
-        // Another fold of this device changed the shard since it was read: read it again.
-        if (++stateAttempts >= STATE_ATTEMPTS) throw error;
-        attempt--;
-        continue;
-      }
-      if (!reasons.some((code) => code !== undefined && RETRYABLE.has(code)) || attempt + 1 >= ATTEMPTS) throw error;
-      await sleep(backoffDelay(attempt));
-    }
-  }
+  const { folded, duplicates } = await foldMarked(group, {
+    table: options.devicesTable,
+    markerTable: options.markerTable,
+    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS),
+    keyOf,
+    markerIdOf: (s) => sightingFoldMarkerId(keyOf(s)),
+    // The shard as stored now: its times, address and fold_version go into the update's values and condition.
+    updatesOf: async (sightings) => {
+      const shard = (await documentClient().send(new GetCommand({ TableName: options.devicesTable, Key: shardKey, ConsistentRead: true }))).Item;
+      return [{ TableName: options.devicesTable, Key: shardKey, ...shardUpdate(mac, shard, sightings) }];
+    },
+  });
+  if (folded > 0) result.transactions++;
+  result.folded += folded;
+  result.duplicates += duplicates;
 }
 
 const keyOf = (item: Item): Key => ({ pk: String(item.pk), sk: String(item.sk) });
@@ -113,18 +85,7 @@ function shardUpdate(mac: string, shard: Item | undefined, group: readonly Item[
     if (l !== undefined && (last === undefined || l > last)) last = l;
     if (a !== undefined && at !== undefined && (ipSeen === undefined || at > ipSeen || (at === ipSeen && a > (ip ?? '')))) [ip, ipSeen] = [a, at];
   }
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const name = (attribute: string) => {
-    const placeholder = `#n${Object.keys(names).length}`;
-    names[placeholder] = attribute;
-    return placeholder;
-  };
-  const value = (v: unknown) => {
-    const placeholder = `:v${Object.keys(values).length}`;
-    values[placeholder] = v;
-    return placeholder;
-  };
+  const { names, values, name, value } = expressionPlaceholders();
   const version = typeof shard?.fold_version === 'number' ? shard.fold_version : undefined;
   const sets = [`${name('mac_address')} = ${value(mac)}`, `${name('fold_version')} = ${value((version ?? 0) + 1)}`];
   if (first !== undefined) sets.push(`${name('first_seen')} = ${value(first)}`);

@@ -1,8 +1,6 @@
-import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachLimited, getAll } from '../shared/batch-writer.ts';
-import { documentClient } from '../shared/dynamodb-client.ts';
-import { cancellationReasons, MAX_ACTIONS, mergeUpdates, RETRYABLE, type CounterUpdate } from '../shared/exactly-once.ts';
-import { backoffDelay, sleep } from '../shared/retry.ts';
+import { MAX_ACTIONS, mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
+import { foldMarked } from '../shared/marked-fold.ts';
 import { deltaRows, foldedUpdate, foldMarkerId, PENDING_PREFIX, type FlowDelta } from './storage.ts';
 
 export interface FoldOptions {
@@ -20,7 +18,6 @@ export interface FoldResult {
   transactions: number;
 }
 
-const ATTEMPTS = 10;
 /** Hour shards folded at the same time: they share no item, so their transactions never conflict. */
 const PARALLEL_PARTITIONS = 4;
 const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
@@ -71,41 +68,18 @@ function packDeltas(deltas: readonly FlowDelta[], table: string): PlannedDelta[]
   return groups;
 }
 
-async function foldGroup(initial: PlannedDelta[], options: FoldOptions, result: FoldResult): Promise<void> {
-  let group = initial;
-  const expiresAt = Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS);
-  for (let attempt = 0; group.length > 0; attempt++) {
-    const updates = mergeUpdates(group.flatMap((g) => g.updates));
-    try {
-      await documentClient().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...group.map(({ delta }) => ({
-              Put: { TableName: options.markerTable, Item: { id: foldMarkerId(delta), expires_at: expiresAt }, ConditionExpression: 'attribute_not_exists(id)' },
-            })),
-            ...group.map(({ delta }) => ({ Delete: { TableName: options.flowsTable, Key: { pk: delta.pk, sk: delta.sk } } })),
-            ...updates.map((update) => ({ Update: sumsUpdate(update) })),
-          ],
-        }),
-      );
-      result.transactions++;
-      result.folded += group.length;
-      return;
-    } catch (error) {
-      const reasons = cancellationReasons(error)?.map((r) => r.code);
-      if (reasons === undefined) throw error;
-      const foldedBefore = group.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
-      if (foldedBefore.length > 0) {
-        for (const { delta } of foldedBefore) await documentClient().send(new DeleteCommand({ TableName: options.flowsTable, Key: { pk: delta.pk, sk: delta.sk } }));
-        result.duplicates += foldedBefore.length;
-        group = group.filter((g) => !foldedBefore.includes(g));
-        attempt--;
-        continue;
-      }
-      if (!reasons.some((code) => code !== undefined && RETRYABLE.has(code)) || attempt + 1 >= ATTEMPTS) throw error;
-      await sleep(backoffDelay(attempt));
-    }
-  }
+async function foldGroup(group: PlannedDelta[], options: FoldOptions, result: FoldResult): Promise<void> {
+  const { folded, duplicates } = await foldMarked(group, {
+    table: options.flowsTable,
+    markerTable: options.markerTable,
+    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS),
+    keyOf: ({ delta }) => ({ pk: delta.pk, sk: delta.sk }),
+    markerIdOf: ({ delta }) => foldMarkerId(delta),
+    updatesOf: (planned) => mergeUpdates(planned.flatMap((g) => g.updates)).map(sumsUpdate),
+  });
+  if (folded > 0) result.transactions++;
+  result.folded += folded;
+  result.duplicates += duplicates;
 }
 
 /** ADD the sums, SET the names: one UpdateItem of a transaction. */

@@ -1,6 +1,7 @@
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { forEachLimited } from './batch-writer.ts';
 import { documentClient } from './dynamodb-client.ts';
+import { expressionPlaceholders } from './expression-placeholders.ts';
 import { backoffDelay, sleep } from './retry.ts';
 import { shardLeases } from './shard-leases.ts';
 
@@ -279,18 +280,7 @@ interface Plan {
  */
 function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
   const state = known ?? { exists: false, values: {} };
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const name = (attribute: string) => {
-    const placeholder = `#n${Object.keys(names).length}`;
-    names[placeholder] = attribute;
-    return placeholder;
-  };
-  const value = (v: unknown) => {
-    const placeholder = `:v${Object.keys(values).length}`;
-    values[placeholder] = v;
-    return placeholder;
-  };
+  const { names, values, name, value } = expressionPlaceholders();
   const adds = Object.entries(update.add).map(([n, v]) => `${name(n)} ${value(v)}`);
   const sets = Object.entries(update.set ?? {}).map(([n, v]) => `${name(n)} = ${value(v)}`);
   const conditions: string[] = [];
