@@ -10,6 +10,7 @@ import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
 import { coldStartRows } from './cold-start.ts';
+import { writerMemoryRows } from './writer-memory.ts';
 import { endToEndRun } from './end-to-end.ts';
 import { captureWorkload, packets } from './fixtures.ts';
 import { handlerCpuRun } from './handler-cpu.ts';
@@ -148,34 +149,7 @@ try {
 
   // 7: memory.
   log('memory');
-  const largest: string[] = [];
-  let bytes = 0;
-  for (const m of packRecords('packets', packets(30_000))) {
-    if (bytes + m.body.length > 6_000_000) break;
-    largest.push(m.body);
-    bytes += m.body.length;
-  }
-  const batchFile = '/tmp/netingest-bench-largest-batch.json';
-  writeFileSync(batchFile, JSON.stringify(largest));
-  // The deployed bundle, with V8's heap left to its defaults, and capped as on a 128 MB function.
-  for (const heap of [undefined, 96]) {
-    const args = [...(heap ? [`--max-old-space-size=${heap}`] : []), 'bench/writer-memory.ts', batchFile, '/tmp/netingest-bench-bundles/packetsWriter.js'];
-    const child = spawn(process.execPath, args, { env: { ...process.env }, timeout: 300_000 });
-    let output = '';
-    let errors = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (errors += c.toString()));
-    const exit = await new Promise<string>((resolveExit) => child.on('close', (code, signal) => resolveExit(signal ?? String(code))));
-    const setting = heap ? `heap capped at ${heap} MB` : 'default heap';
-    const last = output.trim().split('\n').at(-1) ?? '';
-    if (!last.startsWith('{')) {
-      // A writer that crashed or ran past the limit is a finding of its own, not the end of the run.
-      row('7 memory', `packets writer bundle on the largest batch (${(bytes / 1e6).toFixed(1)} MB), ${setting}`, `no figure: the process ended (${exit}) ${errors.trim().split('\n').at(-1)?.slice(0, 200) ?? ''}`, '', '', '<= 128 MB', false);
-      continue;
-    }
-    const peak = JSON.parse(last) as { peakMb: number; messages: number; failures: number };
-    row('7 memory', `packets writer bundle, peak RSS on ${peak.messages} messages (${(bytes / 1e6).toFixed(1)} MB, the 6 MB event limit), ${setting}`, `${peak.peakMb?.toFixed(0)} MB, ${peak.failures} failed`, '', '', '<= 128 MB', peak.peakMb <= 128 && peak.failures === 0);
-  }
+  rows.push(...(await writerMemoryRows(RUNS)));
   row('7 memory', 'local runtime with emulated SQS, peak RSS under load (sections 1-3)', `${runtimeRss.toFixed(0)} MB`, '', '', '', undefined);
   await live.stop();
 } finally {

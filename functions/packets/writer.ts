@@ -10,6 +10,7 @@ import { packetsConfig } from './config.ts';
 import { parsePackets } from './packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
 import { indexEntries, packetDevices } from './device-sightings.ts';
+import { nextChunk } from './message-chunks.ts';
 
 /** BatchWriteItem requests in flight for a chunk's layer items. */
 const PARALLEL_PUTS = 16;
@@ -24,17 +25,27 @@ const MAX_INDEXED = 50_000;
 const indexed = new Set<string>();
 /** Transactions of one batch committed at the same time, each on a counter shard of its own. */
 const PARALLEL_TRANSACTIONS = 2;
-/** Messages stored together: a batch goes a chunk at a time, so that one too big for the time left stores what it can. */
+/**
+ * Messages stored together: a batch goes a chunk at a time, so that one too big for the time
+ * left stores what it can, and so that only one chunk's packets and items are in memory.
+ */
 const CHUNK_MESSAGES = 10;
+/**
+ * Bodies stored together, at most (a message bigger than this goes alone): ten sniffer
+ * messages of one packet share a chunk and a transaction, while full 256 KiB messages go one
+ * at a time, which keeps a 6 MB batch within a 128 MB function.
+ */
+const CHUNK_BODY_BYTES = 256 * 1024;
 /** Time kept back, once the chunks stop, for handing the rest back to the queue. */
 const RESERVE_MS = 2_000;
 /** Margin on the slowest message so far when judging whether a chunk still fits. */
 const MARGIN = 1.2;
 
-type PacketsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; packets: Packet[] };
+/** A message checked when the batch is read, kept as its body and parsed again when its chunk is stored. */
+type PacketsMessage = { ingestId: string; receivedAt: number; body: string };
 
 /**
- * Stores a batch of packet messages, CHUNK_MESSAGES at a time: first every layer item, the
+ * Stores a batch of packet messages a chunk at a time (see nextChunk): first every layer item, the
  * sightings of devices a message shows in passing and the index entries of those new to
  * this process (all idempotent puts; the sightings folder folds them later), then the
  * chunk's protocol counts and the other devices' counts (see packetDevices), merged per
@@ -53,7 +64,8 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   // Stored by this invocation: when a failed batch is retried message by message, these are done.
   const stored = new Set<string>();
   let slowestMessageMs = 0;
-  const storeChunk = async (messages: PacketsMessage[]) => {
+  const storeChunk = async (chunk: PacketsMessage[]) => {
+    const messages = chunk.map(({ body }) => parseMessage(body));
     // The chunk's items together, so that the requests stay in flight to its last item (a
     // chunk at a time: a 6 MB batch all at once would hold every message's items in memory).
     const devices = messages.map(({ ingestId, envelope, packets }) =>
@@ -84,7 +96,7 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
           const left = deadline - Date.now() - RESERVE_MS;
           const fit = slowestMessageMs === 0 ? CHUNK_MESSAGES : Math.floor(left / (MARGIN * slowestMessageMs));
           if (fit < 1) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
-          const chunk = pending.slice(i, i + Math.min(fit, CHUNK_MESSAGES));
+          const chunk = nextChunk(pending, i, Math.min(fit, CHUNK_MESSAGES), CHUNK_BODY_BYTES);
           const started = Date.now();
           await storeChunk(chunk);
           slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
@@ -97,10 +109,20 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   );
 });
 
+/**
+ * Checks a message when the batch is read, so that a poison message fails alone, but keeps
+ * only its body: a 6 MB batch's packets parsed all at once would not fit a small function,
+ * and parsing again costs about 7 ms per MB.
+ */
 function readMessage(body: string): PacketsMessage {
+  const { envelope } = parseMessage(body);
+  return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, body };
+}
+
+function parseMessage(body: string): { ingestId: string; envelope: Envelope; packets: Packet[] } {
   try {
     const envelope = parseEnvelope(body, 'packets');
-    return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, envelope, packets: parsePackets(envelope.records) };
+    return { ingestId: envelope.ingestId, envelope, packets: parsePackets(envelope.records) };
   } catch (error) {
     throw new PoisonMessageError(`not a valid packets message: ${(error as Error).message}`);
   }
