@@ -1,6 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseKeyList, type StoredKey } from './api-keys.ts';
 import { parseCertScopes, type CertScopes } from './client-certs.ts';
+import { withoutSdkLogging } from '../shared/sdk-logging.ts';
 
 const REFRESH_MS = 5 * 60_000;
 let cached: { keys: StoredKey[]; loadedAt: number } | undefined;
@@ -19,7 +20,7 @@ export async function loadKeys(now = Date.now()): Promise<StoredKey[]> {
   if (local !== undefined && local !== '') {
     keys = parseKeyList(local, { source: 'API_KEYS' });
   } else if (parameter !== undefined && parameter !== '') {
-    ssm ??= new SSMClient({});
+    ssm ??= withoutSdkLogging(new SSMClient({}));
     const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
     keys = parseKeyList(result.Parameter?.Value ?? '', { hashed: true, source: parameter });
   } else {
@@ -45,7 +46,7 @@ export async function loadCertScopes(now = Date.now()): Promise<CertScopes> {
   if (cachedCerts !== undefined && now - cachedCerts.loadedAt < REFRESH_MS) return cachedCerts.scopes;
   let scopes: CertScopes;
   if (parameter !== undefined && parameter !== '') {
-    ssm ??= new SSMClient({});
+    ssm ??= withoutSdkLogging(new SSMClient({}));
     try {
       const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
       scopes = parseCertScopes(result.Parameter?.Value ?? '', { source: parameter });

@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { connectionsEndpoint } from './config.ts';
+import { withoutSdkLogging } from '../shared/sdk-logging.ts';
 
 let client: ApiGatewayManagementApiClient | undefined;
 
@@ -10,7 +11,7 @@ let client: ApiGatewayManagementApiClient | undefined;
  * connection is gone (API Gateway's 410).
  */
 export async function postToConnection(connectionId: string, message: string): Promise<boolean> {
-  client ??= new ApiGatewayManagementApiClient({ endpoint: connectionsEndpoint() });
+  client ??= withoutSdkLogging(new ApiGatewayManagementApiClient({ endpoint: connectionsEndpoint() }));
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(message, 'utf8') }));
     return true;

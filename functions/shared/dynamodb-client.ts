@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { wrapNumber } from './json.ts';
 import { meterDynamoDb } from './usage-meter.ts';
+import { withoutSdkLogging } from './sdk-logging.ts';
 
 // Created on first use, not at import: endpoints and credentials come from the
 // environment (AWS_ENDPOINT_URL_*), which the local runtime sets before the first call.
@@ -11,7 +12,7 @@ let documents: DynamoDBDocumentClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   if (documents !== undefined) return documents;
-  const client = new DynamoDBClient({});
+  const client = withoutSdkLogging(new DynamoDBClient({}));
   meterDynamoDb(client);
   documents = DynamoDBDocumentClient.from(client, {
     // Free-form payloads may have a member named `constructor`, and decimals beyond 2^53

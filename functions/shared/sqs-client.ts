@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { meterSqs } from './usage-meter.ts';
+import { withoutSdkLogging } from './sdk-logging.ts';
 
 // Created on first use: the endpoint comes from the environment (AWS_ENDPOINT_URL_SQS),
 // which the local runtime sets before the first call.
@@ -7,7 +8,7 @@ let sqs: SQSClient | undefined;
 
 export function sqsClient(): SQSClient {
   if (sqs === undefined) {
-    sqs = new SQSClient({});
+    sqs = withoutSdkLogging(new SQSClient({}));
     meterSqs(sqs);
   }
   return sqs;
