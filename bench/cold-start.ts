@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
@@ -6,6 +7,9 @@ import { parse } from 'yaml';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
+import { PENDING_PREFIX } from '../functions/flows/storage.ts';
+import { devicePartition, PACKET_SIGHTING_PREFIX } from '../functions/devices/storage.ts';
+import { issueToken } from '../functions/live/token.ts';
 import { loadServiceConfig, type FunctionConfig } from '../infra/local/service-config.ts';
 import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
@@ -55,7 +59,7 @@ const BODIES: Record<string, [string, string]> = {
   '/netify': ['application/x-ndjson', readFileSync('events/netify/agent.ndjson', 'utf8')],
 };
 
-/** A representative first event for a function: its first route, its queue's message, or its schedule. */
+/** A representative first event for a function: its first route, its queue's message, a record of its stream, a WebSocket connection, or its schedule. */
 export function firstEvent(fn: FunctionConfig): unknown {
   const route = fn.httpApi[0];
   if (fn.name === 'authorizer') {
@@ -83,7 +87,41 @@ export function firstEvent(fn: FunctionConfig): unknown {
     const body = packRecords(kind === 'devices' ? 'inventory' : kind, kind === 'notifications' ? notification : records)[0]?.body as string;
     return sqsEvent([body]);
   }
+  if (fn.stream.length > 0) return streamEvent(STREAM_KEYS[fn.name] ?? (() => ({ pk: 'bench', sk: randomUUID() })));
+  if (fn.websocket.length > 0) {
+    // A browser connecting with the token GET /live issued: the route that stores a connection.
+    const token = issueToken(process.env.LIVE_TOKEN_SECRET ?? '').token;
+    return { requestContext: { routeKey: '$connect', connectionId: `bench-${randomUUID()}`, eventType: 'CONNECT' }, queryStringParameters: { token }, isBase64Encoded: false };
+  }
   return { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} };
+}
+
+/** The keys of the item a stream-fed function's first record names: the kind of item it acts on. */
+const STREAM_KEYS: Record<string, () => { pk: string; sk: string }> = {
+  // A delta the flows writer put in an hour shard's pending partition.
+  flowsFolder: () => ({ pk: `${PENDING_PREFIX}500000#0`, sk: randomUUID() }),
+  // A device's sighting in a crowded packets message.
+  devicesFolder: () => ({ pk: devicePartition('02:00:00:00:00:01'), sk: `${PACKET_SIGHTING_PREFIX}${randomUUID()}` }),
+  // A change to a device, which every open connection is told of.
+  liveBroadcaster: () => ({ pk: devicePartition('02:00:00:00:00:01'), sk: 'profile' }),
+};
+
+/** A DynamoDB stream event of one new item, as Lambda delivers it from a table's stream. */
+function streamEvent(keysOf: () => { pk: string; sk: string }): unknown {
+  const { pk, sk } = keysOf();
+  return {
+    Records: [
+      {
+        eventID: randomUUID(),
+        eventName: 'INSERT',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'us-east-1',
+        dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } }, SequenceNumber: String(Date.now()), SizeBytes: 100, StreamViewType: 'KEYS_ONLY' },
+        eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/bench/stream/2026-01-01T00:00:00.000',
+      },
+    ],
+  };
 }
 
 /** A function's start in a fresh Node process, in ms. */
