@@ -2,7 +2,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
-import { applyExactlyOnce } from '../shared/exactly-once.ts';
+import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError, TimeBudgetError } from '../shared/sqs-batch.ts';
 import type { Packet } from './packet-schema.ts';
@@ -64,7 +64,9 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   // Stored by this invocation: when a failed batch is retried message by message, these are done.
   const stored = new Set<string>();
   let slowestMessageMs = 0;
-  const storeChunk = async (chunk: PacketsMessage[]) => {
+  const exactlyOnce = { markerTable: config.idempotencyTable, shards: config.counterShards, parallel: PARALLEL_TRANSACTIONS };
+  /** Puts a chunk's items; returns its messages' counts, for applyExactlyOnce. */
+  const putChunk = async (chunk: PacketsMessage[]): Promise<IdempotentUnit[]> => {
     const messages = chunk.map(({ body }) => parseMessage(body));
     // The chunk's items together, so that the requests stay in flight to its last item (a
     // chunk at a time: a 6 MB batch all at once would hold every message's items in memory).
@@ -79,11 +81,10 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
     ]);
     if (indexed.size + unindexed.size > MAX_INDEXED) indexed.clear();
     for (const mac of unindexed) indexed.add(mac);
-    const units = messages.map(({ envelope, packets }, i) => {
+    return messages.map(({ envelope, packets }, i) => {
       const unit = countUnit(envelope, packets, config.countsTable);
       return { id: unit.id, updates: [...unit.updates, ...(devices[i]?.updates ?? [])] };
     });
-    await applyExactlyOnce(units, { markerTable: config.idempotencyTable, shards: config.counterShards, parallel: PARALLEL_TRANSACTIONS });
   };
   return writeMessages<PacketsMessage>(
     event,
@@ -91,18 +92,35 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
       read: (record) => readMessage(record.body),
       store: async (messages) => {
         const pending = messages.filter((m) => !stored.has(m.ingestId));
-        for (let i = 0; i < pending.length; ) {
-          // As many messages as the time left covers, judged by the slowest message so far.
-          const left = deadline - Date.now() - RESERVE_MS;
-          const fit = slowestMessageMs === 0 ? CHUNK_MESSAGES : Math.floor(left / (MARGIN * slowestMessageMs));
-          if (fit < 1) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
-          const chunk = nextChunk(pending, i, Math.min(fit, CHUNK_MESSAGES), CHUNK_BODY_BYTES);
-          const started = Date.now();
-          await storeChunk(chunk);
-          slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
-          for (const m of chunk) stored.add(m.ingestId);
-          i += chunk.length;
+        // A chunk's counts go in while the next chunk's items are put, so that small chunks
+        // do not leave the table idle for a transaction each; a message's own items are
+        // always put before its counts.
+        let counting: Promise<void> = Promise.resolve();
+        try {
+          for (let i = 0; i < pending.length; ) {
+            // As many messages as the time left covers, judged by the slowest message so far.
+            const left = deadline - Date.now() - RESERVE_MS;
+            const fit = slowestMessageMs === 0 ? CHUNK_MESSAGES : Math.floor(left / (MARGIN * slowestMessageMs));
+            if (fit < 1) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
+            const chunk = nextChunk(pending, i, Math.min(fit, CHUNK_MESSAGES), CHUNK_BODY_BYTES);
+            const started = Date.now();
+            const units = await putChunk(chunk);
+            // A first estimate, from the puts alone, for judging the next chunk while this one's counts go in.
+            slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
+            await counting;
+            counting = applyExactlyOnce(units, exactlyOnce).then(() => {
+              slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
+              for (const m of chunk) stored.add(m.ingestId);
+            });
+            // Handled now (a failure is thrown where it is awaited), not an unhandled rejection while the next chunk is put.
+            counting.catch(() => undefined);
+            i += chunk.length;
+          }
+        } finally {
+          // Settled before the batch is, whatever stopped the loop: `stored` must be exact.
+          await counting.catch(() => undefined);
         }
+        await counting;
       },
     },
     { ...config.deadLetters, writer: 'packets' },
