@@ -8,10 +8,21 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sqsEvent, sqsRecord } from '../test/helpers/sqs-events.ts';
 
 const [batchFile, bundleFile] = process.argv.slice(2) as [string, string];
+
+/**
+ * This process's own peak RSS in MB: VmHWM, the high-water mark of its memory since exec.
+ * Not resourceUsage().maxRSS, which Linux carries over from the parent's image at fork.
+ */
+function peakRssMb(): number {
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (hwm === null) throw new Error('no VmHWM in /proc/self/status');
+  return Number(hwm[1]) / 1024;
+}
+
 // Parsed before the handler is loaded, as Lambda's runtime parses the event it hands over.
 const event = sqsEvent((JSON.parse(readFileSync(batchFile, 'utf8')) as string[]).map((body) => sqsRecord(body)));
 const { handler } = createRequire(import.meta.url)(bundleFile) as { handler: (event: SQSEvent) => Promise<SQSBatchResponse> };
-const baselineMb = process.resourceUsage().maxRSS / 1024;
+const baselineMb = peakRssMb();
 const started = performance.now();
 const result = await handler(event);
 console.log(
@@ -19,7 +30,7 @@ console.log(
     messages: event.Records.length,
     failures: result.batchItemFailures.length,
     baselineMb,
-    peakMb: process.resourceUsage().maxRSS / 1024,
+    peakMb: peakRssMb(),
     ms: performance.now() - started,
   }),
 );
