@@ -37,6 +37,7 @@ const SIGHTING_FOLD_AFTER = defaultOf('functions.devicesFolder.environment.SIGHT
 const SIGHTING_FOLD_CHECK_EVERY = defaultOf('functions.devicesFolder.environment.SIGHTING_FOLD_CHECK_EVERY');
 const PARALLEL_TRANSACTIONS = constantIn('functions/packets/writer.ts', /const PARALLEL_TRANSACTIONS = (\d+)/);
 const CHUNK_MESSAGES = constantIn('functions/packets/writer.ts', /const CHUNK_MESSAGES = (\d+)/);
+const CHUNK_BODY_BYTES = constantIn('functions/packets/writer.ts', /const CHUNK_BODY_BYTES = (\d+) \* 1024/) * 1024;
 const MAX_ACTIONS = constantIn('functions/shared/exactly-once.ts', /const MAX_ACTIONS = (\d+)/);
 const ATTEMPTS = constantIn('functions/shared/exactly-once.ts', /const ATTEMPTS = (\d+)/);
 const WRITE_CHUNK = constantIn('functions/shared/batch-writer.ts', /const WRITE_CHUNK = (\d+)/);
@@ -207,12 +208,14 @@ function shapeOf(workload: Workload) {
   };
   const packets = sum(messages.map((m) => m.packets));
   const messageBytes = sum(bodies.map((b) => Buffer.byteLength(b))) / bodies.length;
+  // Messages put together, as nextChunk cuts a batch: as many bodies as CHUNK_BODY_BYTES holds, at least one.
+  const messagesPerChunk = Math.max(1, Math.min(CHUNK_MESSAGES, Math.floor(CHUNK_BODY_BYTES / messageBytes)));
   const eventBytes = sum(bodies.map((b) => JSON.stringify(b).length + RECORD_OVERHEAD_BYTES)) / bodies.length;
   const byProtocol = new Map<string, number>();
   for (const p of messages.flatMap((m) => m.protocols)) byProtocol.set(p, (byProtocol.get(p) ?? 0) + 1);
   const [hottestLayer, hottestCount] = [...byProtocol].sort((x, y) => y[1] - x[1])[0] ?? ['', 0];
   return {
-    messages, plan, hottestLayer, messageBytes,
+    messages, plan, hottestLayer, messageBytes, messagesPerChunk,
     hottestLayerShare: hottestCount / packets,
     packetsPerMessage: packets / messages.length,
     messagesPerPost: firstPost.length,
@@ -262,23 +265,36 @@ function devicesOf(workload: Workload, messages: readonly Message[], packets: nu
 // Timing of one invocation, from the per-item write latency assumed above.
 const batchWriteMs = ROUND_TRIP_MS + WRITE_CHUNK * ITEM_WRITE_MS;
 const transactionMs = (actions: number) => ROUND_TRIP_MS + 2 * actions * ITEM_WRITE_MS;
-const chunkSizes = (batch: number) => range(0, Math.ceil(batch / CHUNK_MESSAGES)).map((i) => Math.min(CHUNK_MESSAGES, batch - i * CHUNK_MESSAGES));
+const chunkSizes = (batch: number, perChunk: number) => range(0, Math.ceil(batch / perChunk)).map((i) => Math.min(perChunk, batch - i * perChunk));
 /**
- * CPU for the chunk's packets, then its puts: layer items (PARALLEL_PUTS requests at a time)
+ * The puts of a group of k messages, a put chunk (shape.messagesPerChunk messages) after
+ * another: CPU for the chunk's packets, then layer items (PARALLEL_PUTS requests at a time)
  * beside device sightings and index entries (PARALLEL_DEVICE_PUTS), WRITE_CHUNK to a request.
  */
 function layerPhaseMs(shape: Shape, k: number): number {
-  const chunk = shape.messages.slice(0, k);
-  const layerRequests = Math.ceil(sum(chunk.map((m) => m.layerItems)) / WRITE_CHUNK);
-  const deviceRequests = Math.ceil((k * shape.devicePutsPerMessage) / WRITE_CHUNK);
-  const rounds = Math.max(Math.ceil(layerRequests / PARALLEL_PUTS), Math.ceil(deviceRequests / PARALLEL_DEVICE_PUTS));
-  return sum(chunk.map((m) => m.packets)) * CPU_MS_PER_PACKET + rounds * batchWriteMs;
-}
-function invocationMs(shape: Shape, batch: number, lanes: number): number {
-  return sum(chunkSizes(batch).map((k) => {
-    const times = shape.plan(k).map((t) => transactionMs(t.actions));
-    return layerPhaseMs(shape, k) + Math.max(0, ...times, sum(times) / lanes);
+  return sum(chunkSizes(k, shape.messagesPerChunk).map((size, i) => {
+    const chunk = shape.messages.slice(i * shape.messagesPerChunk, i * shape.messagesPerChunk + size);
+    const layerRequests = Math.ceil(sum(chunk.map((m) => m.layerItems)) / WRITE_CHUNK);
+    const deviceRequests = Math.ceil((size * shape.devicePutsPerMessage) / WRITE_CHUNK);
+    const rounds = Math.max(Math.ceil(layerRequests / PARALLEL_PUTS), Math.ceil(deviceRequests / PARALLEL_DEVICE_PUTS));
+    return sum(chunk.map((m) => m.packets)) * CPU_MS_PER_PACKET + rounds * batchWriteMs;
   }));
+}
+/**
+ * A batch's groups of CHUNK_MESSAGES as the writer runs them: a group's transactions start
+ * once its puts and the group before's transactions are done, and the next group's puts
+ * start with them.
+ */
+function invocationMs(shape: Shape, batch: number, lanes: number): number {
+  const chunks = chunkSizes(batch, CHUNK_MESSAGES);
+  let [putsEnd, countsEnd] = [layerPhaseMs(shape, chunks[0] ?? 0), 0];
+  for (const [i, k] of chunks.entries()) {
+    const times = shape.plan(k).map((t) => transactionMs(t.actions));
+    const start = Math.max(putsEnd, countsEnd);
+    countsEnd = start + Math.max(0, ...times, sum(times) / lanes);
+    putsEnd = start + layerPhaseMs(shape, chunks[i + 1] ?? 0);
+  }
+  return Math.max(putsEnd, countsEnd);
 }
 /**
  * The SQS event source in steady state: a poller's batch closes when full (batchSize or 6 MB) or
@@ -301,14 +317,14 @@ type Flow = ReturnType<typeof flowOf>;
 /** The partition the transactions write most, in writes/s (a partition key with the shard in it spreads over `shards`). */
 function hottestPartition(shape: Shape, flow: Flow, shards: number): { partition: string; writes: number } {
   const writes = new Map<string, number>();
-  for (const p of chunkSizes(flow.batch).flatMap((k) => shape.plan(k).flatMap((t) => t.partitions))) {
+  for (const p of chunkSizes(flow.batch, CHUNK_MESSAGES).flatMap((k) => shape.plan(k).flatMap((t) => t.partitions))) {
     writes.set(p, (writes.get(p) ?? 0) + (p.includes('#* ') ? 1 / shards : 1));
   }
   const [partition, perInvocation] = [...writes].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
   return { partition: partition.replace('#* ', shards === 1 ? ' ' : `#0-${shards - 1} `), writes: perInvocation * flow.invocations };
 }
 
-type Invocation = { arrived: number; start: number; chunk: number; next: number; running: number; freeAt: number[] };
+type Invocation = { arrived: number; start: number; chunk: number; next: number; running: number; freeAt: number[]; putsEnd: number };
 /** A transaction attempt, or (txn undefined) a lane handing its shard back when its transaction is over. */
 type Event = { at: number; inv: Invocation; txn: Transaction | undefined; shard: number; attempt: number; counted: boolean };
 /**
@@ -320,7 +336,7 @@ type Event = { at: number; inv: Invocation; txn: Transaction | undefined; shard:
  */
 function simulate(shape: Shape, flow: Flow, shards: number, random: () => number) {
   const lanes = Math.min(PARALLEL_TRANSACTIONS, shards);
-  const chunks = chunkSizes(flow.batch);
+  const chunks = chunkSizes(flow.batch, CHUNK_MESSAGES);
   const perInvocation = sum(chunks.map((k) => shape.plan(k).length));
   const from = Math.max(SIM.warmupSeconds, (2 * flow.durationMs) / 1_000) * 1_000; // past the start-up, when no invocation was in flight
   const to = from + Math.min(SIM.maxSeconds, Math.max(SIM.minSeconds, SIM.transactions / (flow.invocations * perInvocation))) * 1_000;
@@ -347,23 +363,24 @@ function simulate(shape: Shape, flow: Flow, shards: number, random: () => number
     inv.freeAt[shard ?? inv.start] = Number.POSITIVE_INFINITY;
     return shard ?? inv.start;
   };
-  const startChunk = (inv: Invocation, at: number): void => {
-    inv.next = 0;
-    for (let lane = 0; lane < lanes; lane++) launch(inv, at + layerPhaseMs(shape, chunks[inv.chunk] ?? 0));
+  // A group's transactions start once its puts and the group before's are done; the next group's puts start with them.
+  const startCounts = (inv: Invocation, at: number): void => {
+    [inv.next, inv.putsEnd] = [0, at + layerPhaseMs(shape, chunks[inv.chunk + 1] ?? 0)];
+    for (let lane = 0; lane < lanes; lane++) launch(inv, at);
   };
   const launch = (inv: Invocation, at: number): void => {
     const txn = shape.plan(chunks[inv.chunk] ?? 0)[inv.next];
     if (txn !== undefined) {
       [inv.next, inv.running] = [inv.next + 1, inv.running + 1];
       schedule({ at, inv, txn, shard: acquire(inv, at), attempt: 0, counted: at >= from && at < to });
-    } else if (inv.running === 0 && ++inv.chunk < chunks.length) startChunk(inv, at);
+    } else if (inv.running === 0 && ++inv.chunk < chunks.length) startCounts(inv, Math.max(at, inv.putsEnd));
     else if (inv.running === 0 && inv.arrived >= from && inv.arrived < to) durations.push(at - inv.arrived);
   };
   for (let arrival = 0; ; ) {
     const e = events.at(-1);
     if (arrival < to && (e === undefined || arrival <= e.at)) {
       // Batches arrive as a Poisson process, each in an environment whose ShardLeases start at a random shard.
-      startChunk({ arrived: arrival, start: Math.floor(random() * shards), chunk: 0, next: 0, running: 0, freeAt: [] }, arrival);
+      startCounts({ arrived: arrival, start: Math.floor(random() * shards), chunk: 0, next: 0, running: 0, freeAt: [], putsEnd: 0 }, arrival + layerPhaseMs(shape, chunks[0] ?? 0));
       arrival += (-Math.log(1 - random()) / flow.invocations) * 1_000;
       continue;
     }
@@ -422,7 +439,7 @@ print(
   `Read from the code: batchSize ${BATCH_SIZE}, maximumBatchingWindow ${BATCH_WINDOW_S} s, ${MEMORY_MB} MB, timeout ${WRITER_TIMEOUT_S} s, ` +
     `PACKET_SHARDS ${PACKET_SHARDS}, PACKET_COUNTER_SHARDS ${COUNTER_SHARDS}, API rate limit ${API_RATE_LIMIT}/s, ${num(MAX_PACKETS_PER_REQUEST)} packets per POST, ` +
     `${num(DEFAULT_MAX_MESSAGE_BYTES)} bytes per message, SendMessageBatch of ${SEND_BATCH_ENTRIES} / ${num(SEND_BATCH_BYTES)} bytes, ` +
-    `${CHUNK_MESSAGES} messages per chunk, ${PARALLEL_PUTS} layer puts, ${PARALLEL_DEVICE_PUTS} device puts and ${PARALLEL_TRANSACTIONS} transactions in flight, ` +
+    `puts in chunks of at most ${num(CHUNK_BODY_BYTES)} bytes of bodies, counts in groups of ${CHUNK_MESSAGES} messages, ${PARALLEL_PUTS} layer puts, ${PARALLEL_DEVICE_PUTS} device puts and ${PARALLEL_TRANSACTIONS} transactions in flight, ` +
     `${MAX_ACTIONS} actions per transaction, ${ATTEMPTS} attempts, DEVICE_INDEX_SHARDS ${DEVICE_INDEX_SHARDS}, ` +
     `SIGHTING_FOLD_AFTER ${SIGHTING_FOLD_AFTER}, SIGHTING_FOLD_CHECK_EVERY ${SIGHTING_FOLD_CHECK_EVERY}.`,
   `Assumed: ${ROUND_TRIP_MS} ms per DynamoDB request plus ${ITEM_WRITE_MS} ms per item written (twice per item in a transaction), ` +
@@ -431,12 +448,12 @@ print(
   '### Messages and transactions per workload (the same at every rate)',
   table(
     ['workload', 'packets/message', 'bytes/message', 'messages/POST', 'SendMessageBatch/POST', 'messages/batch (6 MB cap)', 'layer WRU/packet']
-      .concat(['device sightings/message', 'device puts/message', `transactions per ${CHUNK_MESSAGES}-message chunk`, 'actions/transaction']),
+      .concat(['device sightings/message', 'device puts/message', 'messages/put chunk', `transactions per ${CHUNK_MESSAGES}-message group`, 'actions/transaction']),
     shapes.map(({ workload, shape: s }) => {
       const chunk = s.plan(CHUNK_MESSAGES);
       const actions = sum(chunk.map((t) => t.actions)) / chunk.length;
       return [workload.name, num(s.packetsPerMessage, 1), num(s.messageBytes), num(s.messagesPerPost), num(s.sendBatchesPerPost), num(s.maxBatch)]
-        .concat([num(s.layerWruPerPacket, 2), num(s.sightingsPerMessage, 1), num(s.devicePutsPerMessage, 1), num(chunk.length), num(actions, 1)]);
+        .concat([num(s.layerWruPerPacket, 2), num(s.sightingsPerMessage, 1), num(s.devicePutsPerMessage, 1), num(s.messagesPerChunk), num(chunk.length), num(actions, 1)]);
     }),
   ),
 );

@@ -26,14 +26,15 @@ const indexed = new Set<string>();
 /** Transactions of one batch committed at the same time, each on a counter shard of its own. */
 const PARALLEL_TRANSACTIONS = 2;
 /**
- * Messages stored together: a batch goes a chunk at a time, so that one too big for the time
- * left stores what it can, and so that only one chunk's packets and items are in memory.
+ * Messages whose counts are committed together (summed per item, so a busy item takes one
+ * action per group, not one per message), and so the most put in one go: a batch goes a
+ * chunk at a time, so that one too big for the time left stores what it can.
  */
 const CHUNK_MESSAGES = 10;
 /**
- * Bodies stored together, at most (a message bigger than this goes alone): ten sniffer
- * messages of one packet share a chunk and a transaction, while full 256 KiB messages go one
- * at a time, which keeps a 6 MB batch within a 128 MB function.
+ * Bodies whose items are put together, at most (a message bigger than this goes alone): only
+ * one chunk's packets and items are in memory, which keeps a 6 MB batch of full 256 KiB
+ * messages within a 128 MB function; their counts still wait for a group of CHUNK_MESSAGES.
  */
 const CHUNK_BODY_BYTES = 256 * 1024;
 /** Time kept back, once the chunks stop, for handing the rest back to the queue. */
@@ -47,9 +48,10 @@ type PacketsMessage = { ingestId: string; receivedAt: number; body: string };
 /**
  * Stores a batch of packet messages a chunk at a time (see nextChunk): first every layer item, the
  * sightings of devices a message shows in passing and the index entries of those new to
- * this process (all idempotent puts; the sightings folder folds them later), then the
- * chunk's protocol counts and the other devices' counts (see packetDevices), merged per
- * item, in exactly-once transactions (a marker per message) on sharded items: each
+ * this process (all idempotent puts; the sightings folder folds them later), then, for up
+ * to CHUNK_MESSAGES messages at once, the protocol counts and the other devices' counts (see
+ * packetDevices), merged per item, in exactly-once transactions (a marker per message) while
+ * the next chunk's items are put. The transactions write sharded items: each
  * transaction holds a shard of its own, so concurrent writers never meet on an item. A crash
  * between the two leaves items without counts; the redelivered message rewrites the items
  * and counts them once. When the time left would not cover another chunk, the rest of
@@ -92,29 +94,41 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
       read: (record) => readMessage(record.body),
       store: async (messages) => {
         const pending = messages.filter((m) => !stored.has(m.ingestId));
-        // A chunk's counts go in while the next chunk's items are put, so that small chunks
-        // do not leave the table idle for a transaction each; a message's own items are
-        // always put before its counts.
+        // The counts of up to CHUNK_MESSAGES messages, whose items are put, wait in `group`;
+        // committed together, they go in while the next messages' items are put.
+        let group: { messages: PacketsMessage[]; units: IdempotentUnit[]; started: number } | undefined;
         let counting: Promise<void> = Promise.resolve();
+        const commit = async () => {
+          if (group === undefined) return;
+          const { messages: done, units, started } = group;
+          group = undefined;
+          await counting;
+          counting = applyExactlyOnce(units, exactlyOnce).then(() => {
+            slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / done.length);
+            for (const m of done) stored.add(m.ingestId);
+          });
+          // Handled now (a failure is thrown where it is awaited), not an unhandled rejection while more items are put.
+          counting.catch(() => undefined);
+        };
         try {
           for (let i = 0; i < pending.length; ) {
             // As many messages as the time left covers, judged by the slowest message so far.
             const left = deadline - Date.now() - RESERVE_MS;
             const fit = slowestMessageMs === 0 ? CHUNK_MESSAGES : Math.floor(left / (MARGIN * slowestMessageMs));
-            if (fit < 1) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
-            const chunk = nextChunk(pending, i, Math.min(fit, CHUNK_MESSAGES), CHUNK_BODY_BYTES);
+            if (fit < 1) {
+              await commit();
+              throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
+            }
+            const chunk = nextChunk(pending, i, Math.min(fit, CHUNK_MESSAGES - (group?.messages.length ?? 0)), CHUNK_BODY_BYTES);
             const started = Date.now();
             const units = await putChunk(chunk);
-            // A first estimate, from the puts alone, for judging the next chunk while this one's counts go in.
+            // A first estimate, from the puts alone, for judging the next chunk before these counts are in.
             slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
-            await counting;
-            counting = applyExactlyOnce(units, exactlyOnce).then(() => {
-              slowestMessageMs = Math.max(slowestMessageMs, (Date.now() - started) / chunk.length);
-              for (const m of chunk) stored.add(m.ingestId);
-            });
-            // Handled now (a failure is thrown where it is awaited), not an unhandled rejection while the next chunk is put.
-            counting.catch(() => undefined);
+            group ??= { messages: [], units: [], started };
+            group.messages.push(...chunk);
+            group.units.push(...units);
             i += chunk.length;
+            if (group.messages.length >= CHUNK_MESSAGES || i >= pending.length) await commit();
           }
         } finally {
           // Settled before the batch is, whatever stopped the loop: `stored` must be exact.

@@ -7,6 +7,7 @@ import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { getAll, putAll } from '../../functions/shared/batch-writer.ts';
 import { parseEnvelope } from '../../functions/shared/queue-envelope.ts';
+import { exactlyOnceStats } from '../../functions/shared/exactly-once.ts';
 import { packRecords, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
 import { packetsConfig } from '../../functions/packets/config.ts';
 import { parsePackets, type Packet } from '../../functions/packets/packet-schema.ts';
@@ -139,6 +140,29 @@ describe('packets writer against DynamoDB Local', () => {
     const moved = Messages.find((m) => m.Body === message.body);
     expect(moved?.MessageAttributes?.reason?.StringValue).toMatch(/ResourceNotFound/);
     expect(moved?.MessageAttributes?.receiveCount?.StringValue).toBe('5');
+  });
+
+  it('puts full messages one at a time but counts ten of them in one transaction', async () => {
+    // Ten messages near SQS's 256 KiB: each its own put chunk (memory), all ten one count group.
+    const batch = Array.from({ length: 10 }, (_, m) => {
+      const packets: Packet[] = [];
+      let message: PackedMessage | undefined;
+      for (let i = 0; ; i++) {
+        packets.push(samples[(m + i) % samples.length] as Packet);
+        const packed = packRecords('packets', packets);
+        if (packed.length > 1) break;
+        message = packed[0];
+      }
+      return message as PackedMessage;
+    });
+    expect(Math.min(...batch.map((m) => m.body.length))).toBeGreaterThan(200_000);
+    const before = await storedCounts();
+    const transactions = exactlyOnceStats.transactions;
+    expect((await writer(sqsEvent(batch.map((m) => sqsRecord(m.body))))).batchItemFailures).toEqual([]);
+    expect(exactlyOnceStats.transactions - transactions).toBe(1);
+    const expected = expectedCounts(batch);
+    const after = await storedCounts();
+    for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
   });
 
   it('applies a batch of many messages in several transactions, each exactly once', async () => {
