@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';

@@ -6,6 +6,8 @@ import { withoutSdkLogging } from '../shared/sdk-logging.ts';
 const REFRESH_MS = 5 * 60_000;
 let cached: { keys: StoredKey[]; loadedAt: number } | undefined;
 let ssm: SSMClient | undefined;
+/** Created on first use: only a stage whose keys live in SSM needs it. */
+const ssmClient = (): SSMClient => (ssm ??= withoutSdkLogging(new SSMClient({})));
 
 /**
  * The API keys, loaded once per container and refreshed every few minutes: locally from
@@ -20,8 +22,7 @@ export async function loadKeys(now = Date.now()): Promise<StoredKey[]> {
   if (local !== undefined && local !== '') {
     keys = parseKeyList(local, { source: 'API_KEYS' });
   } else if (parameter !== undefined && parameter !== '') {
-    ssm ??= withoutSdkLogging(new SSMClient({}));
-    const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+    const result = await ssmClient().send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
     keys = parseKeyList(result.Parameter?.Value ?? '', { hashed: true, source: parameter });
   } else {
     keys = [];
@@ -46,9 +47,8 @@ export async function loadCertScopes(now = Date.now()): Promise<CertScopes> {
   if (cachedCerts !== undefined && now - cachedCerts.loadedAt < REFRESH_MS) return cachedCerts.scopes;
   let scopes: CertScopes;
   if (parameter !== undefined && parameter !== '') {
-    ssm ??= withoutSdkLogging(new SSMClient({}));
     try {
-      const result = await ssm.send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
+      const result = await ssmClient().send(new GetParameterCommand({ Name: parameter, WithDecryption: true }));
       scopes = parseCertScopes(result.Parameter?.Value ?? '', { source: parameter });
     } catch (error) {
       if ((error as Error).name !== 'ParameterNotFound') throw error;
