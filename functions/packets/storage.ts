@@ -10,10 +10,11 @@ import { PROTOCOLS, type Protocol } from './protocols.ts';
  * (the shard from the packet id, so one busy protocol spreads over `shards` partitions),
  * sort key `<timestamp µs, zero-padded>#<packet id>` so that a descending query per shard
  * is newest first and the merge of shards is ordered by the sort key alone.
- * Counts table: per protocol and counter shard, a number `packets`; reading every count
- * is one BatchGetItem of protocols x shards keys, never a scan. A writer adds to the shard
- * its transaction holds at the time (see applyExactlyOnce), so that concurrent writers never
- * meet on one counter.
+ * Counts table: one item per counter shard (`protocols#<shard>`) with a number per protocol,
+ * so that a transaction adds a message group's counts with one action whatever protocols the
+ * packets carry, and reading every count is one BatchGetItem of `shards` keys, never a scan.
+ * A writer adds to the shard its transaction holds at the time (see applyExactlyOnce), so
+ * that concurrent writers never meet on one item.
  */
 export type PacketLayerItem = {
   pk: string;
@@ -62,36 +63,35 @@ export function layerItems(envelope: Envelope, packets: readonly Packet[], shard
   });
 }
 
-export function counterKey(protocol: Protocol, shard: number): { pk: string } {
-  return { pk: `${protocol}#${shard}` };
+/** What a counter shard's key is before the shard is appended (see CounterUpdate.shardAttribute). */
+const COUNTS_KEY = 'protocols';
+
+export function counterKey(shard: number): { pk: string } {
+  return { pk: `${COUNTS_KEY}#${shard}` };
 }
 
 /**
- * The count increments of one message: one per layer present, guarded by the ingest id, on
- * the counter shard (`<protocol>#<shard>`, as counterKey) that the committing writer holds.
+ * The count increments of one message: a number per layer present, guarded by the ingest id,
+ * on the counter shard (as counterKey) that the committing writer holds.
  */
 export function countUnit(envelope: Envelope, packets: readonly Packet[], countsTable: string): IdempotentUnit {
-  const perProtocol = new Map<Protocol, number>();
-  for (const packet of packets) for (const p of layersOf(packet)) perProtocol.set(p, (perProtocol.get(p) ?? 0) + 1);
-  const updates: CounterUpdate[] = [...perProtocol].map(([protocol, n]) => ({
-    table: countsTable,
-    key: { pk: protocol },
-    shardAttribute: 'pk',
-    add: { packets: n },
-  }));
-  return { id: `packets#${envelope.ingestId}`, updates };
+  const perProtocol: Partial<Record<Protocol, number>> = {};
+  for (const packet of packets) for (const p of layersOf(packet)) perProtocol[p] = (perProtocol[p] ?? 0) + 1;
+  const update: CounterUpdate = { table: countsTable, key: { pk: COUNTS_KEY }, shardAttribute: 'pk', add: perProtocol as Record<string, number> };
+  return { id: `packets#${envelope.ingestId}`, updates: [update] };
 }
 
 export function allCounterKeys(shards: number): { pk: string }[] {
-  return PROTOCOLS.flatMap((p) => Array.from({ length: shards }, (_, s) => counterKey(p, s)));
+  return Array.from({ length: shards }, (_, s) => counterKey(s));
 }
 
 /** Sums the counter shards into one count per protocol (protocols with no count are absent). */
 export function sumCounters(items: readonly Record<string, unknown>[]): Map<Protocol, number> {
   const totals = new Map<Protocol, number>();
   for (const item of items) {
-    const protocol = String(item.pk).split('#')[0] as Protocol;
-    totals.set(protocol, (totals.get(protocol) ?? 0) + Number(item.packets ?? 0));
+    for (const protocol of PROTOCOLS) {
+      if (item[protocol] !== undefined) totals.set(protocol, (totals.get(protocol) ?? 0) + Number(item[protocol]));
+    }
   }
   return totals;
 }

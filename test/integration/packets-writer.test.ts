@@ -13,6 +13,7 @@ import { packetsConfig } from '../../functions/packets/config.ts';
 import { parsePackets, type Packet } from '../../functions/packets/packet-schema.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
+import { moveLegacyCount, moveLegacyCounts } from '../../functions/packets/legacy-counts.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { sqsEvent, sqsRecord, direct, lambdaContext } from '../helpers/sqs-events.ts';
 
@@ -210,5 +211,23 @@ describe('packets writer against DynamoDB Local', () => {
     const expected = expectedCounts(batch);
     const after = await storedCounts();
     for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
+  });
+
+  it('moves counts stored one item per protocol and shard into the shard items, each once', async () => {
+    const config = packetsConfig();
+    const legacy = [
+      { pk: 'IPv4#0', packets: 5 },
+      { pk: 'TCP#3', packets: 7 },
+      { pk: 'UDP#2', packets: 9 },
+    ];
+    await putAll(config.countsTable, legacy);
+    const before = await storedCounts();
+    // Read before a writer of the old layout added 5 more: the move reads it again and takes all 9.
+    expect(await moveLegacyCount(config.countsTable, { pk: 'UDP#2', packets: 4 })).toBe(1);
+    expect(await moveLegacyCounts(config.countsTable)).toBe(2);
+    expect(await moveLegacyCounts(config.countsTable)).toBe(0);
+    const after = await storedCounts();
+    expect(after).toEqual({ ...before, IPv4: (before.IPv4 ?? 0) + 5, TCP: (before.TCP ?? 0) + 7, UDP: (before.UDP ?? 0) + 9 });
+    expect(await getAll(config.countsTable, legacy.map(({ pk }) => ({ pk })), true)).toEqual([]);
   });
 });
