@@ -55,6 +55,18 @@ describe('metrics and logs of an HTTP handler', () => {
     expect(emf).toMatchObject({ route: 'POST /packets', RecordsAccepted: 7 });
   });
 
+  it('keeps each metric under its own dimensions when the same and other routes count again', async () => {
+    const handler = httpHandler(async () => json(202, { accepted: 2 }));
+    for (const route of ['POST /notifications', 'POST /notifications', 'POST /netify']) await handler(event(route), lambdaContext());
+    const accepted = lines.filter((l) => l.RecordsAccepted !== undefined);
+    expect(accepted.map((l) => [l.route, l.RecordsAccepted])).toEqual([
+      ['POST /notifications', 2],
+      ['POST /notifications', 2],
+      ['POST /netify', 2],
+    ]);
+    for (const l of accepted) expect((l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'route']]);
+  });
+
   it('counts a rejected request by route and reason, and answers the API error shape', async () => {
     const handler = httpHandler(async () => {
       throw badRequest('record 0 field x: bad', [{ record: 0, field: 'x', message: 'bad' }]);
