@@ -78,7 +78,8 @@ export function countUnit(envelope: Envelope, packets: readonly Packet[], counts
   const perProtocol: Partial<Record<Protocol, number>> = {};
   for (const packet of packets) for (const p of layersOf(packet)) perProtocol[p] = (perProtocol[p] ?? 0) + 1;
   const update: CounterUpdate = { table: countsTable, key: { pk: COUNTS_KEY }, shardAttribute: 'pk', add: perProtocol as Record<string, number> };
-  return { id: `packets#${envelope.ingestId}`, updates: [update] };
+  // Nothing to add is no update: an update that adds nothing has no expression to send.
+  return { id: `packets#${envelope.ingestId}`, updates: Object.keys(perProtocol).length === 0 ? [] : [update] };
 }
 
 export function allCounterKeys(shards: number): { pk: string }[] {
