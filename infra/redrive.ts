@@ -2,11 +2,10 @@
 // queue's DLQ back onto the queue, e.g. `npm run redrive -- packets`. Locally it finds the
 // running `npm start` through DATA_DIR/runtime.json; elsewhere it uses the SDK's usual
 // configuration (AWS_ENDPOINT_URL for LocalStack, or AWS itself).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { redriveQueue } from './local/redrive-queue.ts';
+import { useRunningRuntime } from './local/running-runtime.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -18,13 +17,7 @@ if (queue === undefined) {
   process.exit(2);
 }
 
-const local = readLocalRuntime();
-if (local !== undefined && !process.env.AWS_ENDPOINT_URL) {
-  process.env.AWS_ENDPOINT_URL_SQS ??= local.endpoints.sqs;
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-}
+const local = useRunningRuntime();
 const stage = values.stage ?? local?.stage ?? 'dev';
 const name = queue.startsWith('netingest-') ? queue : `netingest-${stage}-${queue}`;
 const sqs = new SQSClient({});
@@ -45,13 +38,4 @@ async function queueUrl(client: SQSClient, queueName: string): Promise<string> {
   const endpoint = process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
   // Emulators answer with hostnames that need not resolve; address the queue on the endpoint.
   return endpoint === undefined ? (QueueUrl as string) : new URL(new URL(QueueUrl as string).pathname, endpoint).href;
-}
-
-function readLocalRuntime(): { stage: string; endpoints: { sqs: string } } | undefined {
-  const dataDir = process.env.DATA_DIR && process.env.DATA_DIR !== ':memory:' ? process.env.DATA_DIR : '.data';
-  try {
-    return JSON.parse(readFileSync(resolve(dataDir, 'runtime.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
