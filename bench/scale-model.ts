@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_MAX_MESSAGE_BYTES, packRecords, parseEnvelope } from '../functions/shared/queue-envelope.ts';
-import { mergeUpdates, type CounterUpdate, type IdempotentUnit } from '../functions/shared/exactly-once.ts';
+import { itemId, MAX_ACTIONS, mergeUpdates, planTransactions, type CounterUpdate, type IdempotentUnit } from '../functions/shared/exactly-once.ts';
 import { MAX_PACKETS_PER_REQUEST, parsePackets, type Packet } from '../functions/packets/packet-schema.ts';
 import { countUnit, layerItems, packetTimestamp } from '../functions/packets/storage.ts';
 import { packetDevices } from '../functions/packets/device-sightings.ts';
@@ -38,7 +38,6 @@ const SIGHTING_FOLD_CHECK_EVERY = defaultOf('functions.devicesFolder.environment
 const PARALLEL_TRANSACTIONS = constantIn('functions/packets/writer.ts', /const PARALLEL_TRANSACTIONS = (\d+)/);
 const CHUNK_MESSAGES = constantIn('functions/packets/writer.ts', /const CHUNK_MESSAGES = (\d+)/);
 const CHUNK_BODY_BYTES = constantIn('functions/packets/writer.ts', /const CHUNK_BODY_BYTES = (\d+) \* 1024/) * 1024;
-const MAX_ACTIONS = constantIn('functions/shared/exactly-once.ts', /const MAX_ACTIONS = (\d+)/);
 const ATTEMPTS = constantIn('functions/shared/exactly-once.ts', /const ATTEMPTS = (\d+)/);
 const WRITE_CHUNK = constantIn('functions/shared/batch-writer.ts', /const WRITE_CHUNK = (\d+)/);
 const BACKOFF_BASE_MS = constantIn('functions/shared/retry.ts', /baseMs = (\d+)/);
@@ -123,34 +122,6 @@ function sendBatches(bodies: readonly string[]): number[] {
 /** Write units of an item: its JSON text is an upper bound on DynamoDB's item size (names and values, without the quotes and braces). */
 const itemWru = (item: object) => Math.ceil(Buffer.byteLength(JSON.stringify(item)) / 1024);
 
-// Transactions, split and packed as applyExactlyOnce does (its helpers are private to functions/shared/exactly-once.ts).
-const itemId = (u: CounterUpdate) => `${u.table}\u0000${JSON.stringify(Object.keys(u.key).sort().map((k) => [k, u.key[k]]))}`;
-const weight = (u: CounterUpdate) => 1 + (u.onCreate?.length ?? 0);
-function splitOversized(unit: IdempotentUnit): IdempotentUnit[] {
-  const updates = mergeUpdates(unit.updates);
-  if (sum(updates.map(weight)) <= MAX_ACTIONS - 1) return [{ id: unit.id, updates }];
-  const parts: CounterUpdate[][] = [];
-  for (const update of updates.map((u) => ({ u, id: itemId(u) })).sort((a, b) => (a.id < b.id ? -1 : 1)).map(({ u }) => u)) {
-    const last = parts.at(-1);
-    if (last === undefined || sum(last.map(weight)) + weight(update) > MAX_ACTIONS - 1) parts.push([update]);
-    else last.push(update);
-  }
-  return parts.map((updates, i) => ({ id: `${unit.id}#part${i}`, updates }));
-}
-function packTransactions(units: readonly IdempotentUnit[]): IdempotentUnit[][] {
-  const groups: { units: IdempotentUnit[]; items: Map<string, number> }[] = [];
-  for (const unit of units) {
-    const last = groups.at(-1);
-    const added = (group: { items: Map<string, number> }) => sum(unit.updates.filter((u) => !group.items.has(itemId(u))).map(weight));
-    const full = last === undefined || last.units.length + 1 + sum([...last.items.values()]) + added(last) > MAX_ACTIONS;
-    const group = full ? { units: [], items: new Map<string, number>() } : last;
-    if (group !== last) groups.push(group);
-    group.units.push(unit);
-    for (const u of unit.updates) group.items.set(itemId(u), weight(u));
-  }
-  return groups.map((g) => g.units);
-}
-
 /** An item other writers name too (a protocol's count, a device seen in every message): its key on each shard. */
 type HotItem = string[];
 /** partitions: the partition of every item written besides markers, `#*` where the shard is in the partition key. */
@@ -196,7 +167,7 @@ function shapeOf(workload: Workload) {
   const plan = (k: number): Transaction[] => {
     const cached = cache.get(k);
     if (cached !== undefined) return cached;
-    const planned = packTransactions(messages.slice(0, k).map((m) => m.unit).flatMap(splitOversized)).map((group) => {
+    const planned = planTransactions(messages.slice(0, k).map((m) => m.unit)).map((group) => {
       const merged = mergeUpdates(group.flatMap((u) => u.updates));
       const created = workload.newDevices ? sum(merged.map((u) => u.onCreate?.length ?? 0)) : 0;
       const written = [...merged, ...(workload.newDevices ? merged.flatMap((u) => u.onCreate ?? []) : [])];

@@ -96,7 +96,7 @@ export async function applyExactlyOnce(units: readonly IdempotentUnit[], options
   await forEachLimited(idempotent, PARALLEL_SINGLE, applySingle);
   const transactional = unique.map((unit) => ({ id: unit.id, updates: unit.updates.filter(isAddition) })).filter((unit) => unit.updates.length > 0);
   const alreadyApplied: string[] = [];
-  await forEachLimited(packTransactions(transactional.flatMap(splitOversized)), options.parallel ?? 1, async (group) => {
+  await forEachLimited(planTransactions(transactional), options.parallel ?? 1, async (group) => {
     alreadyApplied.push(...(await commitGroup(group, options)));
   });
   return alreadyApplied;
@@ -156,13 +156,22 @@ export function addExact(a: number | bigint, b: number | bigint): number | bigin
   return BigInt(a) + BigInt(b);
 }
 
-function itemId(update: CounterUpdate): string {
+/** The item an update names, before sharding: updates with the same id are summed into one action. */
+export function itemId(update: CounterUpdate): string {
   const key = Object.keys(update.key).sort().map((k) => [k, update.key[k]]);
   return `${update.table}\u0000${JSON.stringify(key)}`;
 }
 
 /** Actions an update may take in a transaction: itself and, when it creates its item, what comes with that. */
 const weight = (update: CounterUpdate): number => 1 + (update.onCreate?.length ?? 0);
+
+/**
+ * The transactions these units go in, as applyExactlyOnce commits them: a unit too big for one
+ * split into deterministic parts, then units packed many to a transaction within MAX_ACTIONS.
+ */
+export function planTransactions(units: readonly IdempotentUnit[]): IdempotentUnit[][] {
+  return packTransactions(units.flatMap(splitOversized));
+}
 
 function splitOversized(unit: IdempotentUnit): IdempotentUnit[] {
   const updates = mergeUpdates(unit.updates);
