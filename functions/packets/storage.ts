@@ -1,6 +1,6 @@
 import { sortKeyCursor } from '../shared/cursor.ts';
 import type { Envelope } from '../shared/queue-envelope.ts';
-import type { CounterUpdate, IdempotentUnit } from '../shared/exactly-once.ts';
+import type { IdempotentUnit } from '../shared/exactly-once.ts';
 import { shardOf } from '../shared/sharding.ts';
 import type { Packet } from './packet-schema.ts';
 import { PROTOCOLS, type Protocol } from './protocols.ts';
@@ -77,9 +77,10 @@ export function counterKey(shard: number): { pk: string } {
 export function countUnit(envelope: Envelope, packets: readonly Packet[], countsTable: string): IdempotentUnit {
   const perProtocol: Partial<Record<Protocol, number>> = {};
   for (const packet of packets) for (const p of layersOf(packet)) perProtocol[p] = (perProtocol[p] ?? 0) + 1;
-  const update: CounterUpdate = { table: countsTable, key: { pk: COUNTS_KEY }, shardAttribute: 'pk', add: perProtocol as Record<string, number> };
+  const id = `packets#${envelope.ingestId}`;
   // Nothing to add is no update: an update that adds nothing has no expression to send.
-  return { id: `packets#${envelope.ingestId}`, updates: Object.keys(perProtocol).length === 0 ? [] : [update] };
+  if (Object.keys(perProtocol).length === 0) return { id, updates: [] };
+  return { id, updates: [{ table: countsTable, key: { pk: COUNTS_KEY }, shardAttribute: 'pk', add: perProtocol as Record<string, number> }] };
 }
 
 export function allCounterKeys(shards: number): { pk: string }[] {
