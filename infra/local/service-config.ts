@@ -48,6 +48,8 @@ export interface StreamEvent {
   startingPosition: 'LATEST' | 'TRIM_HORIZON';
   maximumRetryAttempts: number;
   enabled: boolean;
+  /** Lambda's filter patterns (event-filter.ts): records matching none are not delivered. */
+  filterPatterns: unknown[];
 }
 export interface FunctionConfig {
   name: string;
@@ -165,6 +167,7 @@ function streamEvent(value: unknown): StreamEvent {
     startingPosition: event.startingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
     maximumRetryAttempts: Number(event.maximumRetryAttempts ?? -1),
     enabled: event.enabled !== false,
+    filterPatterns: Array.isArray(event.filterPatterns) ? event.filterPatterns : [],
   };
 }
 
@@ -182,6 +185,8 @@ function httpApiEvent(value: unknown): HttpApiEvent {
 
 function sqsEvent(value: unknown): SqsEvent {
   const event = (typeof value === 'object' && value !== null && 'arn' in value ? value : { arn: value }) as Raw;
+  // Lambda deletes the messages a queue's filter drops; the local runtime would deliver them.
+  if (event.filterPatterns !== undefined) throw new Error('sqs events: the local runtime does not emulate filterPatterns on queues');
   return {
     arn: event.arn,
     batchSize: Number(event.batchSize ?? 10),

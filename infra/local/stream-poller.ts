@@ -6,6 +6,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { compileEventFilter, type EventFilter } from './event-filter.ts';
 import type { LocalFunction } from './lambda.ts';
 import type { StreamEvent } from './service-config.ts';
 
@@ -37,6 +38,7 @@ export class StreamPoller {
   private readonly mapping: StreamEvent;
   private readonly client: DynamoDBStreamsClient;
   private readonly options: StreamPollerOptions;
+  private readonly filter: EventFilter;
   private wake: (() => void) | undefined;
 
   constructor(fn: LocalFunction, streamArn: string, mapping: StreamEvent, client: DynamoDBStreamsClient, options: StreamPollerOptions) {
@@ -45,6 +47,7 @@ export class StreamPoller {
     this.mapping = mapping;
     this.client = client;
     this.options = options;
+    this.filter = compileEventFilter(mapping.filterPatterns, `${fn.config.name}: stream event`);
   }
 
   /** Resolves once the shards are positioned, so that writes after it are seen. */
@@ -132,7 +135,9 @@ export class StreamPoller {
       if (got.length === 0) await this.sleep(100);
     }
     if (records.length > 0) {
-      await this.deliver(records);
+      // As Lambda does: records no pattern matches are passed over, never delivered.
+      const matching = records.map((r) => this.record(r)).filter((r) => this.filter(r));
+      if (matching.length > 0) await this.deliver(matching);
       const last = records.at(-1)?.dynamodb?.SequenceNumber;
       if (last !== undefined) this.delivered.set(shardId, last);
     }
@@ -152,8 +157,8 @@ export class StreamPoller {
     else this.iterators.set(shardId, ShardIterator);
   }
 
-  private async deliver(records: _Record[]): Promise<void> {
-    const event: DynamoDBStreamEvent = { Records: records.map((r) => this.record(r)) };
+  private async deliver(records: DynamoDBRecord[]): Promise<void> {
+    const event: DynamoDBStreamEvent = { Records: records };
     for (let attempt = 0; this.running; attempt++) {
       const started = performance.now();
       try {

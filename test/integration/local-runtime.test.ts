@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { seen } from '../fixtures/handlers.ts';
@@ -6,6 +7,7 @@ import { eventually, startTestRuntime } from '../helpers/runtime.ts';
 
 let runtime: LocalRuntime;
 const sqs = new SQSClient({});
+const dynamodb = new DynamoDBClient({});
 
 beforeAll(async () => {
   runtime = await startTestRuntime({
@@ -14,11 +16,13 @@ beforeAll(async () => {
     overrides: { visibilityTimeout: 3 },
     clockSpeed: 600,
     schedules: true,
+    streamEventSources: true,
   });
 });
 afterAll(async () => {
   await runtime?.stop();
   sqs.destroy();
+  dynamodb.destroy();
 });
 
 function queueUrl(logicalId: string): string {
@@ -128,5 +132,25 @@ describe('the local runtime', () => {
 
     expect((await fetch(`${runtime.url}/nowhere`)).status).toBe(404);
     expect((await fetch(`${runtime.url}/echo/1`)).status).toBe(404);
+  });
+
+  it("delivers a stream's records to its function only where one of the mapping's filter patterns matches them", async () => {
+    const TableName = runtime.resources.tables.get('EventsTable')?.name;
+    const put = (sk: string) => dynamodb.send(new PutItemCommand({ TableName, Item: { pk: { S: 'p' }, sk: { S: sk } } }));
+    // keep~: INSERT only; also~: any event; drop~: none.
+    for (const sk of ['drop~1', 'keep~1', 'also~1', 'drop~2', 'keep~2']) await put(sk);
+    for (const sk of ['keep~1', 'also~1', 'drop~1']) {
+      await dynamodb.send(new UpdateItemCommand({ TableName, Key: { pk: { S: 'p' }, sk: { S: sk } }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': { N: '1' } } }));
+    }
+    // A last record that matches: once it is seen, every record before it was read.
+    await put('keep~3');
+    await eventually(async () => (seen.watcher.some((r) => r.sk === 'keep~3') ? true : undefined), 20_000, 'the last record delivered');
+    expect(seen.watcher).toEqual([
+      { eventName: 'INSERT', sk: 'keep~1' },
+      { eventName: 'INSERT', sk: 'also~1' },
+      { eventName: 'INSERT', sk: 'keep~2' },
+      { eventName: 'MODIFY', sk: 'also~1' },
+      { eventName: 'INSERT', sk: 'keep~3' },
+    ]);
   });
 });
