@@ -2,7 +2,7 @@
  * Lambda's event filtering (an event source mapping's filterPatterns), for the local runtime's
  * event sources: an event reaches the function only if it matches one of the patterns. The
  * rule syntax is EventBridge's; no npm package evaluates it, so this covers the operators
- * Lambda documents for filtering and refuses the rest when serverless.yml is read, rather
+ * Lambda documents for filtering and refuses the rest when the runtime starts, rather
  * than letting through locally what AWS would drop.
  */
 export type EventFilter = (event: unknown) => boolean;
