@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { cursorParameter } from '../shared/cursor.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
 import { json, type HttpResult } from '../shared/http-response.ts';
@@ -24,12 +25,19 @@ const PARALLEL_VIEWS = 8;
  */
 export const LIST_BUDGET_BYTES = 4_000_000;
 
+/**
+ * A page also stops adding devices when the function's time left would not cover another
+ * group of views (judged by the slowest so far) and this much more for sending the body,
+ * so that a slow store makes a shorter page, not a 500 at the timeout.
+ */
+export const LIST_RESERVE_MS = 2_000;
+
 interface ViewOptions extends ViewLimits {
   snapshots: number;
 }
 
 /** GET /devices (paged, ordered by MAC) and GET /devices/{mac}. */
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, context?: Context) => {
   const params = queryParameters(event);
   const options: ViewOptions = {
     ...DEFAULT_VIEW_LIMITS,
@@ -38,7 +46,9 @@ export const handler = httpHandler(async (event) => {
     interfaces: integerParameter(params, 'interfaces', 0, MAX_INTERFACES) ?? DEFAULT_VIEW_LIMITS.interfaces,
   };
   if (event.routeKey === 'GET /devices/{mac}') return oneDevice(pathParameter(event, 'mac'), options);
-  return listDevices(params, options);
+  // Without Lambda's clock (a caller that passes no context), no deadline.
+  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+  return listDevices(params, options, Date.now() + remainingMs - LIST_RESERVE_MS);
 });
 
 async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult> {
@@ -51,19 +61,27 @@ async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult>
   return json(200, view);
 }
 
-async function listDevices(params: Map<string, string>, options: ViewOptions): Promise<HttpResult> {
+async function listDevices(params: Map<string, string>, options: ViewOptions, deadline: number): Promise<HttpResult> {
   const limit = integerParameter(params, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
   const after = cursorParameter(params, deviceListCursor.decode);
   const { items: page, more: morePages } = await deviceMacs(limit, after);
 
-  // Views are built a few at a time, in order, until the body would pass the budget.
+  // Views are built a few at a time, in order, until the body would pass the budget or the
+  // time would run out; the first group always is, so that every page moves the cursor on.
   const views: DeviceView[] = [];
   let bytes = 2;
   let last: string | undefined;
   let full = false;
+  let slowestGroupMs = 0;
   for (let start = 0; start < page.length && !full; start += PARALLEL_VIEWS) {
+    if (last !== undefined && Date.now() + slowestGroupMs > deadline) {
+      full = true;
+      break;
+    }
     const chunk = page.slice(start, start + PARALLEL_VIEWS);
+    const started = Date.now();
     const built = await Promise.all(chunk.map((mac) => deviceView(mac, options)));
+    slowestGroupMs = Math.max(slowestGroupMs, Date.now() - started);
     for (const [i, view] of built.entries()) {
       if (view !== undefined) {
         const size = jsonBytes(view) + 1;

@@ -49,7 +49,7 @@ const acceptedInMetrics = (): MiddlewareObj<HttpEvent, HttpResult> => ({
  * query from rawQueryString (';' separators, case-insensitive names), so its empty objects
  * would serve nothing.
  */
-export function httpHandler(core: (event: HttpEvent) => Promise<HttpResult>) {
+export function httpHandler(core: (event: HttpEvent, context?: Context) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, Context>()
     .use(restEventsAsHttpApi())
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -158,7 +158,7 @@ const OPERATIONS: Record<string, Json> = {
     responses: { '202': { description: 'queued', content: json(ref('Accepted')) }, ...INGEST_ERRORS },
   },
   'GET /devices': {
-    summary: 'Device views, paged by MAC and by size with an RFC 8288 Link header',
+    summary: 'Device views, paged by MAC, by size and by the time left, with an RFC 8288 Link header',
     parameters: [query('limit', { type: 'integer', minimum: 1, maximum: 200 }, 'devices'), query('snapshots', { type: 'integer', minimum: 0 }, 'snapshots per device'), query('cursor', { type: 'string' }, 'from the Link header')],
     responses: { '200': { description: 'views', content: json({ type: 'array', items: ref('DeviceView') }) }, ...ERRORS, ...errors('Folding') },
   },

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
+import { lambdaContext } from '../helpers/sqs-events.ts';
 
 let runtime: LocalRuntime;
 let base: string;
@@ -171,6 +173,39 @@ describe('device views stay far below the 6 MB response limit', () => {
     // 101 views of about 55 kB each do not fit in one 4 MB page.
     expect(pages).toBeGreaterThan(1);
     expect(ours).toEqual([BIG, ...Array.from({ length: DEVICES }, (_, d) => macOf(d))]);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('GET /devices ends a page early when the time left runs short, and the Link carries on', async () => {
+    const { handler, LIST_RESERVE_MS } = await import('../../functions/devices/query.ts');
+    // The function called directly, with time left for one group of views and no more.
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: 'GET /devices',
+      rawPath: '/devices',
+      rawQueryString: 'limit=200',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'GET', path: '/devices', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'short-time', routeKey: 'GET /devices', stage: '$default' } as APIGatewayProxyEventV2['requestContext'],
+    };
+    const short = await handler(event, { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => LIST_RESERVE_MS + 1 });
+    expect(short.statusCode).toBe(200);
+    const first = (JSON.parse(String(short.body)) as { mac_address: string }[]).map((v) => v.mac_address);
+    // One group (8 views in parallel) at most, of the 101 and more that the page could hold by size.
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThanOrEqual(8);
+    const link = /<([^>]+)>; rel="next"/.exec(String(short.headers?.link ?? ''))?.[1];
+    expect(link).toBeDefined();
+
+    // The rest over HTTP from that Link, on the function's own clock.
+    const seen = [...first];
+    for (let path: string | undefined = link; path !== undefined; ) {
+      const answer = await get(path);
+      expect(answer.status).toBe(200);
+      seen.push(...(answer.body as { mac_address: string }[]).map((v) => v.mac_address));
+      path = nextLink(answer);
+    }
+    expect(seen.filter((mac) => mac.startsWith('02:ab:'))).toEqual([BIG, ...Array.from({ length: DEVICES }, (_, d) => macOf(d))]);
     expect(new Set(seen).size).toBe(seen.length);
   });
 });
