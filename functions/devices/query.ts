@@ -1,5 +1,5 @@
-import type { Context } from 'aws-lambda';
 import { cursorParameter } from '../shared/cursor.ts';
+import { invocationDeadline } from '../shared/deadline.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
 import { json, type HttpResult } from '../shared/http-response.ts';
 import { integerParameter, queryParameters } from '../shared/http-request.ts';
@@ -37,7 +37,7 @@ interface ViewOptions extends ViewLimits {
 }
 
 /** GET /devices (paged, ordered by MAC) and GET /devices/{mac}. */
-export const handler = httpHandler(async (event, context?: Context) => {
+export const handler = httpHandler(async (event, context) => {
   const params = queryParameters(event);
   const options: ViewOptions = {
     ...DEFAULT_VIEW_LIMITS,
@@ -46,9 +46,7 @@ export const handler = httpHandler(async (event, context?: Context) => {
     interfaces: integerParameter(params, 'interfaces', 0, MAX_INTERFACES) ?? DEFAULT_VIEW_LIMITS.interfaces,
   };
   if (event.routeKey === 'GET /devices/{mac}') return oneDevice(pathParameter(event, 'mac'), options);
-  // Without Lambda's clock (a caller that passes no context), no deadline.
-  const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
-  return listDevices(params, options, Date.now() + remainingMs - LIST_RESERVE_MS);
+  return listDevices(params, options, invocationDeadline(context) - LIST_RESERVE_MS);
 });
 
 async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult> {

@@ -1,5 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
+import { invocationDeadline } from '../shared/deadline.ts';
 import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
@@ -68,9 +69,7 @@ type ParsedMessage = { envelope: Envelope; packets: Packet[] };
  */
 export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) => {
   const config = packetsConfig();
-  // Without Lambda's clock (a caller that passes no context, as the memory benchmark does), no deadline.
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
-  const deadline = remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining;
+  const deadline = invocationDeadline(context);
   // Stored by this invocation: when a failed batch is retried message by message, these are done.
   const stored = new Set<string>();
   let slowestMessageMs = 0;
