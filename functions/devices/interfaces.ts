@@ -1,8 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryPage, queryPartition } from '../shared/partition-query.ts';
-import { deleteAll, putAll } from '../shared/batch-writer.ts';
+import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { documentClient } from '../shared/dynamodb-client.ts';
-import { interfaceKey, readingPartition, snapshotKey } from './storage.ts';
+import { NO_SPEEDS, interfaceKey, readingPartition, snapshotKey } from './storage.ts';
 
 /** What a device keeps of an interface's readings, to turn consecutive ones into speeds. */
 export interface CounterReading {
@@ -26,6 +26,8 @@ export interface Speeds {
 }
 
 const READING_RETENTION_SECONDS = 30 * 86_400;
+/** Snapshots of one batch written at once, each a conditional put of its own. */
+const PARALLEL_SNAPSHOTS = 8;
 
 /**
  * Upload (out) and download (in) speed in bits/s between two readings of one interface.
@@ -76,18 +78,45 @@ export async function recordInterfaceReadings(table: string, readings: readonly 
     isLatest ? undefined : neighbour(table, pk, last.eventTime, 'after'),
   ]);
   const series: (StoredReading & { sk?: unknown })[] = [...(previous === undefined ? [] : [previous]), ...within, ...(next === undefined ? [] : [next])];
-  const puts: Record<string, unknown>[] = [];
-  const deletes: Record<string, unknown>[] = [];
+  const snapshots: Record<string, unknown>[] = [];
   series.forEach((current, i) => {
     const before = i === 0 ? undefined : series[i - 1];
     // Only snapshots whose reading or predecessor is new change; the first of the series has a stored predecessor or none.
     if (!byTime.has(current.eventTime) && (before === undefined || !byTime.has(before.eventTime))) return;
-    const key = snapshotKey(first.mac, current.eventTime);
+    // With no reading before it, no writer can have computed a snapshot for it: nothing to replace.
+    if (before === undefined) return;
     const speeds = speedsBetween(before, current);
-    if (speeds === undefined) deletes.push(key);
-    else puts.push({ ...key, time_stamp: current.eventTime, ...speeds, active_connection: current.operStatus === 'up' });
+    const key = snapshotKey(first.mac, current.eventTime);
+    snapshots.push(
+      speeds === undefined
+        ? { ...key, from_time: before.eventTime, [NO_SPEEDS]: true }
+        : { ...key, from_time: before.eventTime, time_stamp: current.eventTime, ...speeds, active_connection: current.operStatus === 'up' },
+    );
   });
-  await Promise.all([putAll(table, puts), deleteAll(table, deletes)]);
+  await forEachLimited(snapshots, PARALLEL_SNAPSHOTS, (snapshot) => putSnapshot(table, snapshot));
+}
+
+/**
+ * A snapshot replaces what is stored only if it was computed from a predecessor at least as
+ * near (from_time): two writers of one interface at once may read its neighbours before and
+ * after a reading between them lands, and the one that read the older neighbour must not
+ * write last. Readings are only ever added, so the nearest predecessor any writer saw is the
+ * true one. Snapshots written before from_time existed are replaced as before.
+ */
+async function putSnapshot(table: string, snapshot: Record<string, unknown>): Promise<void> {
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: table,
+        Item: snapshot,
+        ConditionExpression: 'attribute_not_exists(sk) OR attribute_not_exists(from_time) OR from_time <= :from',
+        ExpressionAttributeValues: { ':from': snapshot.from_time },
+      }),
+    );
+  } catch (error) {
+    // Computed from a nearer predecessor already: that one stays.
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }
 
 function storedReading(reading: InterfaceReading): StoredReading {

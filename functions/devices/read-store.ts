@@ -9,6 +9,7 @@ import {
   PACKET_COUNTS_PREFIX,
   PACKET_SIGHTING_PREFIX,
   SNAPSHOT_PREFIX,
+  NO_SPEEDS,
   devicePartition,
   digestOfFlowStats,
   flowStatsKey,
@@ -69,7 +70,7 @@ export async function readDevice(mac: string, limits: ViewLimits & { snapshots: 
       queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
       // Whole: their attributes are one count per protocol, which the projection cannot name.
       queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
-      limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots }),
+      limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
     ]);
     if (sightings.length > 0) {
       const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));

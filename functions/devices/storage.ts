@@ -52,6 +52,13 @@ export const sightingFoldMarkerId = (key: Key): string => `packets-fold#${key.pk
 export const LEGACY_PROTOCOL_PREFIX = 'proto#';
 export const interfaceKey = (mac: string, name: string): Key => ({ pk: devicePartition(mac), sk: `if#${name}` });
 export const snapshotKey = (mac: string, time: string): Key => ({ pk: devicePartition(mac), sk: `snap#${time}` });
+/**
+ * Marks a snapshot item that holds no speeds: its reading follows a counter reset, a new
+ * discontinuity-time or a reading not earlier than it. Kept rather than deleted, with the
+ * predecessor it was computed from, so that a writer that read an older neighbour cannot
+ * put speeds back (interfaces.ts); readers skip it.
+ */
+export const NO_SPEEDS = 'no_speeds';
 /** An interface's readings in time order, kept apart from the device so that views stay small. */
 export const readingPartition = (mac: string, name: string): string => `readings#${mac}#${name}`;
 

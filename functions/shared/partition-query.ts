@@ -23,6 +23,8 @@ export interface PartitionQuery {
   /** At most this many items; all of them when absent. */
   limit?: number;
   attributes?: readonly string[];
+  /** Only items without this attribute (a filter: DynamoDB reads the others, then leaves them out). */
+  without?: string;
 }
 
 export interface PartitionPage {
@@ -52,14 +54,16 @@ export async function queryPage(table: string, pk: string, query: PartitionQuery
     [values[':from'], values[':to']] = query.between;
   }
   // Attribute names go through placeholders: some of them are DynamoDB reserved words.
-  const names = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
+  const projected = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
+  const names = projected === undefined && query.without === undefined ? undefined : { ...projected, ...(query.without === undefined ? {} : { '#without': query.without }) };
   const page = await documentClient().send(
     new QueryCommand({
       TableName: table,
       KeyConditionExpression: condition,
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
-      ProjectionExpression: names === undefined ? undefined : Object.keys(names).join(', '),
+      ProjectionExpression: projected === undefined ? undefined : Object.keys(projected).join(', '),
+      FilterExpression: query.without === undefined ? undefined : 'attribute_not_exists(#without)',
       ScanIndexForward: query.descending === true ? false : undefined,
       ExclusiveStartKey: start,
       Limit: query.limit,
