@@ -8,14 +8,36 @@ export function indexEntry(table: string, mac: string): CounterUpdate {
   return { table, key: indexKey(mac), add: {}, set: { mac_address: mac } };
 }
 
+/** What a source may tell of a device besides having seen it: its address, and how inventory describes it. */
+export interface DeviceFacts {
+  ip_address?: string;
+  host_name?: string;
+  device_type?: string;
+  operating_system?: string;
+  simulated?: boolean;
+}
+
 /**
- * What every source does when it mentions a device: the profile learns what the source
- * knows, first_seen keeps its first value, and the device joins the device index. All of it
- * is idempotent, so none of it needs a transaction (see applyExactlyOnce).
+ * What every source does when it mentions a device: first_seen keeps its first value,
+ * last_seen its latest, and the device joins the device index. What the source knows of it
+ * is what was true at `at`, so it replaces what the profile holds only if that is older:
+ * the address as of ip_seen, the description (host name, type, system) as of described_at.
+ * An older message written later, redelivered or from a slower writer, changes neither. All
+ * of it is idempotent, so none of it needs a transaction (see applyExactlyOnce).
  */
-export function sighting(table: string, mac: string, at: string, known: Record<string, unknown> = {}): CounterUpdate[] {
+export function sighting(table: string, mac: string, at: string, facts: DeviceFacts = {}): CounterUpdate[] {
+  const { ip_address, ...description } = facts;
+  const described = Object.keys(description).length > 0;
   return [
-    { table, key: profileKey(mac), add: {}, set: { mac_address: mac, ...known }, setIfOlder: { first_seen: at }, setIfNewer: { last_seen: at } },
+    {
+      table,
+      key: profileKey(mac),
+      add: {},
+      set: { mac_address: mac },
+      setIfOlder: { first_seen: at },
+      setIfNewer: { last_seen: at, ...(ip_address === undefined ? {} : { ip_seen: at }), ...(described ? { described_at: at } : {}) },
+      setWithNewer: { ...(ip_address === undefined ? {} : { ip_seen: { ip_address } }), ...(described ? { described_at: description } : {}) },
+    },
     indexEntry(table, mac),
   ];
 }

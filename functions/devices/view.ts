@@ -53,7 +53,7 @@ export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 
  */
 export const SUMMARY_ATTRIBUTES = [
   'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',
-  'ip_address', 'host_name', 'device_type', 'operating_system', 'first_seen', 'simulated',
+  'ip_address', 'ip_seen', 'host_name', 'device_type', 'operating_system', 'first_seen', 'simulated',
 ] as const;
 
 type Item = Record<string, unknown>;
@@ -133,13 +133,14 @@ export function buildDeviceView(
 
 /**
  * The address the device was last seen with: the profile's (inventory, Netify), as of its
- * last_seen, or that of the packets seen last with one (each shard knows its latest, at
+ * ip_seen, or that of the packets seen last with one (each shard knows its latest, at
  * ip_seen); on equal times the profile's, then the larger address, so that the answer does
  * not depend on which shard a writer used.
  */
 function latestAddress(profile: Item, shards: readonly Item[]): string | null {
   const candidates = [
-    { ip: text(profile.ip_address), at: text(profile.last_seen) ?? '', rank: 1 },
+    // As of ip_seen; profiles written before it existed had theirs as of last_seen.
+    { ip: text(profile.ip_address), at: text(profile.ip_seen) ?? text(profile.last_seen) ?? '', rank: 1 },
     ...shards.map((s) => ({ ip: text(s.ip_address), at: text(s.ip_seen) ?? '', rank: 0 })),
   ].filter((c): c is { ip: string; at: string; rank: number } => c.ip !== null);
   candidates.sort((a, b) => (a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.rank !== b.rank ? b.rank - a.rank : a.ip < b.ip ? 1 : -1));

@@ -1,0 +1,71 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { packRecords } from '../../functions/shared/queue-envelope.ts';
+import { readDevice } from '../../functions/devices/read-store.ts';
+import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
+import { startTestRuntime } from '../helpers/runtime.ts';
+import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+
+// A device's profile says what the newest message said of it, whatever order the devices
+// writer stores messages in: a message comes back after a failure, or a slower writer
+// invocation finishes after a faster one that took a newer message.
+
+let runtime: LocalRuntime;
+let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({ sqsEventSources: false });
+  writer = direct((await import('../../functions/devices/writer.ts')).handler);
+});
+afterAll(async () => runtime?.stop());
+
+const T1 = Date.UTC(2026, 5, 1, 10, 0, 0);
+const T2 = T1 + 60_000;
+
+function inventory(mac: string, host: string, ip: string, receivedAt: number): string {
+  const record = { mac_address: mac, host_name: host, device_type: 'laptop', operating_system: `os of ${host}`, ip_address: ip };
+  return (packRecords('inventory', [record], { receivedAt })[0] as { body: string }).body;
+}
+
+function netifyFlow(mac: string, ip: string, at: number): string {
+  const flow = { type: 'flow', interface: 'eth0', internal: true, flow: { digest: 'ab'.repeat(20), local_mac: mac, local_ip: ip, detected_application_name: 'netify.example', last_seen_at: at } };
+  return (packRecords('netify', [flow], { receivedAt: at })[0] as { body: string }).body;
+}
+
+async function store(...bodies: string[]): Promise<void> {
+  // One invocation each, in the order given: what two writer invocations finishing in that order store.
+  for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
+}
+
+async function view(mac: string): Promise<Pick<DeviceView, 'host_name' | 'operating_system' | 'ip_address' | 'first_seen' | 'last_seen'>> {
+  const items = await readDevice(mac, { applications: 0, interfaces: 0, interfaceBytes: 0, snapshots: 0 });
+  if (items === undefined) throw new Error(`no device ${mac}`);
+  const { host_name, operating_system, ip_address, first_seen, last_seen } = buildDeviceView(mac, items.items, [], items.flowStats);
+  return { host_name, operating_system, ip_address, first_seen, last_seen };
+}
+
+describe('device profiles against DynamoDB Local', () => {
+  const newest = { host_name: 'new-name', operating_system: 'os of new-name', ip_address: '10.0.0.2', first_seen: new Date(T1).toISOString(), last_seen: new Date(T2).toISOString() };
+
+  it('keeps the newer inventory record when an older one is stored after it', async () => {
+    const mac = '02:0f:00:00:00:01';
+    await store(inventory(mac, 'new-name', '10.0.0.2', T2), inventory(mac, 'old-name', '10.0.0.1', T1));
+    expect(await view(mac)).toEqual(newest);
+  });
+
+  it('gives the same profile when the records are stored in time order', async () => {
+    const mac = '02:0f:00:00:00:02';
+    await store(inventory(mac, 'old-name', '10.0.0.1', T1), inventory(mac, 'new-name', '10.0.0.2', T2));
+    expect(await view(mac)).toEqual(newest);
+  });
+
+  it('keeps the newer address when an older Netify flow is stored after an inventory record', async () => {
+    const mac = '02:0f:00:00:00:03';
+    await store(inventory(mac, 'new-name', '10.0.0.2', T2), netifyFlow(mac, '10.0.0.9', T1));
+    expect(await view(mac)).toEqual(newest);
+    // A newer flow's address replaces it; the description stays the inventory's.
+    await store(netifyFlow(mac, '10.0.0.9', T2 + 60_000));
+    expect(await view(mac)).toEqual({ ...newest, ip_address: '10.0.0.9', last_seen: new Date(T2 + 60_000).toISOString() });
+  });
+});
