@@ -55,7 +55,7 @@ export function inventoryUpdates(table: string, records: readonly InventoryRecor
   );
 }
 
-/** Netify: a flow names its device and application once per digest; stats add to the digest's sums. */
+/** Netify: a flow names its device and application once per digest (the newest flow's name stays); stats add to the digest's sums. */
 export function netifyUpdates(table: string, records: readonly NetifyRecord[], receivedAt: string): CounterUpdate[] {
   return records.flatMap((record): CounterUpdate[] => {
     const at = record.flow.last_seen_at === undefined ? receivedAt : new Date(record.flow.last_seen_at).toISOString();
@@ -63,7 +63,8 @@ export function netifyUpdates(table: string, records: readonly NetifyRecord[], r
       const { local_mac: mac, local_ip: ip, digest, detected_application_name: app } = record.flow;
       return [
         ...sighting(table, mac, at, ip === undefined ? {} : { ip_address: ip }),
-        { table, key: applicationKey(mac, digest), add: {}, set: { digest, app_name: app ?? 'Unknown' }, setIfNewer: { last_seen: at } },
+        // The name as of last_seen: Netify refines a flow's application as it sees more of it.
+        { table, key: applicationKey(mac, digest), add: {}, set: { digest }, setIfNewer: { last_seen: at }, setWithNewer: { last_seen: { app_name: app ?? 'Unknown' } } },
       ];
     }
     const f = record.flow;

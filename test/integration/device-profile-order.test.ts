@@ -28,14 +28,20 @@ function inventory(mac: string, host: string, ip: string, receivedAt: number): s
   return (packRecords('inventory', [record], { receivedAt })[0] as { body: string }).body;
 }
 
-function netifyFlow(mac: string, ip: string, at: number): string {
-  const flow = { type: 'flow', interface: 'eth0', internal: true, flow: { digest: 'ab'.repeat(20), local_mac: mac, local_ip: ip, detected_application_name: 'netify.example', last_seen_at: at } };
+function netifyFlow(mac: string, ip: string, at: number, application = 'netify.example'): string {
+  const flow = { type: 'flow', interface: 'eth0', internal: true, flow: { digest: 'ab'.repeat(20), local_mac: mac, local_ip: ip, detected_application_name: application, last_seen_at: at } };
   return (packRecords('netify', [flow], { receivedAt: at })[0] as { body: string }).body;
 }
 
 async function store(...bodies: string[]): Promise<void> {
   // One invocation each, in the order given: what two writer invocations finishing in that order store.
   for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
+}
+
+async function applications(mac: string): Promise<{ app_name: string; last_seen: string | null }[]> {
+  const items = await readDevice(mac, { applications: 10, interfaces: 0, interfaceBytes: 0, snapshots: 0 });
+  if (items === undefined) throw new Error(`no device ${mac}`);
+  return buildDeviceView(mac, items.items, [], items.flowStats, { applications: 10, interfaces: 0, interfaceBytes: 0 }).applications.map(({ app_name, last_seen }) => ({ app_name, last_seen }));
 }
 
 async function view(mac: string): Promise<Pick<DeviceView, 'host_name' | 'operating_system' | 'ip_address' | 'first_seen' | 'last_seen'>> {
@@ -67,5 +73,12 @@ describe('device profiles against DynamoDB Local', () => {
     // A newer flow's address replaces it; the description stays the inventory's.
     await store(netifyFlow(mac, '10.0.0.9', T2 + 60_000));
     expect(await view(mac)).toEqual({ ...newest, ip_address: '10.0.0.9', last_seen: new Date(T2 + 60_000).toISOString() });
+  });
+
+  it('keeps the application Netify named a flow last when an earlier flow line is stored after it', async () => {
+    const mac = '02:0f:00:00:00:04';
+    // Netify names a flow's application better as it sees more of it.
+    await store(netifyFlow(mac, '10.0.0.2', T2, 'netify.youtube'), netifyFlow(mac, '10.0.0.2', T1, 'netify.google'));
+    expect(await applications(mac)).toEqual([{ app_name: 'netify.youtube', last_seen: new Date(T2).toISOString() }]);
   });
 });
