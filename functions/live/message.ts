@@ -90,14 +90,35 @@ export function liveDevices(views: readonly DeviceView[], now = Date.now()): Liv
 /**
  * API Gateway refuses a WebSocket message over 128 KB. When the message would pass that,
  * each device keeps fewer of its newest snapshots (halving) until it fits or keeps one.
+ * Past that (about 400 devices), the devices whose last snapshot is oldest are left out
+ * until the rest fit, still in MAC order: a message API Gateway refuses would reach no one.
  */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
 export function fitMessage(devices: readonly LiveDevice[], maxBytes = MAX_MESSAGE_BYTES): string {
   let keep = Math.max(1, ...devices.map((d) => d.snap_shots.length));
   for (;;) {
-    const text = JSON.stringify(devices.map((d) => ({ ...d, snap_shots: d.snap_shots.slice(-keep) })));
-    if (Buffer.byteLength(text) <= maxBytes || keep === 1) return text;
+    const trimmed = devices.map((d) => ({ ...d, snap_shots: d.snap_shots.slice(-keep) }));
+    const text = JSON.stringify(trimmed);
+    if (Buffer.byteLength(text) <= maxBytes) return text;
+    if (keep === 1) return newestThatFit(trimmed, maxBytes);
     keep = Math.max(1, Math.floor(keep / 2));
   }
+}
+
+/** The devices seen most recently whose array fits in maxBytes, in their given order. */
+function newestThatFit(devices: readonly LiveDevice[], maxBytes: number): string {
+  const lastSnapshot = (d: LiveDevice) => d.snap_shots.at(-1)?.time_stamp ?? '';
+  const sizes = devices.map((d) => Buffer.byteLength(JSON.stringify(d)));
+  const newestFirst = devices.map((_, i) => i).sort((a, b) => (lastSnapshot(devices[a] as LiveDevice) > lastSnapshot(devices[b] as LiveDevice) ? -1 : 1));
+  const chosen = new Set<number>();
+  // '[' and ']', and a comma between two devices.
+  let bytes = 2;
+  for (const i of newestFirst) {
+    const added = (sizes[i] as number) + (chosen.size > 0 ? 1 : 0);
+    if (bytes + added > maxBytes) break;
+    chosen.add(i);
+    bytes += added;
+  }
+  return JSON.stringify(devices.filter((_, i) => chosen.has(i)));
 }

@@ -74,4 +74,27 @@ describe("seed 004's message", () => {
     expect(parsed).toHaveLength(40);
     expect(parsed[0]?.snap_shots.at(-1)?.time_stamp).toBe('2025-01-01 00:59:00.000000');
   });
+
+  it('leaves out the devices seen longest ago when one snapshot each would pass 128 KB', () => {
+    // 2,000 devices (a busy LAN seen by a sniffer), one snapshot each: about 500 KB.
+    const views = Array.from({ length: 2_000 }, (_, i) => {
+      const seen = new Date(Date.UTC(2025, 0, 1) + ((i * 7919) % 2_000) * 1000).toISOString();
+      return view(`00:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, [{ time_stamp: seen, upload_speed: 1e6, download_speed: 2e6, active_connection: true }], seen);
+    });
+    const all = liveDevices(views);
+    const text = fitMessage(all);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    const parsed = JSON.parse(text) as { mac_address: string; snap_shots: { time_stamp: string }[] }[];
+    expect(parsed.length).toBeGreaterThan(300);
+    expect(parsed.length).toBeLessThan(2_000);
+    // Still in MAC order, and every device left out was seen before every device kept.
+    const macs = parsed.map((d) => d.mac_address);
+    expect(macs).toEqual([...macs].sort());
+    const kept = new Set(macs);
+    const oldestKept = parsed.map((d) => d.snap_shots[0]?.time_stamp ?? '').sort()[0] ?? '';
+    for (const d of all) if (!kept.has(d.mac_address)) expect((d.snap_shots[0]?.time_stamp ?? '') < oldestKept).toBe(true);
+    // One more device would not have fitted.
+    const next = all.filter((d) => !kept.has(d.mac_address)).sort((a, b) => ((a.snap_shots[0]?.time_stamp ?? '') > (b.snap_shots[0]?.time_stamp ?? '') ? -1 : 1))[0];
+    expect(Buffer.byteLength(text) + 1 + Buffer.byteLength(JSON.stringify(next))).toBeGreaterThan(MAX_MESSAGE_BYTES);
+  });
 });
