@@ -27,7 +27,7 @@ const PARALLEL_INTERFACES = 16;
 const ASSUMED_UNIT_MS = 5;
 /** Time kept back, once the chunks stop, for handing the rest back to the queue. */
 const RESERVE_MS = 2_000;
-/** Margin on the slowest message so far when judging whether a chunk still fits. */
+/** Margin on the slowest unit of work so far when judging how much a chunk can take. */
 const MARGIN = 1.2;
 
 type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; notifications: NormalizedNotification[] };
