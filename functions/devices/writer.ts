@@ -1,5 +1,7 @@
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
+import { invocationDeadline } from '../shared/deadline.ts';
+import { storeWithinTime } from '../shared/time-budget.ts';
 import * as z from 'zod';
 import { envelopeSchema, type Envelope } from '../shared/queue-envelope.ts';
 import { parseJson, stringifyJson } from '../shared/json.ts';
@@ -12,20 +14,35 @@ import { parseNetify, type NetifyRecord } from './netify.ts';
 import { inventoryUpdates, netifyUpdates } from './updates.ts';
 
 /**
+ * What an update is taken to cost before a chunk has measured one: about twice the slowest
+ * measured, a POST of 10,000 inventory records (20,000 updates) stored in 10.5-19.8 s on 2
+ * cores. Two such POSTs make one batch that would pass the 30 s timeout whole.
+ */
+const ASSUMED_UPDATE_MS = 2;
+
+type DevicesMessage = { ingestId: string; receivedAt: number; unit: IdempotentUnit };
+
+/**
  * Stores inventory and Netify messages: each message's updates (profile sets, one
  * application entry per digest, byte and packet sums) applied exactly once under its
- * ingest id, many messages per transaction.
+ * ingest id, many messages per transaction, a chunk of the batch at a time: what the time
+ * left does not cover returns to the queue at once (storeWithinTime).
  */
-export const handler = lambdaHandler(async (event: SQSEvent) => {
+export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) => {
   const config = devicesConfig();
-  return writeMessages<{ unit: IdempotentUnit }>(
+  return writeMessages<DevicesMessage>(
     event,
     {
       read: (record) => {
         const envelope = readEnvelope(record.body);
         return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } };
       },
-      store: (messages) => applyExactlyOnce(messages.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
+      store: storeWithinTime<DevicesMessage>({
+        deadline: invocationDeadline(context),
+        workOf: (m) => m.unit.updates.length,
+        assumedUnitMs: ASSUMED_UPDATE_MS,
+        storeChunk: (chunk) => applyExactlyOnce(chunk.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
+      }),
     },
     { ...config.deadLetters, writer: 'devices' },
   );

@@ -5,7 +5,8 @@ import { forEachLimited, putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
-import { PoisonMessageError, TimeBudgetError } from '../shared/sqs-batch.ts';
+import { PoisonMessageError } from '../shared/sqs-batch.ts';
+import { storeWithinTime } from '../shared/time-budget.ts';
 import { recordInterfaceReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
@@ -15,20 +16,11 @@ import { deviceReadings, notificationItems } from './storage.ts';
 
 const PARALLEL_INTERFACES = 16;
 /**
- * A batch (up to 100 messages) goes in chunks of as much work as the time left covers, so
- * that one too big for it stores what it can and hands the rest back. A router with many
- * interfaces and a backlog makes big batches: 100 notifications of 48 interfaces took
- * 5.5-11.7 s on 2 cores. Chunks are as large as the time allows because a chunk's requests
- * run in parallel and every chunk is one more round of them: chunks of 25 messages halved
- * the writer's rate on 300 notifications (226 against 435 records/s). Before the first chunk
- * has measured a unit of work, it is taken to cost this: about twice the slowest measured
- * (those 4,900 units, 2.4 ms each).
+ * What a unit of work (workOf) is taken to cost before a chunk has measured one: about twice
+ * the slowest measured, 100 backlogged notifications of 48 interfaces (4,900 units) in
+ * 5.5-11.7 s on 2 cores, the kind of batch that needs the time budget.
  */
 const ASSUMED_UNIT_MS = 5;
-/** Time kept back, once the chunks stop, for handing the rest back to the queue. */
-const RESERVE_MS = 2_000;
-/** Margin on the slowest unit of work so far when judging how much a chunk can take. */
-const MARGIN = 1.2;
 
 type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; notifications: NormalizedNotification[] };
 
@@ -43,29 +35,16 @@ type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: En
 export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) => {
   const config = notificationsConfig();
   const expiresAt = Math.floor(Date.now() / 1000) + config.retentionDays * 86_400;
-  const deadline = invocationDeadline(context);
-  // Stored by this invocation: when a failed batch is retried message by message, these are done.
-  const stored = new Set<string>();
-  // Per unit of work (workOf), the slowest chunk's so far.
-  let slowestUnitMs: number | undefined;
   return writeMessages<NotificationsMessage>(
     event,
     {
       read: (record) => readMessage(record.body),
-      store: async (messages) => {
-        const pending = messages.filter((m) => !stored.has(m.ingestId));
-        for (let i = 0; i < pending.length; ) {
-          // As much work as the time left covers, judged by the slowest chunk so far.
-          const left = deadline - Date.now() - RESERVE_MS;
-          const chunk = within(pending.slice(i), left / (MARGIN * (slowestUnitMs ?? ASSUMED_UNIT_MS)));
-          if (chunk.length === 0) throw new TimeBudgetError(`${pending.length - i} messages not stored with ${left + RESERVE_MS} ms left: they return to the queue`);
-          const started = Date.now();
-          await storeChunk(chunk, config, expiresAt);
-          slowestUnitMs = Math.max(slowestUnitMs ?? 0, (Date.now() - started) / chunk.reduce((n, m) => n + workOf(m), 0));
-          for (const m of chunk) stored.add(m.ingestId);
-          i += chunk.length;
-        }
-      },
+      store: storeWithinTime({
+        deadline: invocationDeadline(context),
+        workOf,
+        assumedUnitMs: ASSUMED_UNIT_MS,
+        storeChunk: (chunk) => storeChunk(chunk, config, expiresAt),
+      }),
     },
     { ...config.deadLetters, writer: 'notifications' },
   );
@@ -73,18 +52,6 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
 
 /** A message's work: one, and one per interface reading, which costs a few requests each. */
 const workOf = (m: NotificationsMessage): number => 1 + m.notifications.reduce((n, x) => n + (x.interfaces?.length ?? 0), 0);
-
-/** The first messages whose work adds up to at most `units`. */
-function within(messages: NotificationsMessage[], units: number): NotificationsMessage[] {
-  let total = 0;
-  let count = 0;
-  for (const m of messages) {
-    total += workOf(m);
-    if (total > units) break;
-    count++;
-  }
-  return messages.slice(0, count);
-}
 
 /** One chunk's notifications, all of what they give stored before the next chunk starts. */
 async function storeChunk(messages: NotificationsMessage[], config: ReturnType<typeof notificationsConfig>, expiresAt: number): Promise<void> {

@@ -1,16 +1,16 @@
-import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
-import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { readDevice } from '../../functions/devices/read-store.ts';
 import { buildDeviceView } from '../../functions/devices/view.ts';
 import { speedsBetween } from '../../functions/devices/interfaces.ts';
 import { decodeNotification } from '../../functions/notifications/decode.ts';
 import { normalizeNotification, type NormalizedNotification } from '../../functions/notifications/notification.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { direct, lambdaContext, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { direct, lambdaContext, sqsEvent } from '../helpers/sqs-events.ts';
+import { enqueue, receiveAsPoller, withSlowStore } from '../helpers/queue-delivery.ts';
 
 let runtime: LocalRuntime;
 
@@ -36,19 +36,8 @@ describe('notifications writer against DynamoDB Local and the SQS emulator', () 
     const batch: PackedMessage[] = Array.from({ length: 30 }, (_, second) => packRecords('notifications', [notification(mac, second)])[0] as PackedMessage);
     const sqs = new SQSClient({});
     const queueUrl = runtime.resources.queues.get('NotificationsQueue')?.url as string;
-    for (let i = 0; i < batch.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: m.body })) }));
-    }
-    // Received as Lambda's poller receives them: hidden for the queue's visibility timeout.
-    const receive = async (wanted: number) => {
-      const got = [];
-      for (let attempt = 0; attempt < 20 && got.length < wanted; attempt++) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 180, WaitTimeSeconds: 1 }));
-        got.push(...Messages);
-      }
-      return got.map((m) => ({ ...sqsRecord(m.Body as string), messageId: m.MessageId as string, receiptHandle: m.ReceiptHandle as string }));
-    };
-    const delivered = await receive(30);
+    await enqueue(sqs, queueUrl, batch.map((m) => m.body));
+    const delivered = await receiveAsPoller(sqs, queueUrl, 30);
     expect(delivered).toHaveLength(30);
     // 2 s kept back for handing messages back, and 90 ms more: at the 5 ms a unit of work is
     // taken to cost before one is measured (with the 1.2 margin), room for 15 units, the first
@@ -56,18 +45,11 @@ describe('notifications writer against DynamoDB Local and the SQS emulator', () 
     // of it. Every DynamoDB request is held 50 ms, so those take longer than the 90 ms and
     // the others do not fit.
     const handler = (await import('../../functions/notifications/writer.ts')).handler;
-    const stack = documentClient().middlewareStack;
-    stack.add((next) => async (args) => (await new Promise((resolve) => setTimeout(resolve, 50)), next(args)), { step: 'initialize', name: 'slowStore' });
-    let batchItemFailures: { itemIdentifier: string }[];
-    try {
-      ({ batchItemFailures } = await handler(sqsEvent(delivered), { ...lambdaContext(), getRemainingTimeInMillis: () => 2_090 }));
-    } finally {
-      stack.remove('slowStore');
-    }
+    const { batchItemFailures } = await withSlowStore(50, () => handler(sqsEvent(delivered), { ...lambdaContext(), getRemainingTimeInMillis: () => 2_090 }));
     expect(batchItemFailures.length).toBeGreaterThanOrEqual(23);
     expect(batchItemFailures.length).toBeLessThan(30);
     // Visible again at once, not after 180 s; stored on their next delivery.
-    const returned = await receive(batchItemFailures.length);
+    const returned = await receiveAsPoller(sqs, queueUrl, batchItemFailures.length);
     expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
     expect((await direct(handler)(sqsEvent(returned))).batchItemFailures).toEqual([]);
     sqs.destroy();

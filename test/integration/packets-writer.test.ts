@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { getAll, putAll } from '../../functions/shared/batch-writer.ts';
@@ -16,6 +16,7 @@ import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functio
 import { moveLegacyCount, moveLegacyCounts } from '../../functions/packets/legacy-counts.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { sqsEvent, sqsRecord, direct, lambdaContext } from '../helpers/sqs-events.ts';
+import { enqueue, receiveAsPoller } from '../helpers/queue-delivery.ts';
 
 const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
 
@@ -183,19 +184,8 @@ describe('packets writer against DynamoDB Local', () => {
     const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
     const batch = messages(15, 3);
     const before = await storedCounts();
-    for (let i = 0; i < batch.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: m.body })) }));
-    }
-    // Received as Lambda's poller receives them: hidden for the queue's visibility timeout.
-    const receive = async (wanted: number) => {
-      const got = [];
-      for (let attempt = 0; attempt < 20 && got.length < wanted; attempt++) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 180, WaitTimeSeconds: 1 }));
-        got.push(...Messages);
-      }
-      return got.map((m) => ({ ...sqsRecord(m.Body as string), messageId: m.MessageId as string, receiptHandle: m.ReceiptHandle as string }));
-    };
-    const delivered = await receive(15);
+    await enqueue(sqs, queueUrl, batch.map((m) => m.body));
+    const delivered = await receiveAsPoller(sqs, queueUrl, 15);
     expect(delivered).toHaveLength(15);
     // 2 s left when invoked, all of it kept back for handing messages back: the first chunk of
     // 10 runs (it gives the first estimate of a message's time), the rest does not fit.
@@ -204,7 +194,7 @@ describe('packets writer against DynamoDB Local', () => {
     const { batchItemFailures } = await handler(sqsEvent(delivered), short);
     expect(batchItemFailures).toHaveLength(5);
     // Visible again at once, not after 180 s; stored on their next delivery, each exactly once.
-    const returned = await receive(5);
+    const returned = await receiveAsPoller(sqs, queueUrl, 5);
     expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
     expect((await writer(sqsEvent(returned))).batchItemFailures).toEqual([]);
     sqs.destroy();

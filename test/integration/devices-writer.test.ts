@@ -1,15 +1,18 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { readDevice } from '../../functions/devices/read-store.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { direct, lambdaContext, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { enqueue, receiveAsPoller, withSlowStore } from '../helpers/queue-delivery.ts';
 
-// A device's profile says what the newest message said of it, whatever order the devices
-// writer stores messages in: a message comes back after a failure, or a slower writer
-// invocation finishes after a faster one that took a newer message.
+// The devices writer against DynamoDB Local: a device's profile says what the newest message
+// said of it, whatever order messages are stored in (a message comes back after a failure, or
+// a slower invocation finishes after a faster one that took a newer message), and a batch
+// its time does not cover is stored in part and handed back in part.
 
 let runtime: LocalRuntime;
 let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -51,7 +54,7 @@ async function view(mac: string): Promise<Pick<DeviceView, 'host_name' | 'operat
   return { host_name, operating_system, ip_address, first_seen, last_seen };
 }
 
-describe('device profiles against DynamoDB Local', () => {
+describe('devices writer against DynamoDB Local and the SQS emulator', () => {
   const newest = { host_name: 'new-name', operating_system: 'os of new-name', ip_address: '10.0.0.2', first_seen: new Date(T1).toISOString(), last_seen: new Date(T2).toISOString() };
 
   it('keeps the newer inventory record when an older one is stored after it', async () => {
@@ -73,6 +76,32 @@ describe('device profiles against DynamoDB Local', () => {
     // A newer flow's address replaces it; the description stays the inventory's.
     await store(netifyFlow(mac, '10.0.0.9', T2 + 60_000));
     expect(await view(mac)).toEqual({ ...newest, ip_address: '10.0.0.9', last_seen: new Date(T2 + 60_000).toISOString() });
+  });
+
+  it('hands back at once the inventory messages its time left does not cover, and stores them on the next delivery', async () => {
+    // 12 messages of 5 records each (10 updates: a profile and an index entry per record).
+    const macs = Array.from({ length: 60 }, (_, i) => `02:0f:00:01:00:${i.toString(16).padStart(2, '0')}`);
+    const bodies = Array.from({ length: 12 }, (_, m) => {
+      const records = macs.slice(m * 5, m * 5 + 5).map((mac) => ({ mac_address: mac, host_name: `host-${mac}`, device_type: 'PC', operating_system: 'Linux', ip_address: '10.0.1.1' }));
+      return (packRecords('inventory', records, { receivedAt: T1 })[0] as { body: string }).body;
+    });
+    const sqs = new SQSClient({});
+    const queueUrl = runtime.resources.queues.get('DevicesQueue')?.url as string;
+    await enqueue(sqs, queueUrl, bodies);
+    const delivered = await receiveAsPoller(sqs, queueUrl, 12);
+    expect(delivered).toHaveLength(12);
+    // 2 s kept back, and 60 ms more: at the 2 ms an update is taken to cost before one is
+    // measured (with the 1.2 margin), room for 25 updates, two messages. Every DynamoDB
+    // request is held 50 ms, so those take longer than the 60 ms and the rest do not fit.
+    const handler = (await import('../../functions/devices/writer.ts')).handler;
+    const { batchItemFailures } = await withSlowStore(50, () => handler(sqsEvent(delivered), { ...lambdaContext(), getRemainingTimeInMillis: () => 2_060 }));
+    expect(batchItemFailures.length).toBeGreaterThanOrEqual(10);
+    expect(batchItemFailures.length).toBeLessThan(12);
+    const returned = await receiveAsPoller(sqs, queueUrl, batchItemFailures.length);
+    expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
+    expect((await writer(sqsEvent(returned))).batchItemFailures).toEqual([]);
+    sqs.destroy();
+    for (const mac of macs) expect((await view(mac)).host_name).toBe(`host-${mac}`);
   });
 
   it('keeps the application Netify named a flow last when an earlier flow line is stored after it', async () => {
