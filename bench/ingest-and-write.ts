@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { putAll } from '../functions/shared/batch-writer.ts';
 import { parseEnvelope } from '../functions/shared/queue-envelope.ts';
 import { packRecords, type PackedMessage } from '../functions/shared/queue-envelope.ts';
@@ -11,7 +11,10 @@ import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
 import { notificationItems } from '../functions/notifications/storage.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
-import type { LocalRuntime } from '../infra/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
+import type { Endpoints } from '../infra/local/emulators.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
+import { measure, show, sideBySide, type Measure } from './stats.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
 import { direct } from '../test/helpers/sqs-events.ts';
 
@@ -183,4 +186,54 @@ async function ensureTable(name: string): Promise<void> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Sections 1 and 2 of `npm run bench`, or alone (`node bench/ingest-and-write.ts`): each
+ * capability's ingest against SendMessageBatch of the same messages, and its writer against
+ * BatchWriteItem of the same items, side by side, on a runtime without pollers (so that queues
+ * keep what ingest sends). The packets write ceiling is section 3's baseline too.
+ */
+export async function ingestAndWriteRows(endpoints: Endpoints, key: string, runs: number, log: (line: string) => void): Promise<{ rows: string[]; writeCeiling: Measure }> {
+  process.env.API_KEYS = key;
+  const sqs = new SQSClient({ endpoint: endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const quiet = await startLocalRuntime({ endpoints, port: 0, stage: 'benchquiet', sqsEventSources: false, log: () => {} });
+  const rows: string[] = [];
+  const row = (section: string, what: string, value: Measure, baseline: string, ratio: number) =>
+    rows.push(`| ${section} | ${what} | ${show(value)} | ${baseline} | ${ratio.toFixed(2)} | >= 0.8 | ${ratio >= 0.8 ? 'met' : '**missed**'} |`);
+  let writeCeiling: Measure | undefined;
+  try {
+    for (const c of CAPABILITIES) {
+      log(`ingest: ${c.name}`);
+      const concurrency = c.name === 'notifications' ? 8 : 4;
+      const [pipeline, raw] = await sideBySide(runs, async () => {
+        const r = await ingestRun(quiet, c, key, concurrency);
+        await purge(quiet, c, sqs);
+        return r;
+      }, async () => {
+        const r = await rawSendRun(quiet, c, sqs, concurrency);
+        await purge(quiet, c, sqs);
+        return r;
+      });
+      const [p, r] = [measure(pipeline), measure(raw)];
+      row('1 ingest', `POST ${c.path} (${c.name}), records/s`, p, `${show(r)} SendMessageBatch`, p.median / r.median);
+    }
+    for (const c of CAPABILITIES) {
+      log(`write: ${c.name}`);
+      const [writer, raw] = await sideBySide(runs, () => writerRun(c), () => rawWriteRun(c));
+      const [w, r] = [measure(writer), measure(raw)];
+      if (c.name === 'packets') writeCeiling = r;
+      row('2 write', `${c.name} writer, records/s`, w, `${show(r)} BatchWriteItem`, w.median / r.median);
+    }
+  } finally {
+    await quiet.stop();
+    sqs.destroy();
+  }
+  return { rows, writeCeiling: writeCeiling as Measure };
+}
+
+if (isEntryPoint(import.meta.url)) {
+  // Metered, as in the full run, whose functions count request units from the start (section 8).
+  process.env.NETINGEST_METER_USAGE ??= 'true';
+  await runSectionAlone(async (endpoints) => (await ingestAndWriteRows(endpoints, 'bench-key', Number(process.env.BENCH_RUNS ?? 3), (line) => process.stderr.write(`${line}\n`))).rows);
 }

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
@@ -16,9 +15,9 @@ import { handlerCpuRun } from './handler-cpu.ts';
 import { livePushRows, livePushRun } from './live-push.ts';
 import { steadyLatencyRows, steadyLatencyRun } from './steady-latency.ts';
 import { seedFlowsRows } from './seed-flows.ts';
-import { CAPABILITIES, ingestRun, purge, rawSendRun, rawWriteRun, writerRun } from './ingest-and-write.ts';
+import { ingestAndWriteRows } from './ingest-and-write.ts';
 import { READ_PATHS, preload, readLatency, seedReadTargets } from './reads.ts';
-import { measure, percentile, show, sideBySide, type Measure } from './stats.ts';
+import { measure, percentile, show, type Measure } from './stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const READ_RECORDS = Number(process.env.BENCH_READ_RECORDS ?? 100_000);
@@ -34,34 +33,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 process.env.NETINGEST_METER_USAGE = 'true';
 const emulators = await startEmulators();
 process.env.API_KEYS = KEY;
-const sqs = new SQSClient({ endpoint: emulators.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 try {
-  // 1 and 2: ingest and write against their raw ceilings, no pollers so queues keep what ingest sends.
-  const quiet = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchquiet', sqsEventSources: false, log: () => {} });
-  let writeCeiling: Measure | undefined;
-  for (const c of CAPABILITIES) {
-    log(`ingest: ${c.name}`);
-    const concurrency = c.name === 'notifications' ? 8 : 4;
-    const [pipeline, raw] = await sideBySide(RUNS, async () => {
-      const r = await ingestRun(quiet, c, KEY, concurrency);
-      await purge(quiet, c, sqs);
-      return r;
-    }, async () => {
-      const r = await rawSendRun(quiet, c, sqs, concurrency);
-      await purge(quiet, c, sqs);
-      return r;
-    });
-    const [p, r] = [measure(pipeline), measure(raw)];
-    row('1 ingest', `POST ${c.path} (${c.name}), records/s`, show(p), `${show(r)} SendMessageBatch`, ratioOf(p, r).toFixed(2), '>= 0.8', ratioOf(p, r) >= 0.8);
-  }
-  for (const c of CAPABILITIES) {
-    log(`write: ${c.name}`);
-    const [writer, raw] = await sideBySide(RUNS, () => writerRun(c), () => rawWriteRun(c));
-    const [w, r] = [measure(writer), measure(raw)];
-    if (c.name === 'packets') writeCeiling = r;
-    row('2 write', `${c.name} writer, records/s`, show(w), `${show(r)} BatchWriteItem`, ratioOf(w, r).toFixed(2), '>= 0.8', ratioOf(w, r) >= 0.8);
-  }
-  await quiet.stop();
+  // 1 and 2: ingest and write against their raw ceilings (bench/ingest-and-write.ts).
+  const ingestAndWrite = await ingestAndWriteRows(emulators.endpoints, KEY, RUNS, log);
+  rows.push(...ingestAndWrite.rows);
 
   // 3: end to end through the pollers.
   log('end to end');
@@ -77,7 +52,7 @@ try {
     delays.push(...run.delays);
   }
   const e = measure(e2e);
-  const ceiling = writeCeiling as Measure;
+  const ceiling = ingestAndWrite.writeCeiling;
   row('3 end to end', 'packets POST -> visible in /packets/tables/all, packets/s', show(e), `${show(ceiling)} write ceiling`, ratioOf(e, ceiling).toFixed(2), '>= 0.5', ratioOf(e, ceiling) >= 0.5);
   row('3 end to end', 'delay from 202 to visible, p50 / p99', `${Math.round(percentile(delays, 50))} / ${Math.round(percentile(delays, 99))} ms`, '', '', '', undefined);
   // The same path with the packets `npm run import` makes of a capture (BENCH_CAPTURE, or one
@@ -155,7 +130,6 @@ try {
   row('7 memory', 'local runtime with emulated SQS, peak RSS under load (sections 1-3)', `${runtimeRss.toFixed(0)} MB`, '', '', '', undefined);
   await live.stop();
 } finally {
-  sqs.destroy();
   await emulators.stop();
 }
 
