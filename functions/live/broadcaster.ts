@@ -1,5 +1,6 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
+import { invocationDeadline } from '../shared/deadline.ts';
 import { logger } from '../shared/observability.ts';
 import { connectionsTable, snapshotsPerDevice } from './config.ts';
 import { PUSH_INTERVAL_MS, claimPush, listConnections, removeConnection } from './connections.ts';
@@ -22,8 +23,9 @@ const NEW_CONNECTION_RETRY_MS = 500;
  * an older push is waited for and pushed to when its slot frees; one claimed by a newer
  * push is left to it. Failures are logged, not retried: the next change pushes again.
  */
-export const handler = lambdaHandler(async (event: DynamoDBStreamEvent): Promise<void> => {
+export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?: Context): Promise<void> => {
   const startedAt = Date.now();
+  const deadline = invocationDeadline(context);
   const table = connectionsTable();
   const ofConnections = (arn: string | undefined) => arn?.includes(`table/${table}/stream`) === true;
   const fresh = new Set(
@@ -43,14 +45,16 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent): Promise
       if (claim.claimed || claim.pushedAt === undefined || claim.pushedAt >= startedAt) continue;
       waiting.push({ id, at: claim.pushedAt + PUSH_INTERVAL_MS });
     }
-    if (claimed.length > 0) await pushTo(claimed, fresh, table);
+    if (claimed.length > 0) await pushTo(claimed, fresh, table, deadline);
     pending = waiting.map((w) => w.id);
     if (pending.length > 0) await sleep(Math.max(0, Math.min(...waiting.map((w) => w.at)) - Date.now()));
   }
 });
 
-async function pushTo(connectionIds: readonly string[], fresh: ReadonlySet<string>, table: string): Promise<void> {
-  const message = fitMessage(await currentDevices(snapshotsPerDevice()));
+async function pushTo(connectionIds: readonly string[], fresh: ReadonlySet<string>, table: string, deadline: number): Promise<void> {
+  const { devices, complete } = await currentDevices(snapshotsPerDevice(), Date.now(), deadline);
+  if (!complete) logger.warn('pushing the devices read before the time ran short', { devices: devices.length });
+  const message = fitMessage(devices);
   await Promise.all(
     connectionIds.map(async (id) => {
       try {

@@ -7,21 +7,34 @@ const LIMITS: ViewLimits = { applications: 0, interfaces: 0, interfaceBytes: 0 }
 const PAGE = 200;
 const PARALLEL_READS = 8;
 
-/** Every known device, in MAC order, with its last `snapshots` snapshots: the device read model's own reads. */
-export async function currentDevices(snapshots: number, now = Date.now()): Promise<LiveDevice[]> {
+/** Time kept back from the reads for building the message and posting it. */
+const PUSH_RESERVE_MS = 3_000;
+
+/**
+ * Every known device, in MAC order, with its last `snapshots` snapshots: the device read
+ * model's own reads. They stop early, with the devices read so far, when the time left before
+ * `deadline` (less PUSH_RESERVE_MS) would not cover another group of reads, judged by the
+ * slowest group so far: with thousands of devices, a push of most of them beats a broadcaster
+ * that times out and pushes none. `complete` says whether every device was read.
+ */
+export async function currentDevices(snapshots: number, now = Date.now(), deadline = Number.POSITIVE_INFINITY): Promise<{ devices: LiveDevice[]; complete: boolean }> {
   const views: DeviceView[] = [];
   let after: string | undefined;
+  let slowestGroupMs = 0;
   for (;;) {
     const page = await deviceMacs(PAGE, after);
     for (let start = 0; start < page.items.length; start += PARALLEL_READS) {
+      if (views.length > 0 && Date.now() + slowestGroupMs > deadline - PUSH_RESERVE_MS) return { devices: liveDevices(views, now), complete: false };
+      const started = Date.now();
       const chunk = page.items.slice(start, start + PARALLEL_READS);
       const read = await Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots }) })));
       for (const { mac, device } of read) {
         if (device !== undefined) views.push(buildDeviceView(mac, device.items, device.snapshotsNewestFirst, device.flowStats, LIMITS));
       }
+      slowestGroupMs = Math.max(slowestGroupMs, Date.now() - started);
     }
     if (!page.more || page.items.length === 0) break;
     after = page.items.at(-1);
   }
-  return liveDevices(views, now);
+  return { devices: liveDevices(views, now), complete: true };
 }
