@@ -1,5 +1,5 @@
 import { cursorParameter } from '../shared/cursor.ts';
-import { invocationDeadline } from '../shared/deadline.ts';
+import { groupClock, invocationDeadline } from '../shared/deadline.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
 import { json, type HttpResult } from '../shared/http-response.ts';
 import { integerParameter, queryParameters } from '../shared/http-request.ts';
@@ -70,16 +70,14 @@ async function listDevices(params: Map<string, string>, options: ViewOptions, de
   let bytes = 2;
   let last: string | undefined;
   let full = false;
-  let slowestGroupMs = 0;
+  const clock = groupClock(deadline);
   for (let start = 0; start < page.length && !full; start += PARALLEL_VIEWS) {
-    if (last !== undefined && Date.now() + slowestGroupMs > deadline) {
+    if (last !== undefined && !clock.anotherFits()) {
       full = true;
       break;
     }
     const chunk = page.slice(start, start + PARALLEL_VIEWS);
-    const started = Date.now();
-    const built = await Promise.all(chunk.map((mac) => deviceView(mac, options)));
-    slowestGroupMs = Math.max(slowestGroupMs, Date.now() - started);
+    const built = await clock.time(() => Promise.all(chunk.map((mac) => deviceView(mac, options))));
     for (const [i, view] of built.entries()) {
       if (view !== undefined) {
         const size = jsonBytes(view) + 1;

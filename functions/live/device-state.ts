@@ -1,6 +1,7 @@
 import { deviceMacs, readDevice } from '../devices/read-store.ts';
 import { buildDeviceView, type DeviceView, type ViewLimits } from '../devices/view.ts';
 import { liveDevices, type LiveDevice } from './message.ts';
+import { groupClock } from '../shared/deadline.ts';
 
 /** The live message needs a device's profile and snapshots, nothing of its applications or interfaces. */
 const LIMITS: ViewLimits = { applications: 0, interfaces: 0, interfaceBytes: 0 };
@@ -20,18 +21,16 @@ const PUSH_RESERVE_MS = 3_000;
 export async function currentDevices(snapshots: number, now = Date.now(), deadline = Number.POSITIVE_INFINITY): Promise<{ devices: LiveDevice[]; complete: boolean }> {
   const views: DeviceView[] = [];
   let after: string | undefined;
-  let slowestGroupMs = 0;
+  const clock = groupClock(deadline - PUSH_RESERVE_MS);
   for (;;) {
     const page = await deviceMacs(PAGE, after);
     for (let start = 0; start < page.items.length; start += PARALLEL_READS) {
-      if (views.length > 0 && Date.now() + slowestGroupMs > deadline - PUSH_RESERVE_MS) return { devices: liveDevices(views, now), complete: false };
-      const started = Date.now();
+      if (views.length > 0 && !clock.anotherFits()) return { devices: liveDevices(views, now), complete: false };
       const chunk = page.items.slice(start, start + PARALLEL_READS);
-      const read = await Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots }) })));
+      const read = await clock.time(() => Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots }) }))));
       for (const { mac, device } of read) {
         if (device !== undefined) views.push(buildDeviceView(mac, device.items, device.snapshotsNewestFirst, device.flowStats, LIMITS));
       }
-      slowestGroupMs = Math.max(slowestGroupMs, Date.now() - started);
     }
     if (!page.more || page.items.length === 0) break;
     after = page.items.at(-1);

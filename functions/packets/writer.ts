@@ -1,6 +1,7 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { invocationDeadline } from '../shared/deadline.ts';
+import { MARGIN, RESERVE_MS } from '../shared/time-budget.ts';
 import { putAll } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce, type IdempotentUnit } from '../shared/exactly-once.ts';
@@ -38,10 +39,6 @@ const CHUNK_MESSAGES = 10;
  * messages within a 128 MB function; their counts still wait for a group of CHUNK_MESSAGES.
  */
 const CHUNK_BODY_BYTES = 256 * 1024;
-/** Time kept back, once the chunks stop, for handing the rest back to the queue. */
-const RESERVE_MS = 2_000;
-/** Margin on the slowest message so far when judging whether a chunk still fits. */
-const MARGIN = 1.2;
 
 /**
  * Bodies up to this many characters keep what reading them parsed: parsing the sniffer's one-packet

@@ -1,9 +1,10 @@
 import { TimeBudgetError } from './sqs-batch.ts';
 
-/** Time kept back, once the chunks stop, for handing the rest back to the queue. */
-const RESERVE_MS = 2_000;
-/** Margin on the slowest unit of work so far when judging how much a chunk can take. */
-const MARGIN = 1.2;
+/** Time a writer keeps back, once its chunks stop, for handing the rest back to the queue. */
+export const RESERVE_MS = 2_000;
+/** Margin on the slowest work so far when judging how much more fits. */
+export const MARGIN = 1.2;
+
 
 export interface TimeBudget<M> {
   /** When the invocation's time runs out (invocationDeadline). */
