@@ -1,10 +1,10 @@
-import type { SQSRecord } from 'aws-lambda';
-import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
-import { sqsRecord } from './sqs-events.ts';
+import { direct, lambdaContext, sqsEvent, sqsRecord } from './sqs-events.ts';
 
 /** Sends these bodies to the queue, ten a request. */
-export async function enqueue(sqs: SQSClient, queueUrl: string, bodies: readonly string[]): Promise<void> {
+async function enqueue(sqs: SQSClient, queueUrl: string, bodies: readonly string[]): Promise<void> {
   for (let i = 0; i < bodies.length; i += 10) {
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body })) }));
   }
@@ -15,7 +15,7 @@ export async function enqueue(sqs: SQSClient, queueUrl: string, bodies: readonly
  * queues' visibility timeout), as the records of an event: a message handed back at once is
  * receivable again right away, one that is not stays hidden.
  */
-export async function receiveAsPoller(sqs: SQSClient, queueUrl: string, wanted: number): Promise<SQSRecord[]> {
+async function receiveAsPoller(sqs: SQSClient, queueUrl: string, wanted: number): Promise<SQSRecord[]> {
   const got = [];
   for (let attempt = 0; attempt < 20 && got.length < wanted; attempt++) {
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 180, WaitTimeSeconds: 1 }));
@@ -32,5 +32,47 @@ export async function withSlowStore<T>(ms: number, work: () => Promise<T>): Prom
     return await work();
   } finally {
     stack.remove('slowStore');
+  }
+}
+
+export interface ShortOfTime {
+  /** Messages the first invocation was given. */
+  delivered: number;
+  /** Message ids it handed back. */
+  handedBack: string[];
+  /** Message ids received again right after it (visible at once). */
+  receivedAgain: string[];
+  /** What a second invocation, with time enough, failed of those. */
+  retryFailures: SQSBatchResponse['batchItemFailures'];
+}
+
+/**
+ * What every writer's time-budget test plays: `bodies` queued and received as Lambda's poller
+ * receives them, the writer invoked once with `remainingMs` left (every DynamoDB request held
+ * `holdMs` first, when given), then what it handed back received again and given to it with
+ * time enough.
+ */
+export async function deliverShortOfTime(
+  queueUrl: string,
+  bodies: readonly string[],
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  options: { remainingMs: number; holdMs?: number },
+): Promise<ShortOfTime> {
+  const sqs = new SQSClient({});
+  try {
+    await enqueue(sqs, queueUrl, bodies);
+    const delivered = await receiveAsPoller(sqs, queueUrl, bodies.length);
+    const short = () => handler(sqsEvent(delivered), { ...lambdaContext(), getRemainingTimeInMillis: () => options.remainingMs });
+    const { batchItemFailures } = options.holdMs === undefined ? await short() : await withSlowStore(options.holdMs, short);
+    const returned = await receiveAsPoller(sqs, queueUrl, batchItemFailures.length);
+    const retry = returned.length === 0 ? { batchItemFailures: [] } : await direct(handler)(sqsEvent(returned));
+    return {
+      delivered: delivered.length,
+      handedBack: batchItemFailures.map((f) => f.itemIdentifier),
+      receivedAgain: returned.map((r) => r.messageId),
+      retryFailures: retry.batchItemFailures,
+    };
+  } finally {
+    sqs.destroy();
   }
 }

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
@@ -9,8 +8,7 @@ import { speedsBetween } from '../../functions/devices/interfaces.ts';
 import { decodeNotification } from '../../functions/notifications/decode.ts';
 import { normalizeNotification, type NormalizedNotification } from '../../functions/notifications/notification.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { direct, lambdaContext, sqsEvent } from '../helpers/sqs-events.ts';
-import { enqueue, receiveAsPoller, withSlowStore } from '../helpers/queue-delivery.ts';
+import { deliverShortOfTime } from '../helpers/queue-delivery.ts';
 
 let runtime: LocalRuntime;
 
@@ -34,25 +32,20 @@ describe('notifications writer against DynamoDB Local and the SQS emulator', () 
   it('hands back at once, visible again, the messages its time left does not cover, and stores them on the next delivery', async () => {
     const mac = '02:0e:00:00:00:01';
     const batch: PackedMessage[] = Array.from({ length: 30 }, (_, second) => packRecords('notifications', [notification(mac, second)])[0] as PackedMessage);
-    const sqs = new SQSClient({});
-    const queueUrl = runtime.resources.queues.get('NotificationsQueue')?.url as string;
-    await enqueue(sqs, queueUrl, batch.map((m) => m.body));
-    const delivered = await receiveAsPoller(sqs, queueUrl, 30);
-    expect(delivered).toHaveLength(30);
     // 2 s kept back for handing messages back, and 90 ms more: at the 5 ms a unit of work is
     // taken to cost before one is measured (with the 1.2 margin), room for 15 units, the first
     // 7 messages of 2 (a message and its one interface), fewer as reading the batch takes some
     // of it. Every DynamoDB request is held 50 ms, so those take longer than the 90 ms and
     // the others do not fit.
     const handler = (await import('../../functions/notifications/writer.ts')).handler;
-    const { batchItemFailures } = await withSlowStore(50, () => handler(sqsEvent(delivered), { ...lambdaContext(), getRemainingTimeInMillis: () => 2_090 }));
-    expect(batchItemFailures.length).toBeGreaterThanOrEqual(23);
-    expect(batchItemFailures.length).toBeLessThan(30);
+    const queueUrl = runtime.resources.queues.get('NotificationsQueue')?.url as string;
+    const run = await deliverShortOfTime(queueUrl, batch.map((m) => m.body), handler, { remainingMs: 2_090, holdMs: 50 });
+    expect(run.delivered).toBe(30);
+    expect(run.handedBack.length).toBeGreaterThanOrEqual(23);
+    expect(run.handedBack.length).toBeLessThan(30);
     // Visible again at once, not after 180 s; stored on their next delivery.
-    const returned = await receiveAsPoller(sqs, queueUrl, batchItemFailures.length);
-    expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
-    expect((await direct(handler)(sqsEvent(returned))).batchItemFailures).toEqual([]);
-    sqs.destroy();
+    expect(run.receivedAgain.sort()).toEqual(run.handedBack.sort());
+    expect(run.retryFailures).toEqual([]);
     // Every reading is in: a snapshot at each but the first, from the one before it, and the
     // latest statistics are the last reading's.
     const items = await readDevice(mac, { applications: 0, interfaces: 1, interfaceBytes: 1_000_000, snapshots: 100 });

@@ -15,8 +15,8 @@ import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
 import { moveLegacyCount, moveLegacyCounts } from '../../functions/packets/legacy-counts.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { sqsEvent, sqsRecord, direct, lambdaContext } from '../helpers/sqs-events.ts';
-import { enqueue, receiveAsPoller } from '../helpers/queue-delivery.ts';
+import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
+import { deliverShortOfTime } from '../helpers/queue-delivery.ts';
 
 const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Packet);
 
@@ -180,24 +180,17 @@ describe('packets writer against DynamoDB Local', () => {
   });
 
   it('hands back at once, visible again, the messages its time left does not cover, and stores them on the next delivery', async () => {
-    const sqs = new SQSClient({});
-    const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
     const batch = messages(15, 3);
     const before = await storedCounts();
-    await enqueue(sqs, queueUrl, batch.map((m) => m.body));
-    const delivered = await receiveAsPoller(sqs, queueUrl, 15);
-    expect(delivered).toHaveLength(15);
     // 2 s left when invoked, all of it kept back for handing messages back: the first chunk of
     // 10 runs (it gives the first estimate of a message's time), the rest does not fit.
     const handler = (await import('../../functions/packets/writer.ts')).handler;
-    const short = { ...lambdaContext(), getRemainingTimeInMillis: () => 2_000 };
-    const { batchItemFailures } = await handler(sqsEvent(delivered), short);
-    expect(batchItemFailures).toHaveLength(5);
+    const run = await deliverShortOfTime(runtime.resources.queues.get('PacketsQueue')?.url as string, batch.map((m) => m.body), handler, { remainingMs: 2_000 });
+    expect(run.delivered).toBe(15);
+    expect(run.handedBack).toHaveLength(5);
     // Visible again at once, not after 180 s; stored on their next delivery, each exactly once.
-    const returned = await receiveAsPoller(sqs, queueUrl, 5);
-    expect(returned.map((r) => r.messageId).sort()).toEqual(batchItemFailures.map((f) => f.itemIdentifier).sort());
-    expect((await writer(sqsEvent(returned))).batchItemFailures).toEqual([]);
-    sqs.destroy();
+    expect(run.receivedAgain.sort()).toEqual(run.handedBack.sort());
+    expect(run.retryFailures).toEqual([]);
     const expected = expectedCounts(batch);
     const after = await storedCounts();
     for (const [protocol, n] of Object.entries(expected)) expect(after[protocol] ?? 0).toBe((before[protocol] ?? 0) + n);
