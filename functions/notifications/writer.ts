@@ -59,8 +59,9 @@ async function storeChunk(messages: NotificationsMessage[], config: ReturnType<t
     config.notificationsTable,
     messages.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
   );
+  const readingsOf = messages.map((m) => m.notifications.flatMap(deviceReadings));
   const byInterface = new Map<string, InterfaceReading[]>();
-  for (const reading of messages.flatMap((m) => m.notifications.flatMap(deviceReadings))) {
+  for (const reading of readingsOf.flat()) {
     const key = `${reading.mac}/${reading.name}`;
     byInterface.set(key, [...(byInterface.get(key) ?? []), reading]);
   }
@@ -68,9 +69,9 @@ async function storeChunk(messages: NotificationsMessage[], config: ReturnType<t
     readings.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
     await recordInterfaceReadings(config.devicesTable, readings);
   });
-  const units = messages.map(({ envelope, notifications }) => ({
+  const units = messages.map(({ envelope }, i) => ({
     id: `notifications#${envelope.ingestId}`,
-    updates: notifications.flatMap(deviceReadings).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),
+    updates: (readingsOf[i] ?? []).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),
   }));
   await applyExactlyOnce(units.filter((u) => u.updates.length > 0), { markerTable: config.idempotencyTable });
 }
