@@ -2,9 +2,10 @@ import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { invocationDeadline } from '../shared/deadline.ts';
 import { logger } from '../shared/observability.ts';
-import { connectionsTable, snapshotsPerDevice } from './config.ts';
-import { PUSH_INTERVAL_MS, claimPush, listConnections, removeConnection } from './connections.ts';
+import { connectionsTable, maxDevicesPerPush, snapshotsPerDevice } from './config.ts';
+import { PUSH_INTERVAL_MS, claimPush, isConnectionKey, listConnections, removeConnection } from './connections.ts';
 import { currentDevices } from './device-state.ts';
+import { changedDevices, noteRecentDevices, recentDevices } from './recent-devices.ts';
 import { fitMessage } from './message.ts';
 import { postToConnection } from './push.ts';
 
@@ -28,10 +29,16 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?
   const deadline = invocationDeadline(context);
   const table = connectionsTable();
   const ofConnections = (arn: string | undefined) => arn?.includes(`table/${table}/stream`) === true;
+  // The connections table also holds the recent-device notes (recent-devices.ts): not connections.
   const fresh = new Set(
-    event.Records.filter((r) => ofConnections(r.eventSourceARN) && r.eventName === 'INSERT').map((r) => String(r.dynamodb?.Keys?.sk?.S)),
+    event.Records.filter((r) => ofConnections(r.eventSourceARN) && r.eventName === 'INSERT' && isConnectionKey(r.dynamodb?.Keys?.pk?.S)).map((r) =>
+      String(r.dynamodb?.Keys?.sk?.S),
+    ),
   );
-  const deviceChange = event.Records.some((r) => !ofConnections(r.eventSourceARN));
+  const deviceRecords = event.Records.filter((r) => !ofConnections(r.eventSourceARN));
+  const deviceChange = deviceRecords.length > 0;
+  // Noted whether or not a dashboard is connected: one that connects later is pushed the devices that changed last.
+  if (deviceChange) await noteRecentDevices(table, changedDevices(deviceRecords.map((r) => r.dynamodb?.Keys?.pk?.S)), startedAt);
   const targets = deviceChange ? await listConnections(table) : [...fresh];
   if (targets.length === 0) return;
 
@@ -52,8 +59,10 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?
 });
 
 async function pushTo(connectionIds: readonly string[], fresh: ReadonlySet<string>, table: string, deadline: number): Promise<void> {
-  const { devices, complete } = await currentDevices(snapshotsPerDevice(), Date.now(), deadline);
-  if (!complete) logger.warn('pushing the devices read before the time ran short', { devices: devices.length });
+  const maxDevices = maxDevicesPerPush();
+  const { devices, capped, shortOfTime } = await currentDevices(snapshotsPerDevice(), { maxDevices, recent: (limit) => recentDevices(table, limit), deadline });
+  if (shortOfTime) logger.warn('pushing the devices read before the time ran short', { devices: devices.length, capped });
+  else if (capped) logger.debug('more devices than a push reads: pushing those that changed last', { devices: devices.length, maxDevices });
   const message = fitMessage(devices);
   await Promise.all(
     connectionIds.map(async (id) => {

@@ -10,3 +10,8 @@ export const connectionsEndpoint = (): string => requiredEnv('LIVE_CONNECTIONS_E
 export const tokenSecret = (): string => requiredEnv('LIVE_TOKEN_SECRET');
 /** Snapshots per device in a message (seed 004's panel plots the last hour, one a minute). */
 export const snapshotsPerDevice = (): number => integerEnv('LIVE_SNAPSHOTS', 60);
+/**
+ * Devices a push reads at most. A message holds about 400 with one snapshot each (fitMessage
+ * keeps those seen last); past this many devices, a push reads the ones that changed last.
+ */
+export const maxDevicesPerPush = (): number => integerEnv('LIVE_MAX_DEVICES', 500);

@@ -14,6 +14,8 @@ const MAX_CONNECTION_SECONDS = 2 * 3600 + 600;
 export const PUSH_INTERVAL_MS = 1000;
 
 export const connectionKey = (connectionId: string) => ({ pk: PARTITION, sk: connectionId });
+/** Whether an item of the table is a connection (the table holds other items too). */
+export const isConnectionKey = (pk: string | undefined): boolean => pk === PARTITION;
 
 export async function addConnection(table: string, connectionId: string, now = Date.now()): Promise<void> {
   await documentClient().send(

@@ -199,4 +199,25 @@ describe('the live WebSocket', () => {
     const times = client.messages.map((m) => m.at);
     for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(900);
   });
+
+  it('with more devices than a push reads, pushes those that changed last', async () => {
+    // Three devices a push at most (the broadcaster runs in this process); the runtime knows more by now.
+    const configured = process.env.LIVE_MAX_DEVICES;
+    process.env.LIVE_MAX_DEVICES = '3';
+    try {
+      const early = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03'];
+      const late = '02:ff:ff:ff:ff:fe';
+      const inventory = (mac: string) => ({ host_name: `h-${mac}`, device_type: 'PC', operating_system: 'Linux', mac_address: mac, ip_address: '10.8.0.1' });
+      expect((await postJson(runtime.url, '/devices', early.map(inventory))).status).toBe(202);
+      const { body } = await getJson(runtime.url, '/live');
+      const client = await open(body.url);
+      await client.next((devices) => early.every((mac) => devices.some((d) => d.mac_address === mac)), 10_000, 'the three early devices');
+      // By MAC, the late device comes after every other; it changed last, so it is pushed.
+      expect((await postJson(runtime.url, '/devices', [inventory(late)])).status).toBe(202);
+      const pushed = await client.next((devices) => devices.some((d) => d.mac_address === late), 10_000, 'the device that changed last');
+      expect(pushed.devices.map((d) => d.mac_address)).toEqual([...early.slice(0, 2), late]);
+    } finally {
+      process.env.LIVE_MAX_DEVICES = configured;
+    }
+  });
 });

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
-import { currentDevices } from '../../functions/live/device-state.ts';
+import { currentDevices, type DeviceStateOptions } from '../../functions/live/device-state.ts';
+import { connectionsTable } from '../../functions/live/config.ts';
+import { NOTE_EVERY_MS, RECENT_BUCKET_MS, RECENT_HORIZON_MS, noteRecentDevices, recentDevices } from '../../functions/live/recent-devices.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
 import { withSlowStore } from '../helpers/queue-delivery.ts';
 
-// The live broadcaster's read of every device, on a table of its own: with many devices it
-// stops when its time runs short and pushes what it read, rather than timing out with none.
+// The live broadcaster's read of the devices, on a table of its own: with more devices than a
+// push reads, it reads those that changed last; with many devices it stops when its time
+// runs short and pushes what it read, rather than timing out with none.
 
 let runtime: LocalRuntime;
 const macs = Array.from({ length: 40 }, (_, i) => `02:1a:00:00:00:${i.toString(16).padStart(2, '0')}`);
@@ -21,22 +24,56 @@ beforeAll(async () => {
 });
 afterAll(async () => runtime?.stop());
 
+/** Every device fits, and nothing changed lately. */
+const ALL: DeviceStateOptions = { maxDevices: 500, recent: async () => [] };
+
 describe('the live message devices against DynamoDB Local', () => {
   it('reads every device when there is time', async () => {
-    const { devices, complete } = await currentDevices(1);
-    expect(complete).toBe(true);
+    const { devices, capped, shortOfTime } = await currentDevices(1, ALL);
+    expect([capped, shortOfTime]).toEqual([false, false]);
     expect(devices.map((d) => d.mac_address)).toEqual(macs);
   });
 
   it('stops when the time left would not cover another group of reads, with the devices read so far', async () => {
     // 3 s kept back for the push, and 300 ms more; every request held 40 ms, so a group of 8
     // devices (a few requests each, some in turn) takes longer than that after the first.
-    const { devices, complete } = await withSlowStore(40, () => currentDevices(1, Date.now(), Date.now() + 3_300));
-    expect(complete).toBe(false);
+    const { devices, shortOfTime } = await withSlowStore(40, () => currentDevices(1, { ...ALL, deadline: Date.now() + 3_300 }));
+    expect(shortOfTime).toBe(true);
     expect(devices.length).toBeGreaterThanOrEqual(8);
     expect(devices.length).toBeLessThan(macs.length);
     // The first devices in MAC order, each whole.
     expect(devices.map((d) => d.mac_address)).toEqual(macs.slice(0, devices.length));
     expect(devices.every((d) => d.host_name === `host-${d.mac_address}` && d.snap_shots.length === 1)).toBe(true);
+  });
+
+  it('with more devices than a push reads, reads those that changed last, then the first others in MAC order', async () => {
+    const table = connectionsTable();
+    const now = Date.now();
+    // Noted in turn, a minute apart and longest ago first: the last three MACs, then the fifth.
+    const noted = [macs[37], macs[38], macs[39], macs[4]] as string[];
+    for (const [i, mac] of noted.entries()) await noteRecentDevices(table, [mac], now - (noted.length - i) * NOTE_EVERY_MS);
+    expect(await recentDevices(table, 3, now)).toEqual([macs[4], macs[39], macs[38]]);
+    const { devices, capped, shortOfTime } = await currentDevices(1, { maxDevices: 10, recent: (limit) => recentDevices(table, limit, now) });
+    expect([capped, shortOfTime]).toEqual([true, false]);
+    // The four noted, then the first six others; in MAC order, each whole.
+    expect(devices.map((d) => d.mac_address)).toEqual([...macs.slice(0, 4), ...macs.slice(5, 7), macs[4], macs[37], macs[38], macs[39]].sort());
+    expect(devices.every((d) => d.host_name === `host-${d.mac_address}` && d.snap_shots.length === 1)).toBe(true);
+    // Short of time, the reads that are made are of those that changed last.
+    const short = await withSlowStore(40, () => currentDevices(1, { maxDevices: 10, recent: (limit) => recentDevices(table, limit, now), deadline: Date.now() + 3_300 }));
+    expect(short.shortOfTime).toBe(true);
+    expect(short.devices.map((d) => d.mac_address)).toEqual(expect.arrayContaining(noted));
+  });
+
+  it('notes a busy device once a minute, and forgets devices past the horizon', async () => {
+    const table = connectionsTable();
+    const mac = '02:1b:00:00:00:01';
+    const at = Date.now() + 10 * RECENT_HORIZON_MS;
+    const start = at - (at % RECENT_BUCKET_MS);
+    expect(await noteRecentDevices(table, [mac], start)).toBe(1);
+    expect(await noteRecentDevices(table, [mac], start + NOTE_EVERY_MS - 1)).toBe(0);
+    expect(await noteRecentDevices(table, [mac], start + NOTE_EVERY_MS)).toBe(1);
+    expect(await recentDevices(table, 5, start + NOTE_EVERY_MS)).toEqual([mac]);
+    expect(await recentDevices(table, 5, start + NOTE_EVERY_MS + RECENT_HORIZON_MS)).toEqual([mac]);
+    expect(await recentDevices(table, 5, start + NOTE_EVERY_MS + RECENT_HORIZON_MS + 1)).toEqual([]);
   });
 });
