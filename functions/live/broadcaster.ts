@@ -37,10 +37,11 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?
   );
   const deviceRecords = event.Records.filter((r) => !ofConnections(r.eventSourceARN));
   const deviceChange = deviceRecords.length > 0;
-  // Noted whether or not a dashboard is connected: one that connects later is pushed the devices that changed last.
-  if (deviceChange) await noteRecentDevices(table, changedDevices(deviceRecords.map((r) => r.dynamodb?.Keys?.pk?.S)), startedAt);
   const targets = deviceChange ? await listConnections(table) : [...fresh];
   if (targets.length === 0) return;
+  // Noted only while a dashboard is connected: unwatched, a sniffer's thousands of new MACs
+  // would cost a write each. One that connects later sees recent devices within a minute.
+  if (deviceChange) await noteRecentDevices(table, changedDevices(deviceRecords.map((r) => r.dynamodb?.Keys?.pk?.S)), startedAt);
 
   let pending = targets;
   while (pending.length > 0) {

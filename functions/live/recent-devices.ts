@@ -7,9 +7,9 @@ import { macOfDevicePartition } from '../devices/storage.ts';
  * holds reads the ones that changed last rather than every device (a sniffer's network can
  * show thousands of MACs; the message holds about 400). Kept in the live channel's own table:
  * an item per device and ten-minute bucket, `recent#<bucket start>` / MAC, with `at`, when it
- * was last noted (to the minute), expiring after the horizon. The broadcaster notes what its
- * devices-table stream records name; writes to its own table are not device changes, so a
- * note never sets off another push.
+ * was last noted (to the minute), expiring after the horizon. While a dashboard is connected,
+ * the broadcaster notes what its devices-table stream records name; writes to its own table
+ * are not device changes, so a note never sets off another push.
  */
 export const RECENT_BUCKET_MS = 10 * 60_000;
 /** How far back a push looks for recent devices: the hour seed 004's panel plots. */
