@@ -1,15 +1,15 @@
 import { putAll } from '../shared/batch-writer.ts';
-import { queryPartition } from '../shared/partition-query.ts';
+import { queryPage } from '../shared/partition-query.ts';
 import { macOfDevicePartition } from '../devices/storage.ts';
 
 /**
  * Which devices changed lately, so that a push to a network with more devices than a message
  * holds reads the ones that changed last rather than every device (a sniffer's network can
  * show thousands of MACs; the message holds about 400). Kept in the live channel's own table:
- * an item per device and ten-minute bucket, `recent#<bucket start>` / MAC, with `at`, when it
- * was last noted (to the minute), expiring after the horizon. While a dashboard is connected,
- * the broadcaster notes what its devices-table stream records name; writes to its own table
- * are not device changes, so a note never sets off another push.
+ * an item per note, `recent#<bucket start>` / `<time>#<MAC>` in ten-minute buckets, expiring
+ * after the horizon. While a dashboard is connected, the broadcaster notes what its
+ * devices-table stream records name; writes to its own table are not device changes, so a
+ * note never sets off another push.
  */
 export const RECENT_BUCKET_MS = 10 * 60_000;
 /** How far back a push looks for recent devices: the hour seed 004's panel plots. */
@@ -23,7 +23,6 @@ const MAX_REMEMBERED = 50_000;
 const notedAt = new Map<string, number>();
 
 export const recentPartition = (bucketStart: number): string => `${RECENT_PREFIX}${new Date(bucketStart).toISOString()}`;
-export const isRecentPartition = (pk: string | undefined): boolean => pk?.startsWith(RECENT_PREFIX) === true;
 const bucketOf = (time: number): number => time - (time % RECENT_BUCKET_MS);
 
 /** The MACs a devices-table stream batch names in device partitions (`dev#<mac>`), each once. */
@@ -42,28 +41,37 @@ export async function noteRecentDevices(table: string, macs: readonly string[], 
   if (due.length === 0) return 0;
   const pk = recentPartition(bucketOf(now));
   const expiresAt = Math.floor((bucketOf(now) + RECENT_BUCKET_MS + RECENT_HORIZON_MS) / 1000);
-  await putAll(table, due.map((mac) => ({ pk, sk: mac, at: now, expires_at: expiresAt })));
+  // Sorted by time within the bucket, so that a push reads the newest notes first and no more than it needs.
+  const sk = (mac: string) => `${new Date(now).toISOString()}#${mac}`;
+  await putAll(table, due.map((mac) => ({ pk, sk: sk(mac), mac_address: mac, at: now, expires_at: expiresAt })));
   if (notedAt.size + due.length > MAX_REMEMBERED) notedAt.clear();
   for (const mac of due) notedAt.set(mac, now);
   return due.length;
 }
 
+/** Notes read per request: a busy device has up to one a minute in a bucket. */
+const NOTES_PAGE = 1_000;
+
 /**
- * Up to `limit` devices noted within RECENT_HORIZON_MS of `now`, the last noted first (MAC
- * order between equal times): the newest bucket first, older ones only while fewer than
- * `limit` are found.
+ * Up to `limit` devices noted within RECENT_HORIZON_MS of `now`, the last noted first: the
+ * newest notes first, bucket by bucket, until `limit` devices are found or the horizon is
+ * passed, so a push reads about as many notes as it wants devices, however many are active.
  */
 export async function recentDevices(table: string, limit: number, now = Date.now()): Promise<string[]> {
-  const latest = new Map<string, number>();
-  for (let bucket = bucketOf(now); bucket > now - RECENT_HORIZON_MS - RECENT_BUCKET_MS && latest.size < limit; bucket -= RECENT_BUCKET_MS) {
-    for (const item of await queryPartition(table, recentPartition(bucket), { attributes: ['sk', 'at'] })) {
-      const [mac, at] = [String(item.sk), Number(item.at)];
-      if (now - at <= RECENT_HORIZON_MS && at > (latest.get(mac) ?? Number.NEGATIVE_INFINITY)) latest.set(mac, at);
-    }
+  const found = new Set<string>();
+  for (let bucket = bucketOf(now); bucket > now - RECENT_HORIZON_MS - RECENT_BUCKET_MS; bucket -= RECENT_BUCKET_MS) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await queryPage(table, recentPartition(bucket), { descending: true, limit: NOTES_PAGE, attributes: ['mac_address', 'at'] }, start);
+      for (const item of page.items) {
+        if (now - Number(item.at) > RECENT_HORIZON_MS) return [...found];
+        // Times after `now` are skipped, not stopped at: notes are read newest first.
+        if (Number(item.at) > now) continue;
+        found.add(String(item.mac_address));
+        if (found.size >= limit) return [...found];
+      }
+      start = page.lastEvaluatedKey;
+    } while (start !== undefined);
   }
-  return [...latest]
-    .sort(([macA, atA], [macB, atB]) => atB - atA || (macA < macB ? -1 : macA > macB ? 1 : 0))
-    .slice(0, limit)
-    .map(([mac]) => mac);
+  return [...found];
 }
-
