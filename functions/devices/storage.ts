@@ -14,9 +14,11 @@ export const DEVICE_INDEX_SHARDS = 4;
 
 export type Key = { pk: string; sk: string };
 
+const DEVICE_PARTITION_PREFIX = 'dev#';
 /** The partition holding everything about one device. */
-export const devicePartition = (mac: string): string => `dev#${mac}`;
-export const macOfDevicePartition = (pk: string): string => pk.slice('dev#'.length);
+export const devicePartition = (mac: string): string => `${DEVICE_PARTITION_PREFIX}${mac}`;
+export const macOfDevicePartition = (pk: string): string => pk.slice(DEVICE_PARTITION_PREFIX.length);
+export const isDevicePartition = (pk: string): boolean => pk.startsWith(DEVICE_PARTITION_PREFIX);
 export const profileKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'profile' });
 export const indexKey = (mac: string): Key => ({ pk: indexPartition(shardOf(mac, DEVICE_INDEX_SHARDS)), sk: mac });
 export const indexPartition = (shard: number): string => `devices#${shard}`;

@@ -1,4 +1,4 @@
-import { integerEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+import { deadLetterSettings, integerEnv, requiredEnv } from '../shared/env.ts';
 
 /** Settings shared by the flow functions; the shard count must match across them. */
 export const flowsConfig = () => ({
@@ -7,5 +7,5 @@ export const flowsConfig = () => ({
   idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
   shards: integerEnv('FLOW_SHARDS', 4),
   maxBodyBytes: integerEnv('FLOWS_MAX_BODY_BYTES', 5_000_000),
-  deadLetters: { deadLetterQueueUrl: optionalEnv('FLOWS_DLQ_URL'), maxReceiveCount: integerEnv('MAX_RECEIVE_COUNT', 5), queueUrl: optionalEnv('FLOWS_QUEUE_URL') },
+  deadLetters: deadLetterSettings('FLOWS'),
 });

@@ -1,6 +1,6 @@
 import { putAll } from '../shared/batch-writer.ts';
 import { queryPage } from '../shared/partition-query.ts';
-import { macOfDevicePartition } from '../devices/storage.ts';
+import { isDevicePartition, macOfDevicePartition } from '../devices/storage.ts';
 
 /**
  * Which devices changed lately, so that a push to a network with more devices than a message
@@ -28,7 +28,7 @@ const bucketOf = (time: number): number => time - (time % RECENT_BUCKET_MS);
 /** The MACs a devices-table stream batch names in device partitions (`dev#<mac>`), each once. */
 export function changedDevices(partitionKeys: Iterable<string | undefined>): string[] {
   const macs = new Set<string>();
-  for (const pk of partitionKeys) if (pk?.startsWith('dev#') === true) macs.add(macOfDevicePartition(pk));
+  for (const pk of partitionKeys) if (pk !== undefined && isDevicePartition(pk)) macs.add(macOfDevicePartition(pk));
   return [...macs];
 }
 

@@ -1,4 +1,4 @@
-import { integerEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+import { deadLetterSettings, integerEnv, requiredEnv } from '../shared/env.ts';
 
 export const notificationsConfig = () => ({
   queueUrl: requiredEnv('NOTIFICATIONS_QUEUE_URL'),
@@ -8,5 +8,5 @@ export const notificationsConfig = () => ({
   retentionDays: integerEnv('NOTIFICATION_RETENTION_DAYS', 30),
   shards: integerEnv('NOTIFICATION_SHARDS', 4),
   maxBodyBytes: integerEnv('NOTIFICATIONS_MAX_BODY_BYTES', 1_000_000),
-  deadLetters: { deadLetterQueueUrl: optionalEnv('NOTIFICATIONS_DLQ_URL'), maxReceiveCount: integerEnv('MAX_RECEIVE_COUNT', 5), queueUrl: optionalEnv('NOTIFICATIONS_QUEUE_URL') },
+  deadLetters: deadLetterSettings('NOTIFICATIONS'),
 });

@@ -1,4 +1,4 @@
-import { integerEnv, optionalEnv, requiredEnv } from '../shared/env.ts';
+import { deadLetterSettings, integerEnv, requiredEnv } from '../shared/env.ts';
 
 /** Settings shared by the packets functions; the shard counts must match across them. */
 export const packetsConfig = () => ({
@@ -10,5 +10,5 @@ export const packetsConfig = () => ({
   packetShards: integerEnv('PACKET_SHARDS', 4),
   counterShards: integerEnv('PACKET_COUNTER_SHARDS', 4),
   maxBodyBytes: integerEnv('PACKETS_MAX_BODY_BYTES', 5_000_000),
-  deadLetters: { deadLetterQueueUrl: optionalEnv('PACKETS_DLQ_URL'), maxReceiveCount: integerEnv('MAX_RECEIVE_COUNT', 5), queueUrl: optionalEnv('PACKETS_QUEUE_URL') },
+  deadLetters: deadLetterSettings('PACKETS'),
 });

@@ -17,3 +17,14 @@ export function optionalEnv(name: string): string | undefined {
   const value = process.env[name];
   return value === undefined || value === '' ? undefined : value;
 }
+
+/**
+ * A writer's queue settings for settleFailures (sqs-batch.ts), read from `<queue>_QUEUE_URL`
+ * (where messages it had no time for are made visible again), `<queue>_DLQ_URL` and
+ * MAX_RECEIVE_COUNT (the receives before a message is dead-lettered).
+ */
+export const deadLetterSettings = (queue: string) => ({
+  deadLetterQueueUrl: optionalEnv(`${queue}_DLQ_URL`),
+  maxReceiveCount: integerEnv('MAX_RECEIVE_COUNT', 5),
+  queueUrl: optionalEnv(`${queue}_QUEUE_URL`),
+});

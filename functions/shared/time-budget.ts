@@ -5,7 +5,6 @@ export const RESERVE_MS = 2_000;
 /** Margin on the slowest work so far when judging how much more fits. */
 export const MARGIN = 1.2;
 
-
 export interface TimeBudget<M> {
   /** When the invocation's time runs out (invocationDeadline). */
   deadline: number;
