@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { expect } from 'vitest';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { direct, lambdaContext, sqsEvent, sqsRecord } from './sqs-events.ts';
 
@@ -75,4 +76,17 @@ export async function deliverShortOfTime(
   } finally {
     sqs.destroy();
   }
+}
+
+/**
+ * What a writer short of time must have done with the `delivered` messages: stored some and
+ * handed back the rest, at least `atLeast` of them, which were visible again at once (not
+ * after 180 s) and stored on their next delivery.
+ */
+export function expectStoredInPart(run: ShortOfTime, delivered: number, atLeast: number): void {
+  expect(run.delivered).toBe(delivered);
+  expect(run.handedBack.length).toBeGreaterThanOrEqual(atLeast);
+  expect(run.handedBack.length).toBeLessThan(delivered);
+  expect(run.receivedAgain.sort()).toEqual(run.handedBack.sort());
+  expect(run.retryFailures).toEqual([]);
 }

@@ -10,7 +10,7 @@ import { flowDeltas, MAX_DELTA_ROWS } from '../../functions/flows/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { foldHour, hourSums, pendingKeys } from '../helpers/flow-sums.ts';
 import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
-import { deliverShortOfTime } from '../helpers/queue-delivery.ts';
+import { deliverShortOfTime, expectStoredInPart } from '../helpers/queue-delivery.ts';
 
 let runtime: LocalRuntime;
 let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -140,11 +140,7 @@ describe('flows writer and folder against DynamoDB Local', () => {
     // request is held 50 ms, so those take most of the 60 ms and the rest do not fit.
     const handler = (await import('../../functions/flows/writer.ts')).handler;
     const run = await deliverShortOfTime(runtime.resources.queues.get('FlowsQueue')?.url as string, bodies, handler, { remainingMs: 2_060, holdMs: 50 });
-    expect(run.delivered).toBe(12);
-    expect(run.handedBack.length).toBeGreaterThanOrEqual(6);
-    expect(run.handedBack.length).toBeLessThan(12);
-    expect(run.receivedAgain.sort()).toEqual(run.handedBack.sort());
-    expect(run.retryFailures).toEqual([]);
+    expectStoredInPart(run, 12, 6);
     expect(await stored(hour)).toEqual(sums(batches.flat()));
   });
 });
