@@ -6,6 +6,7 @@ import { mergeShards, type MergedPage } from '../shared/shard-merge.ts';
 import { devicesConfig } from './config.ts';
 import {
   DEVICE_INDEX_SHARDS,
+  DEVICE_STATE_PREFIX,
   PACKET_COUNTS_PREFIX,
   PACKET_SIGHTING_PREFIX,
   SNAPSHOT_PREFIX,
@@ -45,6 +46,14 @@ export interface DeviceItems {
   flowStats: Map<string, Item>;
 }
 
+/**
+ * What readDevice reads of a device: its snapshots, and either what a view with these limits
+ * shows or, with `stateOnly`, its state alone (see DEVICE_STATE_PREFIX): a view built from
+ * that has no applications or interfaces and counts none, and costs the same however many
+ * flows the device has.
+ */
+export type DeviceReadOptions = ViewLimits & { snapshots: number; stateOnly?: boolean };
+
 /** Reads of a device begun again when a fold moved a sighting while it was read, before a 503. */
 const FOLD_RACE_ATTEMPTS = 40;
 
@@ -59,7 +68,7 @@ const FOLD_RACE_ATTEMPTS = 40;
  * queries). A sighting whose fold marker existed before the shards were read is a copy put
  * again after its fold: skipped.
  */
-export async function readDevice(mac: string, limits: ViewLimits & { snapshots: number }): Promise<DeviceItems | undefined> {
+export async function readDevice(mac: string, limits: DeviceReadOptions): Promise<DeviceItems | undefined> {
   const { devicesTable: table, idempotencyTable } = devicesConfig();
   const pk = devicePartition(mac);
   for (let attempt = 1; ; attempt++) {
@@ -67,9 +76,12 @@ export async function readDevice(mac: string, limits: ViewLimits & { snapshots: 
     // Markers before the shards: a marker that appears later is a fold after this read began.
     const markers = sightings.length === 0 ? [] : await getAll(idempotencyTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true);
     const [projected, packetShards, snapshotsNewestFirst] = await Promise.all([
-      queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+      limits.stateOnly === true
+        ? // Whole, shards and all: the state holds no interface statistics to leave out.
+          queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
+        : queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
       // Whole: their attributes are one count per protocol, which the projection cannot name.
-      queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
+      limits.stateOnly === true ? Promise.resolve(undefined) : queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
       limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
     ]);
     if (sightings.length > 0) {
@@ -84,7 +96,8 @@ export async function readDevice(mac: string, limits: ViewLimits & { snapshots: 
     const copies = new Set(markers.map((m) => String(m.id)));
     const pending = sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
     const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
-    const summary = [...projected.filter((i) => !isPacketCounts(i)), ...packetShards, ...pending];
+    const shards = packetShards ?? projected.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
+    const summary = [...projected.filter((i) => !isPacketCounts(i)), ...shards, ...pending];
     if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
     return withDetails(pk, summary, snapshotsNewestFirst, limits);
   }

@@ -68,6 +68,13 @@ export const readingPartition = (mac: string, name: string): string => `readings
 export const SNAPSHOT_PREFIX = 'snap#';
 
 /**
+ * Sort keys that start with this hold a device's state: its profile, packet counts and
+ * sightings, and the per-protocol counts of earlier writers; not its applications (`app#`,
+ * one per flow a Netify agent reports) or interfaces (`if#`). A live push reads only these.
+ */
+export const DEVICE_STATE_PREFIX = 'p';
+
+/**
  * The device list's cursor is the last MAC of the previous page as it is, not base64url
  * text: a MAC is already safe in a URL, and the list has always answered and taken MACs in
  * any spelling normalizeMac reads. Its canonical form is what the index sorts by.

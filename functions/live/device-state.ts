@@ -50,7 +50,7 @@ export async function currentDevices(snapshots: number, options: DeviceStateOpti
       break;
     }
     const chunk = macs.slice(start, start + PARALLEL_READS);
-    const read = await clock.time(() => Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots }) }))));
+    const read = await clock.time(() => Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots, stateOnly: true }) }))));
     for (const { mac, device } of read) {
       if (device !== undefined) views.push(buildDeviceView(mac, device.items, device.snapshotsNewestFirst, device.flowStats, LIMITS));
     }

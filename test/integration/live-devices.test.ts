@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { currentDevices, type DeviceStateOptions } from '../../functions/live/device-state.ts';
+import { liveDevices } from '../../functions/live/message.ts';
+import { readDevice } from '../../functions/devices/read-store.ts';
+import { documentClient } from '../../functions/shared/dynamodb-client.ts';
+import { buildDeviceView } from '../../functions/devices/view.ts';
 import { connectionsTable } from '../../functions/live/config.ts';
 import { NOTE_EVERY_MS, RECENT_BUCKET_MS, RECENT_HORIZON_MS, noteRecentDevices, recentDevices } from '../../functions/live/recent-devices.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
@@ -62,6 +66,43 @@ describe('the live message devices against DynamoDB Local', () => {
     const short = await withSlowStore(40, () => currentDevices(1, { maxDevices: 10, recent: (limit) => recentDevices(table, limit, now), deadline: Date.now() + 3_300 }));
     expect(short.shortOfTime).toBe(true);
     expect(short.devices.map((d) => d.mac_address)).toEqual(expect.arrayContaining(noted));
+  });
+
+  it('reads a device\'s state and snapshots, not the applications of its flows, and pushes what the whole device gives', async () => {
+    // A Netify agent's device: 300 flows, each an application item of the device's.
+    const mac = '02:1c:00:00:00:01';
+    const flows = Array.from({ length: 300 }, (_, i) => ({
+      type: 'flow',
+      interface: 'eth0',
+      internal: true,
+      flow: { digest: i.toString(16).padStart(40, '0'), local_mac: mac, local_ip: '10.0.3.7', detected_protocol_name: 'HTTP/S', detected_application_name: `netify.app${i}`, last_seen_at: Date.now() - i * 1000 },
+    }));
+    const writer = direct((await import('../../functions/devices/writer.ts')).handler);
+    const bodies = [...packRecords('netify', flows), ...packRecords('inventory', [{ mac_address: mac, host_name: 'agent-host', device_type: 'PC', operating_system: 'Linux', ip_address: '10.0.3.8' }])].map((m) => m.body);
+    for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
+
+    const none = { applications: 0, interfaces: 0, interfaceBytes: 0, snapshots: 1 };
+    const whole = await readDevice(mac, none);
+    const state = await readDevice(mac, { ...none, stateOnly: true });
+    if (whole === undefined || state === undefined) throw new Error(`no device ${mac}`);
+    const applications = (items: { sk?: unknown }[]) => items.filter((i) => String(i.sk).startsWith('app#')).length;
+    expect(applications(whole.items)).toBe(300);
+    expect(applications(state.items)).toBe(0);
+
+    // What a push reads: the items of every query, of this device and the table's 40 others.
+    const stack = documentClient().middlewareStack;
+    let itemsRead = 0;
+    stack.add((next) => async (args) => {
+      const result = await next(args);
+      itemsRead += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
+      return result;
+    }, { step: 'initialize', name: 'itemsRead' });
+    const { devices } = await currentDevices(1, ALL, 1_800_000_000_000).finally(() => stack.remove('itemsRead'));
+    expect(itemsRead).toBeGreaterThan(41);
+    expect(itemsRead).toBeLessThan(300);
+    const [expected] = liveDevices([buildDeviceView(mac, whole.items, whole.snapshotsNewestFirst, whole.flowStats, none)], 1_800_000_000_000);
+    expect(devices.find((d) => d.mac_address === mac)).toEqual({ ...expected, id: expect.any(Number), snap_shots: [{ ...expected?.snap_shots[0], id: expect.any(Number) }] });
+    expect(expected).toMatchObject({ host_name: 'agent-host', ip_address: '10.0.3.8' });
   });
 
   it('notes a busy device once a minute, and forgets devices past the horizon', async () => {

@@ -9,6 +9,18 @@ import { netifyUpdates } from '../../functions/devices/updates.ts';
 import type { CounterUpdate } from '../../functions/shared/exactly-once.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { rejection } from '../helpers/rejection.ts';
+import {
+  DEVICE_STATE_PREFIX,
+  LEGACY_PROTOCOL_PREFIX,
+  SNAPSHOT_PREFIX,
+  applicationKey,
+  foldedSightingsKey,
+  interfaceKey,
+  packetCountsKey,
+  packetSightingKey,
+  profileKey,
+  snapshotKey,
+} from '../../functions/devices/storage.ts';
 
 describe('MAC addresses', () => {
   it.each([
@@ -207,5 +219,17 @@ describe('devices seen in packets', () => {
   it('skips broadcast and multicast destinations and learns ARP senders', () => {
     expect(packetEndpoints(sample('arp.json'))).toEqual([{ mac: '00:15:5d:3c:5f:b2', ip: '172.27.118.244' }]);
     expect(packetEndpoints(sample('icmpv6-ipv6.json'))).toEqual([{ mac: '00:15:5d:3c:5f:b2', ip: 'fe80::215:5dff:fe3c:5fb2' }]);
+  });
+});
+
+describe('the device partition', () => {
+  const mac = '02:00:00:00:00:01';
+  it('keeps a device\'s state under one prefix, apart from its applications, interfaces and snapshots', () => {
+    // What a live push reads of a device: every item it builds the message from, none of its flows.
+    const state = [profileKey(mac).sk, packetCountsKey(mac).sk, `${packetCountsKey(mac).sk}#3`, foldedSightingsKey(mac).sk, packetSightingKey(mac, 'ingest-1').sk, `${LEGACY_PROTOCOL_PREFIX}TCP`];
+    const others = [applicationKey(mac, 'ab12').sk, interfaceKey(mac, 'eth0').sk, snapshotKey(mac, '2026-01-01T00:00:00Z').sk];
+    expect(state.filter((sk) => !sk.startsWith(DEVICE_STATE_PREFIX))).toEqual([]);
+    expect(others.filter((sk) => sk.startsWith(DEVICE_STATE_PREFIX))).toEqual([]);
+    expect(state.every((sk) => sk < SNAPSHOT_PREFIX)).toBe(true);
   });
 });
