@@ -1,4 +1,6 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { getAll } from '../shared/batch-writer.ts';
+import { documentClient } from '../shared/dynamodb-client.ts';
 import { serviceUnavailable } from '../shared/errors.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
@@ -6,12 +8,16 @@ import { mergeShards, type MergedPage } from '../shared/shard-merge.ts';
 import { devicesConfig } from './config.ts';
 import {
   DEVICE_INDEX_SHARDS,
+  APPLICATION_COUNT_PREFIX,
+  APPLICATION_OF,
+  APPLICATIONS_INDEX,
   DEVICE_STATE_PREFIX,
   PACKET_COUNTS_PREFIX,
   PACKET_SIGHTING_PREFIX,
   SNAPSHOT_PREFIX,
   NO_SPEEDS,
   devicePartition,
+  macOfDevicePartition,
   digestOfFlowStats,
   flowStatsKey,
   indexPartition,
@@ -79,7 +85,8 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
       limits.stateOnly === true
         ? // Whole, shards and all: the state holds no interface statistics to leave out.
           queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
-        : queryPartition(table, pk, { before: SNAPSHOT_PREFIX, attributes: SUMMARY_ATTRIBUTES }),
+        : // From the application counts on: the applications themselves are read newest first, as many as shown (withDetails).
+          queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
       // Whole: their attributes are one count per protocol, which the projection cannot name.
       limits.stateOnly === true ? Promise.resolve(undefined) : queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
       limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
@@ -106,13 +113,52 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
 /** The statistics of the applications and interfaces the view shows, read for those alone. */
 async function withDetails(pk: string, summary: Item[], snapshotsNewestFirst: Item[], limits: ViewLimits): Promise<DeviceItems> {
   const table = devicesConfig().devicesTable;
-  const digests = newestApplications(summary, limits.applications).map((i) => String(i.digest));
+  const applications = await newestApplicationItems(table, macOfDevicePartition(pk), limits.applications);
+  const digests = applications.map((i) => String(i.digest));
   const interfaceKeys = newestInterfaces(summary, limits.interfaces).map((i) => ({ pk, sk: String(i.sk) }));
   const [stats, interfaces] = await Promise.all([getAll(table, digests.map(flowStatsKey)), getAll(table, interfaceKeys)]);
   const full = new Map(interfaces.map((i) => [String(i.sk), i]));
   return {
-    items: summary.map((i) => full.get(String(i.sk)) ?? i),
+    items: [...summary.map((i) => full.get(String(i.sk)) ?? i), ...applications],
     snapshotsNewestFirst,
     flowStats: new Map(stats.map((s) => [digestOfFlowStats(s), s])),
   };
+}
+
+/**
+ * A device's `limit` newest applications, as newestApplications orders them (last_seen, then
+ * sort key), read from APPLICATIONS_INDEX rather than all of them. The index orders equal
+ * times as it likes, so when the last one read shares its time with others, all of those
+ * are read and the order decides among them.
+ */
+async function newestApplicationItems(table: string, mac: string, limit: number): Promise<Item[]> {
+  if (limit === 0) return [];
+  const newest = await queryApplications(table, mac, limit);
+  if (newest.length < limit) return newestApplications(newest, limit);
+  const boundary = newest.at(-1)?.last_seen;
+  const tied = await queryApplications(table, mac, undefined, boundary);
+  return newestApplications([...newest.filter((i) => i.last_seen !== boundary), ...tied], limit);
+}
+
+/** Up to `limit` (all without one) of a device's applications from the index, newest first, those last seen at `lastSeen` when given. */
+async function queryApplications(table: string, mac: string, limit?: number, lastSeen?: unknown): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient().send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: APPLICATIONS_INDEX,
+        KeyConditionExpression: lastSeen === undefined ? '#of = :mac' : '#of = :mac AND #seen = :seen',
+        ExpressionAttributeNames: { '#of': APPLICATION_OF, ...(lastSeen === undefined ? {} : { '#seen': 'last_seen' }) },
+        ExpressionAttributeValues: { ':mac': mac, ...(lastSeen === undefined ? {} : { ':seen': lastSeen }) },
+        ScanIndexForward: false,
+        Limit: limit === undefined ? undefined : limit - items.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && (limit === undefined || items.length < limit));
+  return items;
 }

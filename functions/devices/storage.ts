@@ -22,7 +22,27 @@ export const isDevicePartition = (pk: string): boolean => pk.startsWith(DEVICE_P
 export const profileKey = (mac: string): Key => ({ pk: devicePartition(mac), sk: 'profile' });
 export const indexKey = (mac: string): Key => ({ pk: indexPartition(shardOf(mac, DEVICE_INDEX_SHARDS)), sk: mac });
 export const indexPartition = (shard: number): string => `devices#${shard}`;
-export const applicationKey = (mac: string, digest: string): Key => ({ pk: devicePartition(mac), sk: `app#${digest}` });
+export const APPLICATION_PREFIX = 'app#';
+export const applicationKey = (mac: string, digest: string): Key => ({ pk: devicePartition(mac), sk: `${APPLICATION_PREFIX}${digest}` });
+/**
+ * A device's applications (one item per flow a Netify agent reports, thousands a day for a
+ * busy host) are read newest first through this index of the devices table: its partition
+ * key APPLICATION_OF (the device's MAC, set on application items alone), its sort key their
+ * last_seen. A view reads the newest it shows, not every one.
+ */
+export const APPLICATIONS_INDEX = 'applications';
+export const APPLICATION_OF = 'app_of';
+/**
+ * How many applications a device has: `applications` summed over a few shards, a shard per
+ * flow by its digest, each added to by the transaction that creates an application item
+ * (applications.ts). Sorts after every `app#` item, so that a view's summary reads from here.
+ */
+export const APPLICATION_COUNT_PREFIX = 'apps#';
+export const APPLICATION_COUNT_SHARDS = 4;
+export const APPLICATION_COUNT_ATTRIBUTE = 'applications';
+/** Set on an application item by the transaction that counted it: items stored before counting began lack it. */
+export const APPLICATION_COUNTED = 'counted';
+export const applicationCountKey = (mac: string, digest: string): Key => ({ pk: devicePartition(mac), sk: `${APPLICATION_COUNT_PREFIX}${shardOf(digest, APPLICATION_COUNT_SHARDS)}` });
 export const flowStatsKey = (digest: string): Key => ({ pk: `flow#${digest}`, sk: 'stats' });
 /** The digest a flow statistics item is about. */
 export const digestOfFlowStats = (item: { pk?: unknown }): string => String(item.pk).slice('flow#'.length);

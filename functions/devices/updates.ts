@@ -1,7 +1,7 @@
 import type { CounterUpdate } from '../shared/exactly-once.ts';
 import type { InventoryRecord } from './inventory-schema.ts';
 import type { NetifyRecord } from './netify.ts';
-import { applicationKey, flowStatsKey, indexKey, profileKey } from './storage.ts';
+import { APPLICATION_OF, applicationKey, flowStatsKey, indexKey, profileKey } from './storage.ts';
 
 /** The device's entry in the device index (what GET /devices lists). */
 export function indexEntry(table: string, mac: string): CounterUpdate {
@@ -64,7 +64,8 @@ export function netifyUpdates(table: string, records: readonly NetifyRecord[], r
       return [
         ...sighting(table, mac, at, ip === undefined ? {} : { ip_address: ip }),
         // The name as of last_seen: Netify refines a flow's application as it sees more of it.
-        { table, key: applicationKey(mac, digest), add: {}, set: { digest }, setIfNewer: { last_seen: at }, setWithNewer: { last_seen: { app_name: app ?? 'Unknown' } } },
+        // Indexed by its device (APPLICATIONS_INDEX), so that views read the newest alone.
+        { table, key: applicationKey(mac, digest), add: {}, set: { digest, [APPLICATION_OF]: mac }, setIfNewer: { last_seen: at }, setWithNewer: { last_seen: { app_name: app ?? 'Unknown' } } },
       ];
     }
     const f = record.flow;

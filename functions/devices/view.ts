@@ -1,5 +1,13 @@
 import { stringifyJson } from '../shared/json.ts';
-import { LEGACY_PROTOCOL_PREFIX, PACKET_COUNTS_PREFIX, PACKET_COUNT_ATTRIBUTE_PREFIX, PACKET_SIGHTING_PREFIX } from './storage.ts';
+import {
+  APPLICATION_COUNT_ATTRIBUTE,
+  APPLICATION_COUNT_PREFIX,
+  APPLICATION_PREFIX,
+  LEGACY_PROTOCOL_PREFIX,
+  PACKET_COUNTS_PREFIX,
+  PACKET_COUNT_ATTRIBUTE_PREFIX,
+  PACKET_SIGHTING_PREFIX,
+} from './storage.ts';
 
 /** A device as API.md describes it, merged from every source. */
 export interface DeviceView {
@@ -54,6 +62,7 @@ export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 
 export const SUMMARY_ATTRIBUTES = [
   'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',
   'ip_address', 'ip_seen', 'host_name', 'device_type', 'operating_system', 'first_seen', 'simulated',
+  APPLICATION_COUNT_ATTRIBUTE,
 ] as const;
 
 type Item = Record<string, unknown>;
@@ -79,7 +88,11 @@ function newestBy(items: readonly Item[], prefix: string, field: string, n: numb
 }
 
 /** The application items a view shows; the query reads flow statistics for these alone. */
-export const newestApplications = (items: readonly Item[], n: number): Item[] => newestBy(items, 'app#', 'last_seen', n);
+export const newestApplications = (items: readonly Item[], n: number): Item[] => newestBy(items, APPLICATION_PREFIX, 'last_seen', n);
+
+/** How many applications the device has: its count shards summed (an item per flow would be read to count them otherwise). */
+const applicationCount = (items: readonly Item[]): number =>
+  items.filter((i) => String(i.sk).startsWith(APPLICATION_COUNT_PREFIX)).reduce((n, i) => n + number(i[APPLICATION_COUNT_ATTRIBUTE]), 0);
 
 /** The interface items a view shows; the query reads full statistics for these alone. */
 export const newestInterfaces = (items: readonly Item[], n: number): Item[] => newestBy(items, 'if#', 'eventTime', n);
@@ -124,7 +137,7 @@ export function buildDeviceView(
       active_connection: s.active_connection === true,
     })),
     applications,
-    applications_total: items.filter((i) => String(i.sk).startsWith('app#')).length,
+    applications_total: applicationCount(items),
     interfaces: interfacesWithin(newestInterfaces(items, limits.interfaces), limits.interfaceBytes),
     interfaces_total: items.filter((i) => String(i.sk).startsWith('if#')).length,
     protocols: protocolCounts(items, shards),

@@ -8,6 +8,7 @@ import { parseJson, stringifyJson } from '../shared/json.ts';
 import { applyExactlyOnce, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
+import { createApplications } from './applications.ts';
 import { devicesConfig } from './config.ts';
 import { inventoryRecordSchema } from './inventory-schema.ts';
 import { parseNetify, type NetifyRecord } from './netify.ts';
@@ -24,7 +25,7 @@ type DevicesMessage = { ingestId: string; receivedAt: number; unit: IdempotentUn
 
 /**
  * Stores inventory and Netify messages: each message's updates (profile sets, one
- * application entry per digest, byte and packet sums) applied exactly once under its
+ * application entry per digest, counted when it is created, byte and packet sums) applied exactly once under its
  * ingest id, many messages per transaction, a chunk of the batch at a time: what the time
  * left does not cover returns to the queue at once (storeWithinTime).
  */
@@ -41,7 +42,11 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
         deadline: invocationDeadline(context),
         workOf: (m) => m.unit.updates.length,
         assumedUnitMs: ASSUMED_UPDATE_MS,
-        storeChunk: (chunk) => applyExactlyOnce(chunk.map((m) => m.unit), { markerTable: config.idempotencyTable }).then(() => undefined),
+        storeChunk: async (chunk) => {
+          // New applications first, each counted as it is created (applications.ts).
+          const units = await createApplications(chunk.map((m) => m.unit));
+          await applyExactlyOnce(units, { markerTable: config.idempotencyTable });
+        },
       }),
     },
     { ...config.deadLetters, writer: 'devices' },

@@ -7,6 +7,8 @@ import {
   UpdateTimeToLiveCommand,
   type StreamSpecification,
   type CreateTableCommandInput,
+  type AttributeDefinition,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { CfnResource } from './service-config.ts';
@@ -124,8 +126,29 @@ async function createTable(logicalId: string, properties: Record<string, unknown
     }
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    await ensureIndexes(name, properties, dynamodb);
   }
   return { logicalId, name, arn: `arn:aws:dynamodb:${region}:000000000000:table/${name}`, streamArn: await ensureStream(name, properties, dynamodb) };
+}
+
+/**
+ * A table kept in DATA_DIR from before an index of its was declared gets it now, as
+ * CloudFormation adds one to a deployed table (one at a time), and is used once it is active.
+ */
+async function ensureIndexes(name: string, properties: Record<string, unknown>, dynamodb: DynamoDBClient): Promise<void> {
+  const wanted = (properties.GlobalSecondaryIndexes ?? []) as GlobalSecondaryIndex[];
+  for (const index of wanted) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName)) continue;
+    await dynamodb.send(
+      new UpdateTableCommand({ TableName: name, AttributeDefinitions: properties.AttributeDefinitions as AttributeDefinition[], GlobalSecondaryIndexUpdates: [{ Create: index }] }),
+    );
+    for (let wait = 0; wait < 600; wait++) {
+      const { Table: now } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+      if (now?.GlobalSecondaryIndexes?.find((existing) => existing.IndexName === index.IndexName)?.IndexStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** CloudFormation's StreamSpecification holds only the view type; the API also needs it enabled. */

@@ -82,11 +82,12 @@ describe('the live message devices against DynamoDB Local', () => {
     for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
 
     const none = { applications: 0, interfaces: 0, interfaceBytes: 0, snapshots: 1 };
-    const whole = await readDevice(mac, none);
+    const whole = await readDevice(mac, { ...none, applications: 300 });
     const state = await readDevice(mac, { ...none, stateOnly: true });
     if (whole === undefined || state === undefined) throw new Error(`no device ${mac}`);
     const applications = (items: { sk?: unknown }[]) => items.filter((i) => String(i.sk).startsWith('app#')).length;
     expect(applications(whole.items)).toBe(300);
+    expect(buildDeviceView(mac, whole.items, [], whole.flowStats, { ...none, applications: 300 }).applications_total).toBe(300);
     expect(applications(state.items)).toBe(0);
 
     // What a push reads: the items of every query, of this device and the table's 40 others.

@@ -79,6 +79,8 @@ describe('device views are bounded', () => {
     app_name: 'n'.repeat(256),
     last_seen: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
   }));
+  // How many applications the device has: its count shards, as the writer keeps them.
+  const counts = [{ sk: 'apps#0', applications: 120 }, { sk: 'apps#3', applications: 180 }];
   const interfaces = Array.from({ length: 40 }, (_, i) => ({
     sk: `if#eth${i}`,
     eventTime: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
@@ -87,7 +89,7 @@ describe('device views are bounded', () => {
 
   it('shows the newest applications and interfaces, counts them all, and stays small', () => {
     const stats = new Map([['d0299', { bytes_up: 2, bytes_dn: 3, pkts_up: 1, pkts_dn: 1, last_seen: '2026-01-01T00:00:00.000Z' }]]);
-    const view = buildDeviceView(mac, [{ sk: 'profile', host_name: 'h' }, ...apps, ...interfaces], [], stats);
+    const view = buildDeviceView(mac, [{ sk: 'profile', host_name: 'h' }, ...counts, ...apps, ...interfaces], [], stats);
     expect(view.applications).toHaveLength(DEFAULT_VIEW_LIMITS.applications);
     expect(view.applications_total).toBe(300);
     expect(view.applications[0]).toMatchObject({ digest: 'd0299', bytes_ttl: 5, pkts_ttl: 2, last_seen: '2026-01-01T00:00:00.000Z' });
@@ -99,7 +101,7 @@ describe('device views are bounded', () => {
   });
 
   it('takes the limits it is given', () => {
-    const view = buildDeviceView(mac, [...apps, ...interfaces], [], new Map(), { applications: 0, interfaces: 0, interfaceBytes: 1_000_000 });
+    const view = buildDeviceView(mac, [...counts, ...apps, ...interfaces], [], new Map(), { applications: 0, interfaces: 0, interfaceBytes: 1_000_000 });
     expect(view).toMatchObject({ applications: [], applications_total: 300, interfaces: [], interfaces_total: 40 });
   });
 
