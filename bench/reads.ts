@@ -1,6 +1,7 @@
 import { putAll } from '../functions/shared/batch-writer.ts';
 import { shardOf } from '../functions/shared/sharding.ts';
 import { flowKey, hourPartition } from '../functions/flows/storage.ts';
+import { APPLICATION_COUNTED, APPLICATION_COUNT_ATTRIBUTE, APPLICATION_OF, applicationCountKey, applicationKey } from '../functions/devices/storage.ts';
 import { PROTOCOLS } from '../functions/packets/protocols.ts';
 import { sortKey } from '../functions/packets/storage.ts';
 import type { LocalRuntime } from '../infra/local/runtime.ts';
@@ -37,7 +38,9 @@ export async function seedReadTargets(): Promise<void> {
   const device = `dev#${READ_DEVICE}`;
   const deviceItems = [
     { pk: device, sk: 'profile', mac_address: READ_DEVICE, host_name: 'bench', first_seen: '2026-01-01T00:00:00.000Z', last_seen: '2026-01-01T01:00:00.000Z' },
-    ...Array.from({ length: 5 }, (_, i) => ({ pk: device, sk: `app#d${i}`, digest: `d${i}`, app_name: `app${i}` })),
+    // Five applications as the devices writer stores them: indexed by device and time, and counted.
+    ...Array.from({ length: 5 }, (_, i) => ({ ...applicationKey(READ_DEVICE, `d${i}`), digest: `d${i}`, app_name: `app${i}`, [APPLICATION_OF]: READ_DEVICE, last_seen: `2026-01-01T00:0${i}:00.000Z`, [APPLICATION_COUNTED]: true })),
+    { ...applicationCountKey(READ_DEVICE, 'd0'), [APPLICATION_COUNT_ATTRIBUTE]: 5 },
     ...Array.from({ length: 60 }, (_, i) => ({ pk: device, sk: `snap#2026-01-01T00:${String(i).padStart(2, '0')}:00.000Z`, time_stamp: 'x', upload_speed: 1, download_speed: 2, active_connection: true })),
   ];
   await Promise.all([putAll(env('FLOWS_TABLE'), rows), putAll(env('DEVICES_TABLE'), deviceItems)]);

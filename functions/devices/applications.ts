@@ -1,4 +1,5 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { forEachLimited } from '../shared/batch-writer.ts';
 import { documentClient } from '../shared/dynamodb-client.ts';
 import { RETRYABLE, cancellationReasons, itemId, mergeUpdates, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { expressionPlaceholders } from '../shared/expression-placeholders.ts';
@@ -11,6 +12,8 @@ const known = new Set<string>();
 /** Items created per transaction: each with its count shard, within TransactWriteItems' 100 actions. */
 const CREATES_PER_TRANSACTION = 40;
 const ATTEMPTS = 10;
+/** Transactions in flight: a burst of new flows (a message can name a thousand) is not one long queue of them. */
+const PARALLEL_TRANSACTIONS = 4;
 
 export const isApplicationUpdate = (update: CounterUpdate): boolean => String(update.key.sk).startsWith(APPLICATION_PREFIX);
 
@@ -27,9 +30,11 @@ export const isApplicationUpdate = (update: CounterUpdate): boolean => String(up
 export async function createApplications(units: readonly IdempotentUnit[]): Promise<IdempotentUnit[]> {
   const pending = mergeUpdates(units.flatMap((unit) => unit.updates.filter((u) => isApplicationUpdate(u) && !known.has(itemId(u)))));
   const created = new Set<string>();
-  for (let i = 0; i < pending.length; i += CREATES_PER_TRANSACTION) {
-    for (const id of await createGroup(pending.slice(i, i + CREATES_PER_TRANSACTION))) created.add(id);
-  }
+  const groups: CounterUpdate[][] = [];
+  for (let i = 0; i < pending.length; i += CREATES_PER_TRANSACTION) groups.push(pending.slice(i, i + CREATES_PER_TRANSACTION));
+  await forEachLimited(groups, PARALLEL_TRANSACTIONS, async (group) => {
+    for (const id of await createGroup(group)) created.add(id);
+  });
   return units.map((unit) => ({ id: unit.id, updates: unit.updates.filter((u) => !(isApplicationUpdate(u) && created.has(itemId(u)))) }));
 }
 
