@@ -65,8 +65,9 @@ const FOLD_RACE_ATTEMPTS = 40;
 
 /**
  * The items of one device that a view with these limits shows, or undefined when nothing is
- * known about it. Only what the view shows is read in full: the chosen applications' sums
- * and interfaces' statistics.
+ * known about it. Of its applications only those the view shows are read (the newest,
+ * through the applications index; their number comes from the count shards), with their
+ * sums; of its interfaces, the statistics of those it shows.
  *
  * Packet sightings not yet folded count beside the shards. They are listed before and after
  * the shards are read: a sighting gone from the second list was folded meanwhile, perhaps
