@@ -1,7 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
+import { createResources } from '../../infra/local/resources.ts';
 import { seen } from '../fixtures/handlers.ts';
 import { eventually, startTestRuntime } from '../helpers/runtime.ts';
 
@@ -152,5 +153,25 @@ describe('the local runtime', () => {
       { eventName: 'MODIFY', sk: 'also~1' },
       { eventName: 'INSERT', sk: 'keep~3' },
     ]);
+  });
+
+  it('gives a table kept from before an index was declared that index, filled, as CloudFormation would', async () => {
+    const TableName = 'kept-from-before-its-index';
+    const keys = { AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }, { AttributeName: 'sk', AttributeType: 'S' as const }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }, { AttributeName: 'sk', KeyType: 'RANGE' as const }] };
+    await dynamodb.send(new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', ...keys }));
+    await dynamodb.send(new PutItemCommand({ TableName, Item: { pk: { S: 'dev#1' }, sk: { S: 'app#a' }, app_of: { S: '1' }, last_seen: { S: '2026-01-01T00:00:00Z' } } }));
+    const index = { IndexName: 'applications', KeySchema: [{ AttributeName: 'app_of', KeyType: 'HASH' }, { AttributeName: 'last_seen', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } };
+    const properties = {
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...keys.AttributeDefinitions, { AttributeName: 'app_of', AttributeType: 'S' }, { AttributeName: 'last_seen', AttributeType: 'S' }],
+      KeySchema: keys.KeySchema,
+      GlobalSecondaryIndexes: [index],
+    };
+    await createResources({ Kept: { Type: 'AWS::DynamoDB::Table', Properties: properties } }, { sqs, dynamodb }, 'us-east-1');
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([['applications', 'ACTIVE']]);
+    const { Items } = await dynamodb.send(new QueryCommand({ TableName, IndexName: 'applications', KeyConditionExpression: 'app_of = :d', ExpressionAttributeValues: { ':d': { S: '1' } } }));
+    expect(Items?.map((i) => i.sk?.S)).toEqual(['app#a']);
   });
 });
