@@ -1,8 +1,9 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { createResources } from '../../infra/local/resources.ts';
+import { startEmulators } from '../../infra/local/emulators.ts';
 import { seen } from '../fixtures/handlers.ts';
 import { eventually, startTestRuntime } from '../helpers/runtime.ts';
 
@@ -156,6 +157,17 @@ describe('the local runtime', () => {
   });
 
   it('gives a table kept from before an index was declared that index, filled, as CloudFormation would', async () => {
+    // On a DynamoDB Local of its own: in CI the run's shared one, busy with every other
+    // file's streams and transactions, had not made the index within the test's minute.
+    const own = await startEmulators();
+    const local = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const dynamodb = new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb });
+    const sqs = new SQSClient({ ...local, endpoint: own.endpoints.sqs });
+    onTestFinished(async () => {
+      dynamodb.destroy();
+      sqs.destroy();
+      await own.stop();
+    });
     const TableName = 'kept-from-before-its-index';
     const keys = { AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }, { AttributeName: 'sk', AttributeType: 'S' as const }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }, { AttributeName: 'sk', KeyType: 'RANGE' as const }] };
     await dynamodb.send(new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', ...keys }));
