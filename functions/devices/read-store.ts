@@ -1,6 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { getAll } from '../shared/batch-writer.ts';
-import { documentClient } from '../shared/dynamodb-client.ts';
 import { serviceUnavailable } from '../shared/errors.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
@@ -9,7 +7,6 @@ import { devicesConfig } from './config.ts';
 import {
   DEVICE_INDEX_SHARDS,
   APPLICATION_COUNT_PREFIX,
-  APPLICATION_OF,
   APPLICATIONS_INDEX,
   DEVICE_STATE_PREFIX,
   PACKET_COUNTS_PREFIX,
@@ -129,37 +126,14 @@ async function withDetails(pk: string, summary: Item[], snapshotsNewestFirst: It
 /**
  * A device's `limit` newest applications, as newestApplications orders them (last_seen, then
  * sort key), read from APPLICATIONS_INDEX rather than all of them. The index orders equal
- * times as it likes, so when the last one read shares its time with others, all of those
- * are read and the order decides among them.
+ * times as it likes: one more is read, and when it shares the last one's time, all of that
+ * time are read and the order decides among them.
  */
 async function newestApplicationItems(table: string, mac: string, limit: number): Promise<Item[]> {
   if (limit === 0) return [];
-  const newest = await queryApplications(table, mac, limit);
-  if (newest.length < limit) return newestApplications(newest, limit);
-  const boundary = newest.at(-1)?.last_seen;
-  const tied = await queryApplications(table, mac, undefined, boundary);
-  return newestApplications([...newest.filter((i) => i.last_seen !== boundary), ...tied], limit);
-}
-
-/** Up to `limit` (all without one) of a device's applications from the index, newest first, those last seen at `lastSeen` when given. */
-async function queryApplications(table: string, mac: string, limit?: number, lastSeen?: unknown): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: APPLICATIONS_INDEX,
-        KeyConditionExpression: lastSeen === undefined ? '#of = :mac' : '#of = :mac AND #seen = :seen',
-        ExpressionAttributeNames: { '#of': APPLICATION_OF, ...(lastSeen === undefined ? {} : { '#seen': 'last_seen' }) },
-        ExpressionAttributeValues: { ':mac': mac, ...(lastSeen === undefined ? {} : { ':seen': lastSeen }) },
-        ScanIndexForward: false,
-        Limit: limit === undefined ? undefined : limit - items.length,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined && (limit === undefined || items.length < limit));
-  return items;
+  const newest = await queryPartition(table, mac, { index: APPLICATIONS_INDEX, descending: true, limit: limit + 1 });
+  const [last, next] = [newest[limit - 1]?.last_seen, newest[limit]?.last_seen];
+  if (next === undefined || next !== last) return newestApplications(newest, limit);
+  const tied = await queryPartition(table, mac, { index: APPLICATIONS_INDEX, between: [String(last), String(last)] });
+  return newestApplications([...newest.filter((i) => i.last_seen !== last), ...tied], limit);
 }

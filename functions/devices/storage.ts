@@ -1,4 +1,5 @@
 import type { CursorCodec } from '../shared/cursor.ts';
+import type { IndexKeys } from '../shared/partition-query.ts';
 import { shardOf } from '../shared/sharding.ts';
 import { normalizeMac } from './mac.ts';
 
@@ -30,8 +31,8 @@ export const applicationKey = (mac: string, digest: string): Key => ({ pk: devic
  * key APPLICATION_OF (the device's MAC, set on application items alone), its sort key their
  * last_seen. A view reads the newest it shows, not every one.
  */
-export const APPLICATIONS_INDEX = 'applications';
 export const APPLICATION_OF = 'app_of';
+export const APPLICATIONS_INDEX: IndexKeys = { name: 'applications', partitionKey: APPLICATION_OF, sortKey: 'last_seen' };
 /**
  * How many applications a device has: `applications` summed over a few shards, a shard per
  * flow by its digest, each added to by the transaction that creates an application item

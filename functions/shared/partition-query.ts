@@ -3,12 +3,21 @@ import { documentClient } from './dynamodb-client.ts';
 
 type Item = Record<string, unknown>;
 
+/** A global secondary index: its name and the attributes that are its partition and sort keys. */
+export interface IndexKeys {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+}
+
 /**
  * Which items of one partition (`pk`) a query reads, in sort-key (`sk`) order: a range of
  * sort keys (at most one bound, or a prefix), newest first (descending) or ascending, and
- * optionally only some attributes.
+ * optionally only some attributes. With `index`, the partition and sort keys are the index's.
  */
 export interface PartitionQuery {
+  /** Query this index of the table rather than the table. */
+  index?: IndexKeys;
   /** Sort keys above this. */
   after?: string;
   /** Sort keys below this (ignored when `after` is given). */
@@ -39,26 +48,33 @@ export interface PartitionPage {
  */
 export async function queryPage(table: string, pk: string, query: PartitionQuery, start?: Item): Promise<PartitionPage> {
   const values: Item = { ':pk': pk };
-  let condition = 'pk = :pk';
+  // An index's key attributes go through placeholders, the sort key's only when a condition names it.
+  const keys: Record<string, string> = query.index === undefined ? {} : { '#pk': query.index.partitionKey };
+  const pkName = query.index === undefined ? 'pk' : '#pk';
+  const skName = query.index === undefined ? 'sk' : '#sk';
+  let condition = `${pkName} = :pk`;
   if (query.after !== undefined) {
-    condition += ' AND sk > :after';
+    condition += ` AND ${skName} > :after`;
     values[':after'] = query.after;
   } else if (query.before !== undefined) {
-    condition += ' AND sk < :before';
+    condition += ` AND ${skName} < :before`;
     values[':before'] = query.before;
   } else if (query.beginsWith !== undefined) {
-    condition += ' AND begins_with(sk, :prefix)';
+    condition += ` AND begins_with(${skName}, :prefix)`;
     values[':prefix'] = query.beginsWith;
   } else if (query.between !== undefined) {
-    condition += ' AND sk BETWEEN :from AND :to';
+    condition += ` AND ${skName} BETWEEN :from AND :to`;
     [values[':from'], values[':to']] = query.between;
   }
+  if (query.index !== undefined && condition.includes(skName)) keys[skName] = query.index.sortKey;
   // Attribute names go through placeholders: some of them are DynamoDB reserved words.
   const projected = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
-  const names = projected === undefined && query.without === undefined ? undefined : { ...projected, ...(query.without === undefined ? {} : { '#without': query.without }) };
+  const named = { ...keys, ...projected, ...(query.without === undefined ? {} : { '#without': query.without }) };
+  const names = Object.keys(named).length === 0 ? undefined : named;
   const page = await documentClient().send(
     new QueryCommand({
       TableName: table,
+      IndexName: query.index?.name,
       KeyConditionExpression: condition,
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
