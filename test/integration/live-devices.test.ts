@@ -69,13 +69,14 @@ describe('the live message devices against DynamoDB Local', () => {
   });
 
   it('reads a device\'s state and snapshots, not the applications of its flows, and pushes what the whole device gives', async () => {
-    // A Netify agent's device: 100 flows, each an application item of the device's.
+    // A Netify agent's device: 100 flows, each an application item of the device's, all seen
+    // before the inventory record that follows (an equal time would keep the address stored first).
     const mac = '02:1c:00:00:00:01';
     const flows = Array.from({ length: 100 }, (_, i) => ({
       type: 'flow',
       interface: 'eth0',
       internal: true,
-      flow: { digest: i.toString(16).padStart(40, '0'), local_mac: mac, local_ip: '10.0.3.7', detected_protocol_name: 'HTTP/S', detected_application_name: `netify.app${i}`, last_seen_at: Date.now() - i * 1000 },
+      flow: { digest: i.toString(16).padStart(40, '0'), local_mac: mac, local_ip: '10.0.3.7', detected_protocol_name: 'HTTP/S', detected_application_name: `netify.app${i}`, last_seen_at: Date.now() - (i + 1) * 1000 },
     }));
     const writer = direct((await import('../../functions/devices/writer.ts')).handler);
     const bodies = [...packRecords('netify', flows), ...packRecords('inventory', [{ mac_address: mac, host_name: 'agent-host', device_type: 'PC', operating_system: 'Linux', ip_address: '10.0.3.8' }])].map((m) => m.body);
