@@ -47,8 +47,8 @@ async function createGroup(initial: CounterUpdate[]): Promise<string[]> {
       await documentClient().send(
         new TransactWriteCommand({
           TransactItems: [
-            ...group.map((update) => ({ Update: { ...creation(update), ReturnValuesOnConditionCheckFailure: 'NONE' as const } })),
-            ...counts.map((count) => ({ Update: { TableName: count.table, Key: count.key, UpdateExpression: 'ADD #n :v', ExpressionAttributeNames: { '#n': APPLICATION_COUNT_ATTRIBUTE }, ExpressionAttributeValues: { ':v': count.add[APPLICATION_COUNT_ATTRIBUTE] } } })),
+            ...group.map((update) => ({ Update: creation(update) })),
+            ...counts.map((count) => countAction(count.table, count.key, count.add[APPLICATION_COUNT_ATTRIBUTE] ?? 0)),
           ],
         }),
       );
@@ -70,6 +70,11 @@ async function createGroup(initial: CounterUpdate[]): Promise<string[]> {
     }
   }
   return [];
+}
+
+/** A transaction's action that adds `n` to an application count shard (applicationCountKey). */
+export function countAction(table: string, key: CounterUpdate['key'], n: number | bigint) {
+  return { Update: { TableName: table, Key: key, UpdateExpression: 'ADD #n :v', ExpressionAttributeNames: { '#n': APPLICATION_COUNT_ATTRIBUTE }, ExpressionAttributeValues: { ':v': n } } };
 }
 
 function remember(updates: readonly CounterUpdate[]): void {

@@ -1,7 +1,8 @@
 import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/dynamodb-client.ts';
 import { cancellationReasons } from '../shared/exactly-once.ts';
-import { APPLICATION_COUNTED, APPLICATION_COUNT_ATTRIBUTE, APPLICATION_OF, APPLICATION_PREFIX, applicationCountKey, macOfDevicePartition } from './storage.ts';
+import { countAction } from './applications.ts';
+import { APPLICATION_COUNTED, APPLICATION_OF, APPLICATION_PREFIX, applicationCountKey, macOfDevicePartition } from './storage.ts';
 
 type Item = Record<string, unknown>;
 
@@ -51,15 +52,7 @@ async function countOne(table: string, item: Item): Promise<number> {
               ExpressionAttributeValues: { ':yes': true, ':mac': mac },
             },
           },
-          {
-            Update: {
-              TableName: table,
-              Key: applicationCountKey(mac, sk.slice(APPLICATION_PREFIX.length)),
-              UpdateExpression: 'ADD #n :one',
-              ExpressionAttributeNames: { '#n': APPLICATION_COUNT_ATTRIBUTE },
-              ExpressionAttributeValues: { ':one': 1 },
-            },
-          },
+          countAction(table, applicationCountKey(mac, sk.slice(APPLICATION_PREFIX.length)), 1),
         ],
       }),
     );
