@@ -36,6 +36,31 @@ export async function withSlowStore<T>(ms: number, work: () => Promise<T>): Prom
   }
 }
 
+/** Runs `work` and counts the items every Query and Scan of the functions' DynamoDB client answered meanwhile. */
+export async function itemsRead(work: () => Promise<unknown>): Promise<number> {
+  const stack = documentClient().middlewareStack;
+  let read = 0;
+  stack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      read += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
+      return result;
+    },
+    { step: 'initialize', name: 'itemsRead' },
+  );
+  try {
+    await work();
+    return read;
+  } finally {
+    stack.remove('itemsRead');
+  }
+}
+
+/** Stores each body in a writer invocation of its own, in the order given, none handed back. */
+export async function storeInTurn(writer: (event: SQSEvent) => Promise<SQSBatchResponse>, bodies: readonly string[]): Promise<void> {
+  for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
+}
+
 export interface ShortOfTime {
   /** Messages the first invocation was given. */
   delivered: number;

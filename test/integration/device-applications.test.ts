@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { putAll } from '../../functions/shared/batch-writer.ts';
-import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { devicesConfig } from '../../functions/devices/config.ts';
 import { readDevice } from '../../functions/devices/read-store.ts';
 import { countLegacyApplications } from '../../functions/devices/legacy-applications.ts';
 import { applicationKey } from '../../functions/devices/storage.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { direct } from '../helpers/sqs-events.ts';
+import { itemsRead, storeInTurn } from '../helpers/queue-delivery.ts';
 
 // A Netify agent reports every flow of a device, thousands a day for a busy host: the devices
 // writer counts each application item once as it creates it, and a view reads the newest it
@@ -35,35 +35,13 @@ const flow = (mac: string, i: number, at = T0 + i * 1000) => ({
 });
 const bodies = (flows: object[]) => packRecords('netify', flows).map((m) => m.body);
 
-async function store(...messages: string[]): Promise<void> {
-  for (const body of messages) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
-}
+const store = (...messages: string[]) => storeInTurn(writer, messages);
 
 async function view(mac: string, applications: number): Promise<DeviceView> {
   const limits = { applications, interfaces: 0, interfaceBytes: 0 };
   const device = await readDevice(mac, { ...limits, snapshots: 0 });
   if (device === undefined) throw new Error(`no device ${mac}`);
   return buildDeviceView(mac, device.items, [], device.flowStats, limits);
-}
-
-/** What `work` reads of DynamoDB: the items every Query and Scan answered. */
-async function itemsRead(work: () => Promise<unknown>): Promise<number> {
-  const stack = documentClient().middlewareStack;
-  let read = 0;
-  stack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      read += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
-      return result;
-    },
-    { step: 'initialize', name: 'itemsRead' },
-  );
-  try {
-    await work();
-    return read;
-  } finally {
-    stack.remove('itemsRead');
-  }
 }
 
 describe('a device\'s applications against DynamoDB Local', () => {

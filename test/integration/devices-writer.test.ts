@@ -5,8 +5,8 @@ import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { readDevice } from '../../functions/devices/read-store.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
-import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
-import { deliverShortOfTime, expectStoredInPart } from '../helpers/queue-delivery.ts';
+import { direct } from '../helpers/sqs-events.ts';
+import { deliverShortOfTime, expectStoredInPart, storeInTurn } from '../helpers/queue-delivery.ts';
 
 // The devices writer against DynamoDB Local: a device's profile says what the newest message
 // said of it, whatever order messages are stored in (a message comes back after a failure, or
@@ -35,10 +35,8 @@ function netifyFlow(mac: string, ip: string, at: number, application = 'netify.e
   return (packRecords('netify', [flow], { receivedAt: at })[0] as { body: string }).body;
 }
 
-async function store(...bodies: string[]): Promise<void> {
-  // One invocation each, in the order given: what two writer invocations finishing in that order store.
-  for (const body of bodies) expect((await writer(sqsEvent([sqsRecord(body)]))).batchItemFailures).toEqual([]);
-}
+// One invocation each, in the order given: what two writer invocations finishing in that order store.
+const store = (...bodies: string[]) => storeInTurn(writer, bodies);
 
 async function applications(mac: string): Promise<{ app_name: string; last_seen: string | null }[]> {
   const items = await readDevice(mac, { applications: 10, interfaces: 0, interfaceBytes: 0, snapshots: 0 });

@@ -2,15 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { currentDevices, type DeviceStateOptions } from '../../functions/live/device-state.ts';
-import { liveDevices } from '../../functions/live/message.ts';
+import { liveDevices, type LiveDevice } from '../../functions/live/message.ts';
 import { readDevice } from '../../functions/devices/read-store.ts';
-import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { buildDeviceView } from '../../functions/devices/view.ts';
 import { connectionsTable } from '../../functions/live/config.ts';
 import { NOTE_EVERY_MS, RECENT_BUCKET_MS, RECENT_HORIZON_MS, noteRecentDevices, recentDevices } from '../../functions/live/recent-devices.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
-import { withSlowStore } from '../helpers/queue-delivery.ts';
+import { itemsRead, withSlowStore } from '../helpers/queue-delivery.ts';
 
 // The live broadcaster's read of the devices, on a table of its own: with more devices than a
 // push reads, it reads those that changed last; with many devices it stops when its time
@@ -92,17 +91,11 @@ describe('the live message devices against DynamoDB Local', () => {
     expect(applications(state.items)).toBe(0);
 
     // What a push reads: the items of every query, of this device and the table's 40 others.
-    const stack = documentClient().middlewareStack;
-    let itemsRead = 0;
-    stack.add((next) => async (args) => {
-      const result = await next(args);
-      itemsRead += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
-      return result;
-    }, { step: 'initialize', name: 'itemsRead' });
-    const { devices } = await currentDevices(1, ALL, 1_800_000_000_000).finally(() => stack.remove('itemsRead'));
+    let devices: LiveDevice[] = [];
+    const read = await itemsRead(async () => ({ devices } = await currentDevices(1, ALL, 1_800_000_000_000)));
     // A profile and a snapshot each (82 when this was written): the flows would be 100 more.
-    expect(itemsRead).toBeGreaterThan(41);
-    expect(itemsRead).toBeLessThan(150);
+    expect(read).toBeGreaterThan(41);
+    expect(read).toBeLessThan(150);
     const [expected] = liveDevices([buildDeviceView(mac, whole.items, whole.snapshotsNewestFirst, whole.flowStats, none)], 1_800_000_000_000);
     expect(devices.find((d) => d.mac_address === mac)).toEqual({ ...expected, id: expect.any(Number), snap_shots: [{ ...expected?.snap_shots[0], id: expect.any(Number) }] });
     expect(expected).toMatchObject({ host_name: 'agent-host', ip_address: '10.0.3.8' });
