@@ -4,8 +4,13 @@ import { flowKey, hourPartition } from '../functions/flows/storage.ts';
 import { APPLICATION_COUNTED, APPLICATION_COUNT_ATTRIBUTE, APPLICATION_OF, applicationCountKey, applicationKey } from '../functions/devices/storage.ts';
 import { PROTOCOLS } from '../functions/packets/protocols.ts';
 import { sortKey } from '../functions/packets/storage.ts';
-import type { LocalRuntime } from '../infra/local/runtime.ts';
+import type { Endpoints } from '../infra/local/emulators.ts';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
+import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { percentile } from './stats.ts';
+
+const READ_RECORDS = Number(process.env.BENCH_READ_RECORDS ?? 100_000);
+const SMALL_RECORDS = 1_000;
 
 export const READ_HOUR = 777_777;
 export const READ_DEVICE = '02:be:00:00:00:01';
@@ -59,4 +64,51 @@ export async function readLatency(runtime: LocalRuntime, key: string, path: stri
     samples.push(performance.now() - started);
   }
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+/**
+ * Section 6 of `npm run bench`, or alone (`node bench/reads.ts`): each read endpoint's p50 with
+ * 1,000 records per table and with READ_RECORDS. On emulators of its own: a DynamoDB Local that
+ * earlier sections have filled with stream records slows every write, since each one reads its
+ * table's stream description through a query over all of them (this preload ran at about 60
+ * items/s per table there, against about 1,500 on fresh emulators).
+ */
+export async function readsRows(endpoints: Endpoints, key: string, log: (line: string) => void): Promise<string[]> {
+  process.env.API_KEYS = key;
+  // No pollers: nothing here is queued, and stream polling slows DynamoDB Local's writes.
+  const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchreads', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
+  try {
+    await seedReadTargets();
+    await preload(SMALL_RECORDS, 0);
+    // One path at a time, before and after the load alike (they ran side by side before it
+    // and one at a time after). 300 untimed reads per path first: with 10, the first reads and
+    // the JIT (Node's and DynamoDB Local's, which the load warms) made the 1,000-record reads
+    // 2.4-2.8x slower than the 100,000-record ones; with 300, 1.05-1.37x.
+    const sequentially = async (times?: number) => {
+      const latencies: { path: string; latency: { p50: number; p99: number } }[] = [];
+      for (const path of READ_PATHS) latencies.push({ path, latency: await readLatency(runtime, key, path, times) });
+      return latencies;
+    };
+    await sequentially(300);
+    const small = await sequentially();
+    log(`reads: loading ${READ_RECORDS} records per table`);
+    const loadStarted = performance.now();
+    await preload(READ_RECORDS - SMALL_RECORDS, SMALL_RECORDS);
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    const rows: string[] = [];
+    const big = await sequentially();
+    small.forEach(({ path, latency }, i) => {
+      const { p50 } = big[i]?.latency ?? { p50: Number.NaN };
+      const ratio = p50 / latency.p50;
+      rows.push(`| 6 reads | GET ${path}, p50 ms | ${p50.toFixed(1)} at ${READ_RECORDS / 1000}k | ${latency.p50.toFixed(1)} at ${SMALL_RECORDS / 1000}k | ${ratio.toFixed(2)} | <= 1.5 | ${ratio <= 1.5 ? 'met' : '**missed**'} |`);
+    });
+    rows.push(`| 6 reads | records per table (packets, flows, devices) loaded between the two sets of reads, and how long it took | ${(READ_RECORDS - SMALL_RECORDS).toLocaleString('en-US')} in ${Math.round(loadSeconds)} s |  |  |  |  |`);
+    return rows;
+  } finally {
+    await runtime.stop();
+  }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  await runSectionAlone((endpoints) => readsRows(endpoints, 'bench-key', (line) => process.stderr.write(`${line}\n`)));
 }
