@@ -1,9 +1,17 @@
+import com.almworks.sqlite4java.SQLiteConnection;
+import com.almworks.sqlite4java.SQLiteJob;
+import com.almworks.sqlite4java.SQLiteQueue;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.AbstractLocalDynamoDBServerHandler;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+import software.amazon.dynamodb.services.local.server.LocalDynamoDBRequestHandler;
+import software.amazon.dynamodb.services.local.shared.access.LocalDBClient;
+import software.amazon.dynamodb.services.local.shared.access.sqlite.SQLiteDBAccess;
 
 /**
  * DynamoDB Local on 127.0.0.1 only. The jar has no bind option (its Jetty server listens
@@ -15,12 +23,51 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 public class DynamoDbLocalLoopback {
   public static void main(String[] args) throws Exception {
     DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
-    Field field = DynamoDBProxyServer.class.getDeclaredField("server");
-    field.setAccessible(true);
-    for (Connector connector : ((Server) field.get(proxy)).getConnectors()) {
+    Server server = (Server) field(proxy, DynamoDBProxyServer.class, "server");
+    for (Connector connector : server.getConnectors()) {
       ((ServerConnector) connector).setHost("127.0.0.1");
     }
+    indexStreamRecords(proxy);
     // Unlike start(), throws when the port cannot be bound, so the JVM exits and says why.
     proxy.safeStart();
+  }
+
+  /**
+   * DynamoDB Local keeps the records of every table's stream in one SQLite table whose only
+   * key is the sequence number, and finds a stream's or a shard's records by scanning it:
+   * each write to a table with a stream looks up the stream's first record, and each poll of
+   * a shard its next ones. With 120,000 records kept, a DescribeTable took 25 ms instead of
+   * 6, and a poll of a quiet shard 106 ms instead of 16, all while holding the one SQLite
+   * connection every request waits for: a long run, or a test suite that makes a stage after
+   * stage, slowed down as it went. These indexes make the lookups logarithmic; an index
+   * changes how SQLite finds rows, never which. Done before the server starts, on the
+   * database that -sharedDb makes the only one.
+   */
+  private static void indexStreamRecords(DynamoDBProxyServer proxy) throws Exception {
+    Object serverHandler = field(proxy, DynamoDBProxyServer.class, "serverHandler");
+    Object requestHandler = field(serverHandler, AbstractLocalDynamoDBServerHandler.class, "primaryHandler");
+    if (!(requestHandler instanceof LocalDynamoDBRequestHandler) || !(Boolean) field(requestHandler, LocalDynamoDBRequestHandler.class, "sharedDb")) {
+      throw new IllegalStateException("expected DynamoDB Local with -sharedDb");
+    }
+    Method getHandler = LocalDynamoDBRequestHandler.class.getDeclaredMethod("getHandler", String.class);
+    getHandler.setAccessible(true);
+    Object client = getHandler.invoke(requestHandler, "any key: the shared database");
+    Object access = field(client, LocalDBClient.class, "dbAccess");
+    SQLiteQueue queue = (SQLiteQueue) field(access, SQLiteDBAccess.class, "queue");
+    queue.execute(new SQLiteJob<Void>() {
+      @Override
+      protected Void job(SQLiteConnection connection) throws Throwable {
+        // The stream's first record (StreamID), a shard's records from a sequence number on (ShardID).
+        connection.exec("CREATE INDEX IF NOT EXISTS us_stream_sequence ON us (StreamID, SequenceNumber)");
+        connection.exec("CREATE INDEX IF NOT EXISTS us_shard_sequence ON us (ShardID, SequenceNumber)");
+        return null;
+      }
+    }).complete();
+  }
+
+  private static Object field(Object owner, Class<?> declaring, String name) throws ReflectiveOperationException {
+    Field field = declaring.getDeclaredField(name);
+    field.setAccessible(true);
+    return field.get(owner);
   }
 }
