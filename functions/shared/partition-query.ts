@@ -48,25 +48,11 @@ export interface PartitionPage {
  */
 export async function queryPage(table: string, pk: string, query: PartitionQuery, start?: Item): Promise<PartitionPage> {
   const values: Item = { ':pk': pk };
+  const { index } = query;
   // An index's key attributes go through placeholders, the sort key's only when a condition names it.
-  const keys: Record<string, string> = query.index === undefined ? {} : { '#pk': query.index.partitionKey };
-  const pkName = query.index === undefined ? 'pk' : '#pk';
-  const skName = query.index === undefined ? 'sk' : '#sk';
-  let condition = `${pkName} = :pk`;
-  if (query.after !== undefined) {
-    condition += ` AND ${skName} > :after`;
-    values[':after'] = query.after;
-  } else if (query.before !== undefined) {
-    condition += ` AND ${skName} < :before`;
-    values[':before'] = query.before;
-  } else if (query.beginsWith !== undefined) {
-    condition += ` AND begins_with(${skName}, :prefix)`;
-    values[':prefix'] = query.beginsWith;
-  } else if (query.between !== undefined) {
-    condition += ` AND ${skName} BETWEEN :from AND :to`;
-    [values[':from'], values[':to']] = query.between;
-  }
-  if (query.index !== undefined && condition.includes(skName)) keys[skName] = query.index.sortKey;
+  const sortCondition = sortKeyCondition(query, index === undefined ? 'sk' : '#sk', values);
+  const keys = index === undefined ? {} : { '#pk': index.partitionKey, ...(sortCondition === undefined ? {} : { '#sk': index.sortKey }) };
+  const condition = `${index === undefined ? 'pk' : '#pk'} = :pk${sortCondition === undefined ? '' : ` AND ${sortCondition}`}`;
   // Attribute names go through placeholders: some of them are DynamoDB reserved words.
   const projected = query.attributes === undefined ? undefined : Object.fromEntries(query.attributes.map((a, i) => [`#a${i}`, a]));
   const named = { ...keys, ...projected, ...(query.without === undefined ? {} : { '#without': query.without }) };
@@ -74,7 +60,7 @@ export async function queryPage(table: string, pk: string, query: PartitionQuery
   const page = await documentClient().send(
     new QueryCommand({
       TableName: table,
-      IndexName: query.index?.name,
+      IndexName: index?.name,
       KeyConditionExpression: condition,
       ExpressionAttributeValues: values,
       ExpressionAttributeNames: names,
@@ -104,4 +90,25 @@ export async function queryPartition(table: string, pk: string, query: Partition
     start = page.lastEvaluatedKey;
   } while (start !== undefined && (query.limit === undefined || items.length < query.limit));
   return items;
+}
+
+/** The condition on the sort key (named `name`) that the query asks for, if any; its values go into `values`. */
+function sortKeyCondition(query: PartitionQuery, name: string, values: Item): string | undefined {
+  if (query.after !== undefined) {
+    values[':after'] = query.after;
+    return `${name} > :after`;
+  }
+  if (query.before !== undefined) {
+    values[':before'] = query.before;
+    return `${name} < :before`;
+  }
+  if (query.beginsWith !== undefined) {
+    values[':prefix'] = query.beginsWith;
+    return `begins_with(${name}, :prefix)`;
+  }
+  if (query.between !== undefined) {
+    [values[':from'], values[':to']] = query.between;
+    return `${name} BETWEEN :from AND :to`;
+  }
+  return undefined;
 }
