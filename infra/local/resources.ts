@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -137,16 +138,17 @@ async function createTable(logicalId: string, properties: Record<string, unknown
  */
 async function ensureIndexes(name: string, properties: Record<string, unknown>, dynamodb: DynamoDBClient): Promise<void> {
   const wanted = (properties.GlobalSecondaryIndexes ?? []) as GlobalSecondaryIndex[];
-  for (const index of wanted) {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
-    if (Table?.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName)) continue;
+  if (wanted.length === 0) return;
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+  const missing = wanted.filter((index) => !Table?.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName));
+  for (const index of missing) {
     await dynamodb.send(
       new UpdateTableCommand({ TableName: name, AttributeDefinitions: properties.AttributeDefinitions as AttributeDefinition[], GlobalSecondaryIndexUpdates: [{ Create: index }] }),
     );
     for (let wait = 0; wait < 600; wait++) {
       const { Table: now } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
       if (now?.GlobalSecondaryIndexes?.find((existing) => existing.IndexName === index.IndexName)?.IndexStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 }
