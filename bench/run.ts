@@ -45,9 +45,8 @@ const seed000Rows = await sectionInOwnProcess('bench/seed-packets.ts', '| 12 see
 // answering for minutes in workload (b).
 log('hot items');
 const hotItemRows = await sectionInOwnProcess('bench/hot-items.ts', '| 8 hot items');
-// 6: reads with 1,000 and with 100,000 records per table (bench/reads.ts), unmetered. After
-// sections 1-3 and 9-11 had left their stream records in this process's DynamoDB Local, its
-// preload took 1,500-1,900 s, most of the run.
+// 6: reads with 1,000 and with 100,000 records per table (bench/reads.ts), unmetered, on
+// emulators of its own: its 300,000 records slowed the sections that came after it here.
 log('reads');
 const readRows = await sectionInOwnProcess('bench/reads.ts', '| 6 reads', { metered: false });
 
