@@ -14,6 +14,7 @@ import type { Packet } from '../functions/packets/packet-schema.ts';
 import { parsePackets } from '../functions/packets/packet-schema.ts';
 import { packetsConfig } from '../functions/packets/config.ts';
 import { layerItems, layersOf } from '../functions/packets/storage.ts';
+import { indexEntries, packetDevices } from '../functions/packets/device-sightings.ts';
 import type { Endpoints } from '../infra/local/emulators.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
@@ -224,12 +225,15 @@ export async function rawCeiling(bodies: Packet[][], concurrency: number): Promi
 
 /**
  * What one item written costs DynamoDB Local, side by side: items/s of BatchWriteItem of
- * layer items (25 a request), of TransactWriteItems of 100 updates each creating a small item
- * (as a new device's shard and index entry are), and of UpdateItem one item a request; each
- * with `concurrency` requests in flight. It bounds what a workload whose packets each bring
- * new items besides their layers (workload b) can reach against the layers' ceiling.
+ * layer items (25 a request), of BatchWriteItem of the device items workload (b)'s packets
+ * bring (a sighting and an index entry per new MAC, 25 a request, into the devices table,
+ * whose stream DynamoDB Local writes a record to for each), of TransactWriteItems of 100
+ * updates each creating a small item (as a new device's shard and index entry are), and of
+ * UpdateItem one item a request; each with `concurrency` requests in flight. It bounds what a
+ * workload whose packets each bring new items besides their layers (workload b) can reach
+ * against the layers' ceiling.
  */
-export async function itemCosts(concurrency: number, items = 4_000): Promise<{ batchPut: number; transactUpdate: number; singleUpdate: number }> {
+export async function itemCosts(concurrency: number, items = 4_000): Promise<ItemCosts> {
   const config = packetsConfig();
   const table = config.packetsTable;
   const run = `cost#${timeBase++}`;
@@ -247,6 +251,20 @@ export async function itemCosts(concurrency: number, items = 4_000): Promise<{ b
     let requests = Array.from({ length: 25 }, (_, j) => ({ PutRequest: { Item: { ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` } } }));
     while (requests.length > 0) requests = ((await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }))).UnprocessedItems?.[table] ?? []) as typeof requests;
   });
+  // (b)'s device items for items / 4 packets, as the packets writer puts those of its messages of
+  // 100 packets (200 MACs, too many for the transaction): a sighting and an index entry per MAC.
+  const devicesTable = config.devicesTable;
+  const packets = newPairPerPacket(items / 4, timeBase);
+  const deviceItems: Record<string, unknown>[] = [];
+  for (let i = 0; i < packets.length; i += 100) {
+    const message = packets.slice(i, i + 100).map((packet) => ({ packet, timestamp: timeBase }));
+    const { sightings } = packetDevices(devicesTable, `${run}#${i}`, message);
+    deviceItems.push(...sightings, ...indexEntries(sightings.map((sighting) => sighting.mac_address)));
+  }
+  const deviceSeconds = await inParallel(deviceItems.length / 25, async (r) => {
+    let requests = deviceItems.slice(r * 25, r * 25 + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (requests.length > 0) requests = ((await client.send(new BatchWriteCommand({ RequestItems: { [devicesTable]: requests } }))).UnprocessedItems?.[devicesTable] ?? []) as typeof requests;
+  });
   const update = (pk: string, sk: string) => ({ TableName: table, Key: { pk, sk }, UpdateExpression: 'ADD #n :one SET #m = :m', ExpressionAttributeNames: { '#n': 'packets#TCP', '#m': 'mac_address' }, ExpressionAttributeValues: { ':one': 1, ':m': sk } });
   const transactSeconds = await inParallel(items / 100, async (r) => {
     await client.send(new TransactWriteCommand({ TransactItems: Array.from({ length: 100 }, (_, j) => ({ Update: update(`${run}#txn#${r}`, String(j)) })) }));
@@ -254,8 +272,10 @@ export async function itemCosts(concurrency: number, items = 4_000): Promise<{ b
   const singleSeconds = await inParallel(items / 4, async (r) => {
     await client.send(new UpdateCommand(update(`${run}#single#${r % 16}`, String(r))));
   });
-  return { batchPut: items / batchSeconds, transactUpdate: items / transactSeconds, singleUpdate: items / 4 / singleSeconds };
+  return { batchPut: items / batchSeconds, deviceBatchPut: deviceItems.length / deviceSeconds, transactUpdate: items / transactSeconds, singleUpdate: items / 4 / singleSeconds };
 }
+
+export type ItemCosts = { batchPut: number; deviceBatchPut: number; transactUpdate: number; singleUpdate: number };
 
 export interface HotItemsResult {
   workload: string;
@@ -299,7 +319,7 @@ export const POLLERS = 2;
 export interface HotItemsReport {
   workloads: HotItemsResult[];
   /** Items/s of each kind of write (see itemCosts), each run. */
-  costs: { batchPut: number[]; transactUpdate: number[]; singleUpdate: number[] };
+  costs: { [kind in keyof ItemCosts]: number[] };
 }
 
 export async function hotItemsRun(endpoints: Endpoints, key: string, options: HotItemsOptions = DEFAULT_HOT_OPTIONS): Promise<HotItemsReport> {
@@ -332,7 +352,7 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
   });
   const sqs = new SQSClient({});
   const results: HotItemsResult[] = [];
-  const costs: HotItemsReport['costs'] = { batchPut: [], transactUpdate: [], singleUpdate: [] };
+  const costs: HotItemsReport['costs'] = { batchPut: [], deviceBatchPut: [], transactUpdate: [], singleUpdate: [] };
   try {
     // Warm-up, not measured: the first requests compile the handlers and fill the SDK's pools.
     const warm = Array.from({ length: options.clients }, () => tenSamples(options.perRequest, (timeBase += 1_000)));
@@ -377,10 +397,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
     }
     for (let run = 0; run < options.runs; run++) {
       const cost = await itemCosts(options.rawConcurrency);
-      costs.batchPut.push(cost.batchPut);
-      costs.transactUpdate.push(cost.transactUpdate);
-      costs.singleUpdate.push(cost.singleUpdate);
-      options.log(`item costs run ${run + 1}: ${cost.batchPut.toFixed(0)} / ${cost.transactUpdate.toFixed(0)} / ${cost.singleUpdate.toFixed(0)} items/s`);
+      for (const kind of Object.keys(costs) as (keyof ItemCosts)[]) costs[kind].push(cost[kind]);
+      options.log(`item costs run ${run + 1}: ${cost.batchPut.toFixed(0)} / ${cost.deviceBatchPut.toFixed(0)} / ${cost.transactUpdate.toFixed(0)} / ${cost.singleUpdate.toFixed(0)} items/s`);
     }
   } finally {
     sqs.destroy();
@@ -401,7 +419,29 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run); then until the stream-fed functions (live broadcaster, sightings folder) had read every record, waited for before the next run | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}); ${r.streamsIdle.map((d) => d.toFixed(1)).join(', ')} |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,
+    ...deviceItemRows(report.costs, options.rawConcurrency),
   );
+}
+
+/**
+ * Workload (b)'s device items per packet: its two MACs are new, and each is a sighting and an
+ * index entry (packets/device-sightings.ts).
+ */
+const B_DEVICE_ITEMS_PER_PACKET = 4;
+
+/**
+ * What (b)'s device items cost DynamoDB Local beside layer items, and the most (b) could reach
+ * against the layers' ceiling at those rates if a packet cost its layer items and device items
+ * and nothing else (no transaction, queue, function or stream reader).
+ */
+function deviceItemRows(costs: HotItemsReport['costs'], concurrency: number): string[] {
+  const [layer, device] = [measure(costs.batchPut).median, measure(costs.deviceBatchPut).median];
+  const layers = layersPerPacket(newPairPerPacket);
+  const bound = layers / layer / (layers / layer + B_DEVICE_ITEMS_PER_PACKET / device);
+  return [
+    `| 8 hot items | DynamoDB Local, items/s written by BatchWriteItem of (b)'s device items (a sighting and an index entry per new MAC, 25 a request) into the devices table, whose stream gets a record per item, ${concurrency} requests in flight | ${show(measure(costs.deviceBatchPut))} | ${show(measure(costs.batchPut))} BatchWriteItem (25 layer items; the packets table has no stream) | ${(device / layer).toFixed(2)} |  |  |`,
+    `| 8 hot items | (b) new MAC pair per packet: the most end to end could reach at these rates, each packet costing its ${layers} layer items and ${B_DEVICE_ITEMS_PER_PACKET} device items and nothing else, against the layers' ceiling | ${bound.toFixed(2)} |  |  |  |  |`,
+  ];
 }
 
 if (isEntryPoint(import.meta.url)) {
