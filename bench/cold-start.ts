@@ -243,7 +243,7 @@ export async function coldStartRows(runs: number): Promise<string[]> {
 if (isEntryPoint(import.meta.url)) {
   await runSectionAlone(async (endpoints) => {
     process.env.API_KEYS ??= 'bench-key';
-    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, log: () => {} });
+    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
     try {
       return await coldStartRows(Number(process.env.BENCH_RUNS ?? 3));
     } finally {

@@ -86,7 +86,7 @@ export async function writerMemoryRows(runs: number): Promise<string[]> {
 
 if (isEntryPoint(import.meta.url)) {
   await runSectionAlone(async (endpoints) => {
-    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, log: () => {} });
+    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
     try {
       return await writerMemoryRows(Number(process.env.BENCH_RUNS ?? 3));
     } finally {
