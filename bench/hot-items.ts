@@ -18,7 +18,7 @@ import { indexEntries, packetDevices } from '../functions/packets/device-sightin
 import type { Endpoints } from '../infra/local/emulators.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
-import { measure, show, type Measure } from './stats.ts';
+import { measure, show, warmUntilSettled, type Measure, type WarmUp } from './stats.ts';
 
 /** Packets of one run: `count` of them, sniffed from `start` (epoch seconds) on. */
 type Workload = (count: number, start: number) => Packet[];
@@ -321,7 +321,7 @@ export interface HotItemsReport {
   /** Items/s of each kind of write (see itemCosts), each run. */
   costs: { [kind in keyof ItemCosts]: number[] };
   /** The warm-up's rounds, and the end-to-end packets/s of its first and last. */
-  warmUp: { rounds: number; first: number; last: number };
+  warmUp: WarmUp;
 }
 
 /**
@@ -369,17 +369,20 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
   const sqs = new SQSClient({});
   const results: HotItemsResult[] = [];
   const costs: HotItemsReport['costs'] = { batchPut: [], deviceBatchPut: [], transactUpdate: [], singleUpdate: [] };
-  let warmUp: HotItemsReport['warmUp'] = { rounds: 0, first: 0, last: 0 };
+  let warmUp: WarmUp = { rounds: 0, first: 0, last: 0 };
   try {
-    for (let settled = false; !settled && warmUp.rounds < WARM_UP_MAX_ROUNDS; ) {
-      const warm = Array.from({ length: WARM_UP_POSTS }, () => tenSamples(options.perRequest, (timeBase += 1_000)));
-      const { rate } = await endToEnd(runtime, key, warm, options.clients, sqs, options.drainLimitSeconds);
-      await rawCeiling(warm, options.rawConcurrency);
-      await streamsIdle();
-      settled = warmUp.rounds > 0 && Math.abs(rate - warmUp.last) <= WARM_UP_SETTLED * warmUp.last && warmUp.rounds + 1 >= WARM_UP_MIN_ROUNDS;
-      warmUp = { rounds: warmUp.rounds + 1, first: warmUp.rounds === 0 ? rate : warmUp.first, last: rate };
-      options.log(`hot items warm-up round ${warmUp.rounds}: end to end ${rate.toFixed(0)} packets/s`);
-    }
+    let round = 0;
+    warmUp = await warmUntilSettled(
+      async () => {
+        const warm = Array.from({ length: WARM_UP_POSTS }, () => tenSamples(options.perRequest, (timeBase += 1_000)));
+        const { rate } = await endToEnd(runtime, key, warm, options.clients, sqs, options.drainLimitSeconds);
+        await rawCeiling(warm, options.rawConcurrency);
+        await streamsIdle();
+        options.log(`hot items warm-up round ${++round}: end to end ${rate.toFixed(0)} packets/s`);
+        return rate;
+      },
+      { within: WARM_UP_SETTLED, minRounds: WARM_UP_MIN_ROUNDS, maxRounds: WARM_UP_MAX_ROUNDS },
+    );
     // HOT_ONLY=a,c runs only those workloads (their letters).
     const only = process.env.HOT_ONLY?.split(',');
     for (const { name, workload, share } of HOT_WORKLOADS.filter((w) => only === undefined || only.includes(w.name.charAt(1)))) {

@@ -21,7 +21,7 @@ import { provideVirtualenv } from '../infra/python-venv.ts';
 import { pythonJsonDumps, send, snifferPacket } from '../test/helpers/wire.ts';
 import { POLLERS } from './hot-items.ts';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
-import { measure, show, sideBySide } from './stats.ts';
+import { measure, show, sideBySide, warmUntilSettled, type WarmUp } from './stats.ts';
 
 const PACKETS = 3_000;
 const CLIENTS = 8;
@@ -524,19 +524,10 @@ export async function seedPacketsRows(endpoints: Endpoints, key: string, runs: n
 }
 
 /** Warm-up rounds of one per POST until the rate settles: the first round's rate, the last's, and how many rounds. */
-async function settle(name: string, round: (packets: number) => Promise<number>): Promise<{ first: number; last: number; rounds: number }> {
-  const first = await round(WARM_UP_ROUND);
-  let last = first;
-  let rounds = 1;
-  while (rounds < WARM_UP_MAX_ROUNDS) {
-    rounds += 1;
-    const rate = await round(WARM_UP_ROUND);
-    const settled = Math.abs(rate - last) <= WARM_UP_SETTLED * last;
-    last = rate;
-    if (settled && rounds >= WARM_UP_MIN_ROUNDS) break;
-  }
-  process.stderr.write(`seed 000: ${name} warmed up in ${rounds} rounds of ${WARM_UP_ROUND} packets: ${Math.round(first)} -> ${Math.round(last)} packets/s\n`);
-  return { first, last, rounds };
+async function settle(name: string, round: (packets: number) => Promise<number>): Promise<WarmUp> {
+  const warmUp = await warmUntilSettled(() => round(WARM_UP_ROUND), { within: WARM_UP_SETTLED, minRounds: WARM_UP_MIN_ROUNDS, maxRounds: WARM_UP_MAX_ROUNDS });
+  process.stderr.write(`seed 000: ${name} warmed up in ${warmUp.rounds} rounds of ${WARM_UP_ROUND} packets: ${Math.round(warmUp.first)} -> ${Math.round(warmUp.last)} packets/s\n`);
+  return warmUp;
 }
 
 function row(workload: string, ours: number[], theirs: number[], target: number): string {

@@ -33,3 +33,29 @@ export async function sideBySide(runs: number, a: () => Promise<number>, b: () =
   }
   return [first, second];
 }
+
+/** What a warm-up did: its rounds, and the rate of its first and of its last. */
+export interface WarmUp {
+  rounds: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Runs warm-up rounds, each resolving with its rate, until a round's rate is within `within`
+ * (a fraction) of the last one's after at least `minRounds`, or `maxRounds` have run: a JVM
+ * still compiling, or pools still filling, make the first rounds slower than the rest.
+ */
+export async function warmUntilSettled(round: () => Promise<number>, options: { within: number; minRounds: number; maxRounds: number }): Promise<WarmUp> {
+  const first = await round();
+  let last = first;
+  let rounds = 1;
+  while (rounds < options.maxRounds) {
+    rounds += 1;
+    const rate = await round();
+    const settled = Math.abs(rate - last) <= options.within * last;
+    last = rate;
+    if (settled && rounds >= options.minRounds) break;
+  }
+  return { rounds, first, last };
+}
