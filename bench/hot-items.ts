@@ -196,6 +196,12 @@ function layersPerPacket(workload: Workload): number {
   return sample.reduce((n, p) => n + layersOf(p).length, 0) / sample.length;
 }
 
+/** One BatchWriteItem of up to 25 items, sent again with what DynamoDB leaves unprocessed until none is left. */
+async function batchPut(table: string, items: readonly Record<string, unknown>[]): Promise<void> {
+  let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  while (requests.length > 0) requests = ((await documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: requests } }))).UnprocessedItems?.[table] ?? []) as typeof requests;
+}
+
 /** Packets/s of BatchWriteItem of the same layer items (packed into messages as ingest packs them). */
 export async function rawCeiling(bodies: Packet[][], concurrency: number): Promise<number> {
   const config = packetsConfig();
@@ -211,13 +217,7 @@ export async function rawCeiling(bodies: Packet[][], concurrency: number): Promi
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < chunks.length) {
-        let requests = (chunks[next++] as Record<string, unknown>[]).map((Item) => ({ PutRequest: { Item } }));
-        while (requests.length > 0) {
-          const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [config.packetsTable]: requests } }));
-          requests = (result.UnprocessedItems?.[config.packetsTable] ?? []) as typeof requests;
-        }
-      }
+      while (next < chunks.length) await batchPut(config.packetsTable, chunks[next++] as Record<string, unknown>[]);
     }),
   );
   return bodies.reduce((n, b) => n + b.length, 0) / ((performance.now() - started) / 1000);
@@ -233,7 +233,7 @@ export async function rawCeiling(bodies: Packet[][], concurrency: number): Promi
  * workload whose packets each bring new items besides their layers (workload b) can reach
  * against the layers' ceiling.
  */
-export async function itemCosts(concurrency: number, items = 4_000): Promise<ItemCosts> {
+export async function itemCosts(concurrency: number, perMessage: number, items = 4_000): Promise<ItemCosts> {
   const config = packetsConfig();
   const table = config.packetsTable;
   const run = `cost#${timeBase++}`;
@@ -248,22 +248,12 @@ export async function itemCosts(concurrency: number, items = 4_000): Promise<Ite
   };
   const client = documentClient();
   const batchSeconds = await inParallel(items / 25, async (r) => {
-    let requests = Array.from({ length: 25 }, (_, j) => ({ PutRequest: { Item: { ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` } } }));
-    while (requests.length > 0) requests = ((await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }))).UnprocessedItems?.[table] ?? []) as typeof requests;
+    await batchPut(table, Array.from({ length: 25 }, (_, j) => ({ ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` })));
   });
-  // (b)'s device items for items / 4 packets, as the packets writer puts those of its messages of
-  // 100 packets (200 MACs, too many for the transaction): a sighting and an index entry per MAC.
-  const devicesTable = config.devicesTable;
-  const packets = newPairPerPacket(items / 4, timeBase);
-  const deviceItems: Record<string, unknown>[] = [];
-  for (let i = 0; i < packets.length; i += 100) {
-    const message = packets.slice(i, i + 100).map((packet) => ({ packet, timestamp: timeBase }));
-    const { sightings } = packetDevices(devicesTable, `${run}#${i}`, message);
-    deviceItems.push(...sightings, ...indexEntries(sightings.map((sighting) => sighting.mac_address)));
-  }
+  // As many packets' device items as there were layer items above (four layers a packet).
+  const deviceItems = newPairDeviceItems(config.devicesTable, items / 4, perMessage, run);
   const deviceSeconds = await inParallel(deviceItems.length / 25, async (r) => {
-    let requests = deviceItems.slice(r * 25, r * 25 + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (requests.length > 0) requests = ((await client.send(new BatchWriteCommand({ RequestItems: { [devicesTable]: requests } }))).UnprocessedItems?.[devicesTable] ?? []) as typeof requests;
+    await batchPut(config.devicesTable, deviceItems.slice(r * 25, r * 25 + 25));
   });
   const update = (pk: string, sk: string) => ({ TableName: table, Key: { pk, sk }, UpdateExpression: 'ADD #n :one SET #m = :m', ExpressionAttributeNames: { '#n': 'packets#TCP', '#m': 'mac_address' }, ExpressionAttributeValues: { ':one': 1, ':m': sk } });
   const transactSeconds = await inParallel(items / 100, async (r) => {
@@ -276,6 +266,22 @@ export async function itemCosts(concurrency: number, items = 4_000): Promise<Ite
 }
 
 export type ItemCosts = { batchPut: number; deviceBatchPut: number; transactUpdate: number; singleUpdate: number };
+
+/**
+ * The device items of `count` packets of workload (b), as the packets writer puts those of its
+ * messages of `perMessage` packets (more MACs than a transaction takes): a sighting and an
+ * index entry per new MAC.
+ */
+function newPairDeviceItems(devicesTable: string, count: number, perMessage: number, run: string): Record<string, unknown>[] {
+  const packets = newPairPerPacket(count, timeBase);
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < packets.length; i += perMessage) {
+    const message = packets.slice(i, i + perMessage).map((packet) => ({ packet, timestamp: timeBase }));
+    const { sightings } = packetDevices(devicesTable, `${run}#${i}`, message);
+    items.push(...sightings, ...indexEntries(sightings.map((sighting) => sighting.mac_address)));
+  }
+  return items;
+}
 
 export interface HotItemsResult {
   workload: string;
@@ -322,6 +328,8 @@ export interface HotItemsReport {
   costs: { [kind in keyof ItemCosts]: number[] };
   /** The warm-up's rounds, and the end-to-end packets/s of its first and last. */
   warmUp: WarmUp;
+  /** Device items a packet of workload (b) brings (see newPairDeviceItems). */
+  deviceItemsPerPacket: number;
 }
 
 /**
@@ -370,6 +378,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
   const results: HotItemsResult[] = [];
   const costs: HotItemsReport['costs'] = { batchPut: [], deviceBatchPut: [], transactUpdate: [], singleUpdate: [] };
   let warmUp: WarmUp = { rounds: 0, first: 0, last: 0 };
+  // While the runtime's environment names the tables.
+  const deviceItemsPerPacket = newPairDeviceItems(packetsConfig().devicesTable, options.perRequest, options.perRequest, 'per packet').length / options.perRequest;
   try {
     let round = 0;
     warmUp = await warmUntilSettled(
@@ -420,7 +430,7 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
       results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures, streamsIdle: idle, writeUnitsPerMillion, sqsRequestsPerMillion, layersPerPacket: layersPerPacket(workload) });
     }
     for (let run = 0; run < options.runs; run++) {
-      const cost = await itemCosts(options.rawConcurrency);
+      const cost = await itemCosts(options.rawConcurrency, options.perRequest);
       for (const kind of Object.keys(costs) as (keyof ItemCosts)[]) costs[kind].push(cost[kind]);
       options.log(`item costs run ${run + 1}: ${cost.batchPut.toFixed(0)} / ${cost.deviceBatchPut.toFixed(0)} / ${cost.transactUpdate.toFixed(0)} / ${cost.singleUpdate.toFixed(0)} items/s`);
     }
@@ -428,7 +438,7 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
     sqs.destroy();
     await runtime.stop();
   }
-  return { workloads: results, costs, warmUp };
+  return { workloads: results, costs, warmUp, deviceItemsPerPacket };
 }
 
 /** The results as rows of bench/results.md's table. */
@@ -443,29 +453,23 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run); then until the stream-fed functions (live broadcaster, sightings folder) had read every record, waited for before the next run | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}); ${r.streamsIdle.map((d) => d.toFixed(1)).join(', ')} |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,
-    ...deviceItemRows(report.costs, options.rawConcurrency),
+    ...deviceItemRows(report, options),
     `| 8 hot items | warm-up before the workloads, not measured: rounds of ${(WARM_UP_POSTS * options.perRequest).toLocaleString('en-US')} of (c)'s packets end to end and raw, until a round's end-to-end rate was within ${WARM_UP_SETTLED * 100}% of the last (at least ${WARM_UP_MIN_ROUNDS}), packets/s | ${Math.round(report.warmUp.first)} in the first round, ${Math.round(report.warmUp.last)} in the last (${report.warmUp.rounds} rounds) |  |  |  |  |`,
   );
 }
-
-/**
- * Workload (b)'s device items per packet: its two MACs are new, and each is a sighting and an
- * index entry (packets/device-sightings.ts).
- */
-const B_DEVICE_ITEMS_PER_PACKET = 4;
 
 /**
  * What (b)'s device items cost DynamoDB Local beside layer items, and the most (b) could reach
  * against the layers' ceiling at those rates if a packet cost its layer items and device items
  * and nothing else (no transaction, queue, function or stream reader).
  */
-function deviceItemRows(costs: HotItemsReport['costs'], concurrency: number): string[] {
+function deviceItemRows({ costs, deviceItemsPerPacket: devices }: HotItemsReport, options: HotItemsOptions): string[] {
   const [layer, device] = [measure(costs.batchPut).median, measure(costs.deviceBatchPut).median];
   const layers = layersPerPacket(newPairPerPacket);
-  const bound = layers / layer / (layers / layer + B_DEVICE_ITEMS_PER_PACKET / device);
+  const bound = layers / layer / (layers / layer + devices / device);
   return [
-    `| 8 hot items | DynamoDB Local, items/s written by BatchWriteItem of (b)'s device items (a sighting and an index entry per new MAC, 25 a request) into the devices table, whose stream gets a record per item, ${concurrency} requests in flight | ${show(measure(costs.deviceBatchPut))} | ${show(measure(costs.batchPut))} BatchWriteItem (25 layer items; the packets table has no stream) | ${(device / layer).toFixed(2)} |  |  |`,
-    `| 8 hot items | (b) new MAC pair per packet: the most end to end could reach at these rates, each packet costing its ${layers} layer items and ${B_DEVICE_ITEMS_PER_PACKET} device items and nothing else, against the layers' ceiling | ${bound.toFixed(2)} |  |  |  |  |`,
+    `| 8 hot items | DynamoDB Local, items/s written by BatchWriteItem of (b)'s device items (a sighting and an index entry per new MAC, 25 a request) into the devices table, whose stream gets a record per item, ${options.rawConcurrency} requests in flight | ${show(measure(costs.deviceBatchPut))} | ${show(measure(costs.batchPut))} BatchWriteItem (25 layer items; the packets table has no stream) | ${(device / layer).toFixed(2)} |  |  |`,
+    `| 8 hot items | (b) new MAC pair per packet: the most end to end could reach at these rates, each packet costing its ${layers} layer items and ${devices} device items and nothing else, against the layers' ceiling | ${bound.toFixed(2)} |  |  |  |  |`,
   ];
 }
 
