@@ -105,8 +105,11 @@ export function firstEvent(fn: FunctionConfig): unknown {
   }
   if (fn.sqs.length > 0) {
     const kind = fn.name.replace('Writer', '');
-    const records = kind === 'packets' ? packets(10) : kind === 'flows' ? flows(10, 1) : kind === 'devices' ? JSON.parse(BODIES['/devices']?.[1] as string) : [];
-    const notification = [normalizeNotification(decodeNotification(seedNotificationJson, 'json'), 'json', '127.0.0.1')];
+    // Packets sniffed and a notification sent just now, as a new sandbox's first batch carries:
+    // the same times again would be a redelivery, whose devices and readings stay as stored.
+    const records = kind === 'packets' ? packets(10, Date.now() / 1000) : kind === 'flows' ? flows(10, 1) : kind === 'devices' ? JSON.parse(BODIES['/devices']?.[1] as string) : [];
+    const sentNow = seedNotificationJson.replace(/"eventTime": "[^"]*"/, `"eventTime": "${new Date().toISOString()}"`);
+    const notification = [normalizeNotification(decodeNotification(sentNow, 'json'), 'json', '127.0.0.1')];
     const body = packRecords(kind === 'devices' ? 'inventory' : kind, kind === 'notifications' ? notification : records)[0]?.body as string;
     return sqsEvent([body]);
   }

@@ -249,6 +249,27 @@ function remember(id: string, state: ItemState): void {
   }
   knownStates.set(id, state);
 }
+
+/**
+ * How an update is planned when this process knows nothing of its item. Most items a writer
+ * meets exist already (a network's devices are seen again and again), so a new process plans
+ * them as existing and seen before: first_seen earlier than ours, last_seen older, no index
+ * entry to make. Planned as new, as it once was, every such first write was refused and made
+ * again: one more transaction in each new writer's first invocation. The guess follows what
+ * the process learns of the items it did not know (a moving share of those that existed), so
+ * that one meeting mostly new devices, as in a scan, plans them as new.
+ */
+const GUESS_WEIGHT = 1 / 32;
+let unknownItemsExisted = 1;
+function learnUnknown(existed: boolean): void {
+  unknownItemsExisted += (Number(existed) - unknownItemsExisted) * GUESS_WEIGHT;
+}
+function guessedState(update: CounterUpdate): ItemState {
+  if (unknownItemsExisted < 0.5) return { exists: false, values: {} };
+  // '' sorts before every timestamp: first_seen stays ours only if the stored one is later.
+  return { exists: true, values: Object.fromEntries(Object.keys(update.setIfOlder ?? {}).map((attribute) => [attribute, ''])) };
+}
+
 const tracked = (update: CounterUpdate): boolean =>
   update.setIfNewer !== undefined || update.setIfOlder !== undefined || (update.onCreate?.length ?? 0) > 0;
 
@@ -279,6 +300,11 @@ interface Plan {
   creates: boolean;
   /** The item's state once the update is made. */
   after: ItemState;
+  /**
+   * Whether the item existed, as guessedState guessed it when this process knew nothing of it
+   * (absent when it knew): the outcome tells whether the guess was right, which is learned.
+   */
+  guessedExists?: boolean;
 }
 
 /**
@@ -288,7 +314,9 @@ interface Plan {
  * so whatever is stored, the update is right or fails and is planned again.
  */
 function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
-  const state = known ?? { exists: false, values: {} };
+  const guessed = known === undefined && tracked(update);
+  const state = known ?? guessedState(update);
+  const guessedExists = guessed ? state.exists : undefined;
   const { names, values, name, value } = expressionPlaceholders();
   const adds = Object.entries(update.add).map(([n, v]) => `${name(n)} ${value(v)}`);
   const sets = Object.entries(update.set ?? {}).map(([n, v]) => `${name(n)} = ${value(v)}`);
@@ -314,11 +342,14 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
     } else conditions.push(`${n} <= ${p}`);
   }
   const creates = !state.exists && (update.onCreate?.length ?? 0) > 0;
-  if (creates) conditions.push(`attribute_not_exists(${name(Object.keys(update.key)[0] as string)})`);
+  const keyAttribute = () => name(Object.keys(update.key)[0] as string);
+  if (creates) conditions.push(`attribute_not_exists(${keyAttribute()})`);
+  // Guessed to exist: were it new, its onCreate updates would be missed, so it must exist.
+  else if (guessed && (update.onCreate?.length ?? 0) > 0) conditions.push(`attribute_exists(${keyAttribute()})`);
   const expression = [adds.length > 0 ? `ADD ${adds.join(', ')}` : '', sets.length > 0 ? `SET ${sets.join(', ')}` : ''].filter(Boolean).join(' ');
   // Nothing to set: every value stays, and stored values only ever move away from ours, so
   // there is nothing to write (the item exists, or a value would be set).
-  if (expression === '') return { creates: false, after };
+  if (expression === '') return { creates: false, after, guessedExists };
   return {
     action: {
       TableName: update.table,
@@ -330,6 +361,7 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
     },
     creates,
     after,
+    guessedExists,
   };
 }
 
@@ -348,13 +380,16 @@ async function applySingle(update: CounterUpdate): Promise<void> {
     try {
       const conditional = action.ConditionExpression !== undefined;
       await documentClient().send(new UpdateCommand({ ...action, ...(conditional ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }));
+      if (plan.guessedExists !== undefined) learnUnknown(plan.guessedExists);
       if (tracked(update)) remember(id, plan.after);
       return;
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'ConditionalCheckFailedException' && ++stateAttempts <= STATE_ATTEMPTS) {
         exactlyOnceStats.stateRetries++;
-        remember(id, stateOf((error as { Item?: unknown }).Item, update));
+        const stored = stateOf((error as { Item?: unknown }).Item, update);
+        if (plan.guessedExists !== undefined) learnUnknown(stored.exists);
+        remember(id, stored);
         attempt--;
         continue;
       }
@@ -423,7 +458,10 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
           )
           .finally(release);
         exactlyOnceStats.transactions++;
-        for (const { update, id, plan } of actions) if (tracked(update)) remember(id, plan.after);
+        for (const { update, id, plan } of actions) {
+          if (plan.guessedExists !== undefined) learnUnknown(plan.guessedExists);
+          if (tracked(update)) remember(id, plan.after);
+        }
         return alreadyApplied;
       } catch (error) {
         const reasons = cancellationReasons(error);
@@ -431,7 +469,11 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
         const applied = group.filter((_, i) => reasons[i]?.code === 'ConditionalCheckFailed');
         // An item not as this process remembered it: plan its update again from what is stored.
         const stale = actions.filter((_, j) => reasons[group.length + j]?.code === 'ConditionalCheckFailed');
-        for (const a of stale) remember(a.id, stateOf(reasons[group.length + actions.indexOf(a)]?.item, a.update));
+        for (const a of stale) {
+          const stored = stateOf(reasons[group.length + actions.indexOf(a)]?.item, a.update);
+          if (a.plan.guessedExists !== undefined) learnUnknown(stored.exists);
+          remember(a.id, stored);
+        }
         if (applied.length > 0 || (stale.length > 0 && ++stateAttempts <= STATE_ATTEMPTS)) {
           if (stale.length > 0) exactlyOnceStats.stateRetries++;
           alreadyApplied.push(...applied.map((u) => u.id));
