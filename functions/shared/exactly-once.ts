@@ -266,7 +266,7 @@ function learnUnknown(existed: boolean): void {
 }
 function guessedState(update: CounterUpdate): ItemState {
   if (unknownItemsExisted < 0.5) return { exists: false, values: {} };
-  // '' sorts before every timestamp: first_seen stays ours only if the stored one is later.
+  // '' sorts before every timestamp: first_seen is planned to stay, under the condition that the stored one is no later than ours.
   return { exists: true, values: Object.fromEntries(Object.keys(update.setIfOlder ?? {}).map((attribute) => [attribute, ''])) };
 }
 
@@ -300,12 +300,18 @@ interface Plan {
   creates: boolean;
   /** The item's state once the update is made. */
   after: ItemState;
-  /**
-   * Whether the item existed, as guessedState guessed it when this process knew nothing of it
-   * (absent when it knew): the outcome tells whether the guess was right, which is learned.
-   */
-  guessedExists?: boolean;
+  /** What the plan rested on when this process knew nothing of the item (see guessedState). */
+  guess?: Guess;
 }
+
+interface Guess {
+  /** Whether the plan took the item to exist. */
+  exists: boolean;
+  /** Whether its conditions fail were that wrong: only then does its success tell anything. */
+  tested: boolean;
+}
+
+const NEW_ITEM: ItemState = { exists: false, values: {} };
 
 /**
  * One UpdateItem for an update, given what is stored (unknown: as if the item were new). A
@@ -316,7 +322,6 @@ interface Plan {
 function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
   const guessed = known === undefined && tracked(update);
   const state = known ?? guessedState(update);
-  const guessedExists = guessed ? state.exists : undefined;
   const { names, values, name, value } = expressionPlaceholders();
   const adds = Object.entries(update.add).map(([n, v]) => `${name(n)} ${value(v)}`);
   const sets = Object.entries(update.set ?? {}).map(([n, v]) => `${name(n)} = ${value(v)}`);
@@ -339,7 +344,11 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
       sets.push(`${n} = ${p}`);
       conditions.push(`(attribute_not_exists(${n}) OR ${n} > ${p})`);
       after.values[attribute] = v;
-    } else conditions.push(`${n} <= ${p}`);
+    } else {
+      conditions.push(`${n} <= ${p}`);
+      // Once this holds, the stored one is no later than ours: what is remembered must never be earlier than what is stored.
+      if (guessed) after.values[attribute] = v;
+    }
   }
   const creates = !state.exists && (update.onCreate?.length ?? 0) > 0;
   const keyAttribute = () => name(Object.keys(update.key)[0] as string);
@@ -349,7 +358,12 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
   const expression = [adds.length > 0 ? `ADD ${adds.join(', ')}` : '', sets.length > 0 ? `SET ${sets.join(', ')}` : ''].filter(Boolean).join(' ');
   // Nothing to set: every value stays, and stored values only ever move away from ours, so
   // there is nothing to write (the item exists, or a value would be set).
-  if (expression === '') return { creates: false, after, guessedExists };
+  if (expression === '') {
+    // A guess is no ground for writing nothing: planned as new, the update makes sure of its values.
+    if (guessed) return planUpdate(update, NEW_ITEM);
+    return { creates: false, after };
+  }
+  const tested = (update.onCreate?.length ?? 0) > 0 || (state.exists && Object.keys(update.setIfOlder ?? {}).length > 0);
   return {
     action: {
       TableName: update.table,
@@ -361,7 +375,7 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
     },
     creates,
     after,
-    guessedExists,
+    ...(guessed ? { guess: { exists: state.exists, tested } } : {}),
   };
 }
 
@@ -380,7 +394,7 @@ async function applySingle(update: CounterUpdate): Promise<void> {
     try {
       const conditional = action.ConditionExpression !== undefined;
       await documentClient().send(new UpdateCommand({ ...action, ...(conditional ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }));
-      if (plan.guessedExists !== undefined) learnUnknown(plan.guessedExists);
+      if (plan.guess?.tested === true) learnUnknown(plan.guess.exists);
       if (tracked(update)) remember(id, plan.after);
       return;
     } catch (error) {
@@ -388,7 +402,7 @@ async function applySingle(update: CounterUpdate): Promise<void> {
       if (name === 'ConditionalCheckFailedException' && ++stateAttempts <= STATE_ATTEMPTS) {
         exactlyOnceStats.stateRetries++;
         const stored = stateOf((error as { Item?: unknown }).Item, update);
-        if (plan.guessedExists !== undefined) learnUnknown(stored.exists);
+        if (plan.guess !== undefined) learnUnknown(stored.exists);
         remember(id, stored);
         attempt--;
         continue;
@@ -459,7 +473,7 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
           .finally(release);
         exactlyOnceStats.transactions++;
         for (const { update, id, plan } of actions) {
-          if (plan.guessedExists !== undefined) learnUnknown(plan.guessedExists);
+          if (plan.guess?.tested === true) learnUnknown(plan.guess.exists);
           if (tracked(update)) remember(id, plan.after);
         }
         return alreadyApplied;
@@ -471,7 +485,7 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
         const stale = actions.filter((_, j) => reasons[group.length + j]?.code === 'ConditionalCheckFailed');
         for (const a of stale) {
           const stored = stateOf(reasons[group.length + actions.indexOf(a)]?.item, a.update);
-          if (a.plan.guessedExists !== undefined) learnUnknown(stored.exists);
+          if (a.plan.guess !== undefined) learnUnknown(stored.exists);
           remember(a.id, stored);
         }
         if (applied.length > 0 || (stale.length > 0 && ++stateAttempts <= STATE_ATTEMPTS)) {

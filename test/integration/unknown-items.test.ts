@@ -63,10 +63,30 @@ describe('items a writer process has not met, against DynamoDB Local', () => {
     expect(await get(indexKey(fresh))).toMatchObject({ mac_address: fresh });
   });
 
-  it('plans unknown items as new once most of those it met lately were new, as in a scan', async () => {
+  it('moves first_seen back on an unknown item even when that is all an update asks, and keeps it right after', async () => {
+    const mac = '02:a1:00:00:00:05';
+    const key = profileKey(mac);
+    const firstSeenOnly = (id: string, at: number) => refusedWhileApplying(id, [{ table: table(), key, add: {}, setIfOlder: { first_seen: iso(at) } }]);
+    await documentClient().send(new PutCommand({ TableName: table(), Item: { ...key, mac_address: mac, first_seen: iso(T0 - 3_600_000), last_seen: iso(T0) } }));
+    // Planned on a guess, an update with nothing else to write must still make sure of first_seen.
+    await firstSeenOnly('unknown-5', T0 - 7_200_000);
+    expect(await get(key)).toMatchObject({ first_seen: iso(T0 - 7_200_000) });
+
+    // Known after a sighting planned on a guess: what the process remembers of first_seen must not hide an earlier one.
+    const other = '02:a1:00:00:00:06';
+    await documentClient().send(new PutCommand({ TableName: table(), Item: { ...profileKey(other), mac_address: other, first_seen: iso(T0 - 3_600_000), last_seen: iso(T0 - 60_000) } }));
+    expect(await refusedWhileApplying('unknown-6', sighting(table(), other, iso(T0)))).toBe(0);
+    await refusedWhileApplying('unknown-7', [{ table: table(), key: profileKey(other), add: {}, setIfOlder: { first_seen: iso(T0 - 7_200_000) } }]);
+    expect(await get(profileKey(other))).toMatchObject({ first_seen: iso(T0 - 7_200_000), last_seen: iso(T0) });
+  });
+
+  it('plans unknown items as new once most of those it met lately were new, as in a scan, whatever else it writes', async () => {
     const refused: number[] = [];
     for (let i = 0; i < 64; i++) {
       const mac = `02:a2:00:00:00:${i.toString(16).padStart(2, '0')}`;
+      // Beside each new device, an item whose update is the same whether it exists or not (an
+      // application's last_seen): its success says nothing of the guess and must not hold it.
+      await refusedWhileApplying(`scan-app-${i}`, [{ table: table(), key: { pk: `app#${mac}`, sk: 'app' }, add: {}, setIfNewer: { last_seen: iso(T0 + i) } }]);
       refused.push(await refusedWhileApplying(`scan-${i}`, sighting(table(), mac, iso(T0 + i))));
       expect(await get(profileKey(mac))).toMatchObject({ first_seen: iso(T0 + i), last_seen: iso(T0 + i) });
       expect(await get(indexKey(mac))).toMatchObject({ mac_address: mac });
