@@ -260,14 +260,25 @@ function remember(id: string, state: ItemState): void {
  * that one meeting mostly new devices, as in a scan, plans them as new.
  */
 const GUESS_WEIGHT = 1 / 32;
+const NEW_ITEM: ItemState = { exists: false, values: {} };
 let unknownItemsExisted = 1;
 function learnUnknown(existed: boolean): void {
   unknownItemsExisted += (Number(existed) - unknownItemsExisted) * GUESS_WEIGHT;
 }
 function guessedState(update: CounterUpdate): ItemState {
-  if (unknownItemsExisted < 0.5) return { exists: false, values: {} };
-  // '' sorts before every timestamp: first_seen is planned to stay, under the condition that the stored one is no later than ours.
-  return { exists: true, values: Object.fromEntries(Object.keys(update.setIfOlder ?? {}).map((attribute) => [attribute, ''])) };
+  if (unknownItemsExisted < 0.5) return NEW_ITEM;
+  // first_seen as ours: it stays, under the condition that the stored one is no later.
+  return { exists: true, values: { ...update.setIfOlder } };
+}
+
+/** What a plan resting on a guess teaches once written: only a success its conditions tested says the guess held. */
+function learnFromWrite(plan: Plan): void {
+  if (plan.guess?.tested === true) learnUnknown(plan.guess.exists);
+}
+
+/** What a plan resting on a guess teaches once refused: the stored item tells whether the item exists. */
+function learnFromRefusal(plan: Plan, stored: ItemState): void {
+  if (plan.guess !== undefined) learnUnknown(stored.exists);
 }
 
 const tracked = (update: CounterUpdate): boolean =>
@@ -311,17 +322,16 @@ interface Guess {
   tested: boolean;
 }
 
-const NEW_ITEM: ItemState = { exists: false, values: {} };
-
 /**
- * One UpdateItem for an update, given what is stored (unknown: as if the item were new). A
+ * One UpdateItem for an update, given what is stored (unknown: as guessedState guesses it). A
  * first_seen or last_seen either moves, under the condition that the stored value is absent
  * or on the side it moves from, or stays, under the condition that it is on the other side;
  * so whatever is stored, the update is right or fails and is planned again.
  */
 function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
   const guessed = known === undefined && tracked(update);
-  const state = known ?? guessedState(update);
+  const state = known ?? (guessed ? guessedState(update) : NEW_ITEM);
+  const hasOnCreate = (update.onCreate?.length ?? 0) > 0;
   const { names, values, name, value } = expressionPlaceholders();
   const adds = Object.entries(update.add).map(([n, v]) => `${name(n)} ${value(v)}`);
   const sets = Object.entries(update.set ?? {}).map(([n, v]) => `${name(n)} = ${value(v)}`);
@@ -344,17 +354,13 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
       sets.push(`${n} = ${p}`);
       conditions.push(`(attribute_not_exists(${n}) OR ${n} > ${p})`);
       after.values[attribute] = v;
-    } else {
-      conditions.push(`${n} <= ${p}`);
-      // Once this holds, the stored one is no later than ours: what is remembered must never be earlier than what is stored.
-      if (guessed) after.values[attribute] = v;
-    }
+    } else conditions.push(`${n} <= ${p}`);
   }
-  const creates = !state.exists && (update.onCreate?.length ?? 0) > 0;
+  const creates = !state.exists && hasOnCreate;
   const keyAttribute = () => name(Object.keys(update.key)[0] as string);
   if (creates) conditions.push(`attribute_not_exists(${keyAttribute()})`);
   // Guessed to exist: were it new, its onCreate updates would be missed, so it must exist.
-  else if (guessed && (update.onCreate?.length ?? 0) > 0) conditions.push(`attribute_exists(${keyAttribute()})`);
+  else if (guessed && hasOnCreate) conditions.push(`attribute_exists(${keyAttribute()})`);
   const expression = [adds.length > 0 ? `ADD ${adds.join(', ')}` : '', sets.length > 0 ? `SET ${sets.join(', ')}` : ''].filter(Boolean).join(' ');
   // Nothing to set: every value stays, and stored values only ever move away from ours, so
   // there is nothing to write (the item exists, or a value would be set).
@@ -363,7 +369,7 @@ function planUpdate(update: CounterUpdate, known: ItemState | undefined): Plan {
     if (guessed) return planUpdate(update, NEW_ITEM);
     return { creates: false, after };
   }
-  const tested = (update.onCreate?.length ?? 0) > 0 || (state.exists && Object.keys(update.setIfOlder ?? {}).length > 0);
+  const tested = hasOnCreate || (state.exists && Object.keys(update.setIfOlder ?? {}).length > 0);
   return {
     action: {
       TableName: update.table,
@@ -394,7 +400,7 @@ async function applySingle(update: CounterUpdate): Promise<void> {
     try {
       const conditional = action.ConditionExpression !== undefined;
       await documentClient().send(new UpdateCommand({ ...action, ...(conditional ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}) }));
-      if (plan.guess?.tested === true) learnUnknown(plan.guess.exists);
+      learnFromWrite(plan);
       if (tracked(update)) remember(id, plan.after);
       return;
     } catch (error) {
@@ -402,7 +408,7 @@ async function applySingle(update: CounterUpdate): Promise<void> {
       if (name === 'ConditionalCheckFailedException' && ++stateAttempts <= STATE_ATTEMPTS) {
         exactlyOnceStats.stateRetries++;
         const stored = stateOf((error as { Item?: unknown }).Item, update);
-        if (plan.guess !== undefined) learnUnknown(stored.exists);
+        learnFromRefusal(plan, stored);
         remember(id, stored);
         attempt--;
         continue;
@@ -473,7 +479,7 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
           .finally(release);
         exactlyOnceStats.transactions++;
         for (const { update, id, plan } of actions) {
-          if (plan.guess?.tested === true) learnUnknown(plan.guess.exists);
+          learnFromWrite(plan);
           if (tracked(update)) remember(id, plan.after);
         }
         return alreadyApplied;
@@ -485,7 +491,7 @@ async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOption
         const stale = actions.filter((_, j) => reasons[group.length + j]?.code === 'ConditionalCheckFailed');
         for (const a of stale) {
           const stored = stateOf(reasons[group.length + actions.indexOf(a)]?.item, a.update);
-          if (a.plan.guess !== undefined) learnUnknown(stored.exists);
+          learnFromRefusal(a.plan, stored);
           remember(a.id, stored);
         }
         if (applied.length > 0 || (stale.length > 0 && ++stateAttempts <= STATE_ATTEMPTS)) {
