@@ -11,8 +11,8 @@ import { PENDING_PREFIX } from '../functions/flows/storage.ts';
 import { devicePartition, PACKET_SIGHTING_PREFIX } from '../functions/devices/storage.ts';
 import { issueToken } from '../functions/live/token.ts';
 import { loadServiceConfig, type FunctionConfig } from '../infra/local/service-config.ts';
-import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
-import { isEntryPoint, runSectionAlone } from './section-alone.ts';
+import { PROJECT_ROOT } from '../infra/local/runtime.ts';
+import { isEntryPoint, runSectionAlone, startQuietRuntime } from './section-alone.ts';
 import { measure, show } from './stats.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
 
@@ -246,7 +246,7 @@ export async function coldStartRows(runs: number): Promise<string[]> {
 if (isEntryPoint(import.meta.url)) {
   await runSectionAlone(async (endpoints) => {
     process.env.API_KEYS ??= 'bench-key';
-    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
+    const runtime = await startQuietRuntime(endpoints);
     try {
       return await coldStartRows(Number(process.env.BENCH_RUNS ?? 3));
     } finally {

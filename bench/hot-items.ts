@@ -5,8 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../functions/shared/dynamodb-client.ts';
+import { putChunk } from '../functions/shared/batch-writer.ts';
 import { exactlyOnceStats } from '../functions/shared/exactly-once.ts';
 import { meteredUsage } from '../functions/shared/usage-meter.ts';
 import { packRecords, parseEnvelope } from '../functions/shared/queue-envelope.ts';
@@ -196,12 +197,6 @@ function layersPerPacket(workload: Workload): number {
   return sample.reduce((n, p) => n + layersOf(p).length, 0) / sample.length;
 }
 
-/** One BatchWriteItem of up to 25 items, sent again with what DynamoDB leaves unprocessed until none is left. */
-async function batchPut(table: string, items: readonly Record<string, unknown>[]): Promise<void> {
-  let requests = items.map((Item) => ({ PutRequest: { Item } }));
-  while (requests.length > 0) requests = ((await documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: requests } }))).UnprocessedItems?.[table] ?? []) as typeof requests;
-}
-
 /** Packets/s of BatchWriteItem of the same layer items (packed into messages as ingest packs them). */
 export async function rawCeiling(bodies: Packet[][], concurrency: number): Promise<number> {
   const config = packetsConfig();
@@ -217,7 +212,7 @@ export async function rawCeiling(bodies: Packet[][], concurrency: number): Promi
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < chunks.length) await batchPut(config.packetsTable, chunks[next++] as Record<string, unknown>[]);
+      while (next < chunks.length) await putChunk(config.packetsTable, chunks[next++] as Record<string, unknown>[]);
     }),
   );
   return bodies.reduce((n, b) => n + b.length, 0) / ((performance.now() - started) / 1000);
@@ -248,12 +243,12 @@ export async function itemCosts(concurrency: number, perMessage: number, items =
   };
   const client = documentClient();
   const batchSeconds = await inParallel(items / 25, async (r) => {
-    await batchPut(table, Array.from({ length: 25 }, (_, j) => ({ ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` })));
+    await putChunk(table, Array.from({ length: 25 }, (_, j) => ({ ...layer, pk: `${run}#put#${r % 4}`, sk: `${r}#${j}` })));
   });
   // As many packets' device items as there were layer items above (four layers a packet).
   const deviceItems = newPairDeviceItems(config.devicesTable, items / 4, perMessage, run);
   const deviceSeconds = await inParallel(deviceItems.length / 25, async (r) => {
-    await batchPut(config.devicesTable, deviceItems.slice(r * 25, r * 25 + 25));
+    await putChunk(config.devicesTable, deviceItems.slice(r * 25, r * 25 + 25));
   });
   const update = (pk: string, sk: string) => ({ TableName: table, Key: { pk, sk }, UpdateExpression: 'ADD #n :one SET #m = :m', ExpressionAttributeNames: { '#n': 'packets#TCP', '#m': 'mac_address' }, ExpressionAttributeValues: { ':one': 1, ':m': sk } });
   const transactSeconds = await inParallel(items / 100, async (r) => {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { startEmulators } from '../infra/local/emulators.ts';
-import { TABLE_HEADER } from './section-alone.ts';
+import { TABLE_HEADER, startQuietRuntime } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
 import { coldStartRows } from './cold-start.ts';
 import { writerMemoryRows } from './writer-memory.ts';
@@ -118,7 +118,7 @@ try {
   // runtime that polls nothing: its pollers would take up what those functions send and
   // write while they are timed (the ingest baselines' probes went to its packets writer and
   // were dead-lettered, 135 a run).
-  const quiet = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
+  const quiet = await startQuietRuntime(emulators.endpoints);
   try {
     // 5: bundles and cold starts, each against a minimal handler bundled the same way.
     log('cold starts');

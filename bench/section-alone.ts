@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { startEmulators, type Endpoints } from '../infra/local/emulators.ts';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.ts';
 
 export const TABLE_HEADER = ['| section | what | value | baseline | ratio | target | |', '| --- | --- | --- | --- | --- | --- | --- |'];
 
@@ -17,4 +18,13 @@ export async function runSectionAlone(rowsOf: (endpoints: Endpoints) => Promise<
   } finally {
     await emulators.stop();
   }
+}
+
+/**
+ * The tables and queues of stage benchlive, for functions timed in processes of their own
+ * (sections 5 and 7), with nothing polling them: pollers would take up what those functions
+ * send and write while they are timed.
+ */
+export function startQuietRuntime(endpoints: Endpoints): Promise<LocalRuntime> {
+  return startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
 }

@@ -5,10 +5,10 @@ import { writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';
-import { PROJECT_ROOT, startLocalRuntime } from '../infra/local/runtime.ts';
+import { PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { bundle } from './cold-start.ts';
 import { packets } from './fixtures.ts';
-import { isEntryPoint, runSectionAlone } from './section-alone.ts';
+import { isEntryPoint, runSectionAlone, startQuietRuntime } from './section-alone.ts';
 import { measure, show } from './stats.ts';
 
 const MAX_EVENT_BYTES = 6_000_000;
@@ -86,7 +86,7 @@ export async function writerMemoryRows(runs: number): Promise<string[]> {
 
 if (isEntryPoint(import.meta.url)) {
   await runSectionAlone(async (endpoints) => {
-    const runtime = await startLocalRuntime({ endpoints, port: 0, stage: 'benchlive', schedules: false, sqsEventSources: false, streamEventSources: false, log: () => {} });
+    const runtime = await startQuietRuntime(endpoints);
     try {
       return await writerMemoryRows(Number(process.env.BENCH_RUNS ?? 3));
     } finally {

@@ -34,6 +34,11 @@ async function writeAll(tableName: string, requests: WriteRequest[], parallel: n
   await forEachLimited(chunks, parallel, (chunk) => writeChunk(tableName, chunk));
 }
 
+/** Puts up to 25 items in one BatchWriteItem, retrying what it leaves unprocessed as putAll does (no de-duplication). */
+export async function putChunk(tableName: string, items: readonly Item[]): Promise<void> {
+  await writeChunk(tableName, items.map((Item) => ({ PutRequest: { Item } })));
+}
+
 async function writeChunk(tableName: string, chunk: WriteRequest[]): Promise<void> {
   let requests = chunk;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
