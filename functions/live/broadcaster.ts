@@ -3,7 +3,7 @@ import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { invocationDeadline } from '../shared/deadline.ts';
 import { logger } from '../shared/observability.ts';
 import { connectionsTable, maxDevicesPerPush, snapshotsPerDevice } from './config.ts';
-import { PUSH_INTERVAL_MS, claimPush, isConnectionKey, listConnections, removeConnection } from './connections.ts';
+import { PUSH_INTERVAL_MS, claimPush, confirmPush, isConnectionKey, listConnections, removeConnection } from './connections.ts';
 import { currentDevices } from './device-state.ts';
 import { changedDevices, noteRecentDevices, recentDevices } from './recent-devices.ts';
 import { fitMessage } from './message.ts';
@@ -20,9 +20,12 @@ const NEW_CONNECTION_RETRY_MS = 500;
  * Bursts are coalesced to at most one push per connection per second, across concurrent
  * invocations: a push first claims the connection's slot (a conditional write of
  * pushed_at), then reads the devices, so a push claimed after this invocation started
- * carries this invocation's change too. A connection pushed to within the last second by
- * an older push is waited for and pushed to when its slot frees; one claimed by a newer
- * push is left to it. Failures are logged, not retried: the next change pushes again.
+ * carries this invocation's change too. Just before sending it confirms the claim, recording
+ * the send time (sent_at), and the next claim waits a second after that: deliveries, not
+ * only claims, are a second apart, however long a read took. A connection pushed to within
+ * the last second by an older push is waited for and pushed to when its slot frees; one
+ * claimed by a newer push is left to it. Failures are logged, not retried: the next change
+ * pushes again.
  */
 export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?: Context): Promise<void> => {
   const startedAt = Date.now();
@@ -45,35 +48,37 @@ export const handler = lambdaHandler(async (event: DynamoDBStreamEvent, context?
 
   let pending = targets;
   while (pending.length > 0) {
-    const now = Date.now();
-    const claims = await Promise.all(pending.map(async (id) => ({ id, claim: await claimPush(table, id, now) })));
+    const claimedAt = Date.now();
+    const claims = await Promise.all(pending.map(async (id) => ({ id, claim: await claimPush(table, id, claimedAt) })));
     const claimed = claims.filter((c) => c.claim.claimed).map((c) => c.id);
     const waiting: { id: string; at: number }[] = [];
     for (const { id, claim } of claims) {
       if (claim.claimed || claim.pushedAt === undefined || claim.pushedAt >= startedAt) continue;
-      waiting.push({ id, at: claim.pushedAt + PUSH_INTERVAL_MS });
+      // An older push holds the slot: it frees a second after that push's claim or send, whichever is later.
+      waiting.push({ id, at: Math.max(claim.pushedAt, claim.sentAt ?? 0) + PUSH_INTERVAL_MS });
     }
-    if (claimed.length > 0) await pushTo(claimed, fresh, table, deadline);
+    if (claimed.length > 0) await pushTo(claimed, claimedAt, fresh, table, deadline);
     pending = waiting.map((w) => w.id);
     if (pending.length > 0) await sleep(Math.max(0, Math.min(...waiting.map((w) => w.at)) - Date.now()));
   }
 });
 
-async function pushTo(connectionIds: readonly string[], fresh: ReadonlySet<string>, table: string, deadline: number): Promise<void> {
+async function pushTo(connectionIds: readonly string[], claimedAt: number, fresh: ReadonlySet<string>, table: string, deadline: number): Promise<void> {
   const maxDevices = maxDevicesPerPush();
   const { devices, capped, shortOfTime } = await currentDevices(snapshotsPerDevice(), { maxDevices, recent: (limit) => recentDevices(table, limit), deadline });
   if (shortOfTime) logger.warn('pushing the devices read before the time ran short', { devices: devices.length, capped });
   else if (capped) logger.debug('more devices than a push reads: pushing those that changed last', { devices: devices.length, maxDevices });
   const message = fitMessage(devices);
+  const send = async (id: string): Promise<boolean | 'superseded'> => ((await confirmPush(table, id, claimedAt)) ? postToConnection(id, message) : 'superseded');
   await Promise.all(
     connectionIds.map(async (id) => {
       try {
-        let delivered = await postToConnection(id, message);
-        if (!delivered && fresh.has(id)) {
+        let delivered = await send(id);
+        if (delivered === false && fresh.has(id)) {
           await sleep(NEW_CONNECTION_RETRY_MS);
-          delivered = await postToConnection(id, message);
+          delivered = await send(id);
         }
-        if (!delivered) {
+        if (delivered === false) {
           await removeConnection(table, id);
           logger.info('connection gone, removed', { connectionId: id });
         }

@@ -31,20 +31,29 @@ export async function listConnections(table: string): Promise<string[]> {
   return (await queryPartition(table, PARTITION, { attributes: ['sk'] })).map((item) => String(item.sk));
 }
 
+/** What a refused claim learns of the connection's last push (nothing when it is gone). */
+export interface PushSlot {
+  /** When the last push claimed the slot: a push claimed at or after a change reads it. */
+  pushedAt?: number;
+  /** When a push last confirmed its claim and sent. */
+  sentAt?: number;
+}
+
 /**
- * Claims the connection's next push slot: succeeds when it was never pushed to or not
- * within the last PUSH_INTERVAL_MS. Otherwise answers when it was last pushed to, so that
- * the caller can wait for the slot or leave the push to whoever claimed it (or `gone` when
- * the connection has been removed meanwhile).
+ * Claims the connection's next push slot: succeeds when no push claimed it or sent to it
+ * within the last PUSH_INTERVAL_MS. Otherwise answers the connection's last claim and send,
+ * so that the caller can wait for the slot or leave the push to whoever claimed it (or
+ * nothing when the connection has been removed meanwhile).
  */
-export async function claimPush(table: string, connectionId: string, now = Date.now()): Promise<{ claimed: true } | { claimed: false; pushedAt?: number }> {
+export async function claimPush(table: string, connectionId: string, now = Date.now()): Promise<{ claimed: true } | ({ claimed: false } & PushSlot)> {
   try {
     await documentClient().send(
       new UpdateCommand({
         TableName: table,
         Key: connectionKey(connectionId),
         UpdateExpression: 'SET pushed_at = :now',
-        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(pushed_at) OR pushed_at <= :cutoff)',
+        ConditionExpression:
+          'attribute_exists(sk) AND (attribute_not_exists(pushed_at) OR pushed_at <= :cutoff) AND (attribute_not_exists(sent_at) OR sent_at <= :cutoff)',
         ExpressionAttributeValues: { ':now': now, ':cutoff': now - PUSH_INTERVAL_MS },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -54,9 +63,37 @@ export async function claimPush(table: string, connectionId: string, now = Date.
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const item = (error as { Item?: Record<string, unknown> }).Item;
     if (item === undefined) return { claimed: false };
-    // The item comes back as DynamoDB wrote it ({"N": "..."}): the document client leaves errors alone.
-    const raw = item.pushed_at;
-    const pushedAt = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : Number(raw);
-    return { claimed: false, pushedAt: Number.isFinite(pushedAt) ? pushedAt : undefined };
+    return { claimed: false, pushedAt: storedNumber(item.pushed_at), sentAt: storedNumber(item.sent_at) };
   }
+}
+
+/**
+ * Confirms, just before sending, that the claim made at `claimedAt` is still the latest, and
+ * records the send time. The next claim waits a full interval after it, so deliveries are a
+ * second apart however long each push took to read the devices. Answers false when a newer
+ * claim took the slot (its read is newer than this push's: it carries this push's change)
+ * or the connection is gone: nothing is to be sent then.
+ */
+export async function confirmPush(table: string, connectionId: string, claimedAt: number, now = Date.now()): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: table,
+        Key: connectionKey(connectionId),
+        UpdateExpression: 'SET sent_at = :now',
+        ConditionExpression: 'pushed_at = :claimedAt',
+        ExpressionAttributeValues: { ':now': now, ':claimedAt': claimedAt },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/** A number of an item from a refused condition: it comes back as DynamoDB wrote it ({"N": "..."}), as the document client leaves errors alone. */
+function storedNumber(raw: unknown): number | undefined {
+  const value = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : raw === undefined ? Number.NaN : Number(raw);
+  return Number.isFinite(value) ? value : undefined;
 }
