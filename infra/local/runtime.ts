@@ -151,7 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (options.faults?.dynamodb) faultProxies.dynamodb?.setRates(options.faults.dynamodb);
     if (options.faults?.sqs) faultProxies.sqs?.setRates(options.faults.sqs);
     // Created after any fault proxy, so that the event source mappings suffer the faults too.
-    const sqs = new SQSClient({});
+    // Middleware built once per command type: the pollers make a request every few milliseconds.
+    const sqs = new SQSClient({ cacheMiddleware: true });
     // Lambda's pollers receive and delete on the account's queue, billed like any request.
     meterSqs(sqs);
     cleanup.push(async () => sqs.destroy());
@@ -182,7 +183,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     const streamPollers: StreamPoller[] = [];
-    const streams = new DynamoDBStreamsClient({ endpoint: 'all' in endpoints ? endpoints.all : endpoints.dynamodb });
+    const streams = new DynamoDBStreamsClient({ cacheMiddleware: true, endpoint: 'all' in endpoints ? endpoints.all : endpoints.dynamodb });
     cleanup.push(async () => streams.destroy());
     cleanup.push(async () => {
       await Promise.all(streamPollers.map((p) => p.stop()));
