@@ -11,6 +11,11 @@ export interface FaultRates {
   resetBefore?: number;
   /** Forwarded, then the connection dropped before the answer: the work happened, the client cannot know. */
   resetAfter?: number;
+  /**
+   * DynamoDB's BatchWriteItem only: forwarded with the first half of its items, the rest
+   * answered as UnprocessedItems, as DynamoDB does when a partition is busy.
+   */
+  unprocessed?: number;
   /** Extra delay before forwarding, in ms (applied to every request). */
   latencyMs?: number;
 }
@@ -21,6 +26,7 @@ export interface FaultCounts {
   serverError: number;
   resetBefore: number;
   resetAfter: number;
+  unprocessed: number;
 }
 
 export interface FaultProxy {
@@ -47,7 +53,7 @@ const THROTTLING: Record<'dynamodb' | 'sqs', string[]> = {
  */
 export async function startFaultProxy(target: string, service: 'dynamodb' | 'sqs', initial: FaultRates, random = Math.random): Promise<FaultProxy> {
   let rates = initial;
-  const counts: FaultCounts = { requests: 0, throttle: 0, serverError: 0, resetBefore: 0, resetAfter: 0 };
+  const counts: FaultCounts = { requests: 0, throttle: 0, serverError: 0, resetBefore: 0, resetAfter: 0, unprocessed: 0 };
   const upstream = new URL(target);
 
   const server: Server = createServer(async (req, res) => {
@@ -74,9 +80,15 @@ export async function startFaultProxy(target: string, service: 'dynamodb' | 'sqs
       req.socket.destroy();
       return;
     }
+    const split = service === 'dynamodb' && req.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem' && hit(rates.unprocessed) ? splitBatchWrite(body) : undefined;
+    if (split !== undefined) {
+      counts.unprocessed++;
+      if (split.forward === undefined) return reply(res, 200, { UnprocessedItems: split.heldBack });
+    }
     const dropAnswer = hit(rates.resetAfter);
+    const forwardedBody = split?.forward ?? body;
     const forwarded = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(forwardedBody.length) } },
       (answer) => {
         const chunks: Buffer[] = [];
         answer.on('data', (c: Buffer) => chunks.push(c));
@@ -86,13 +98,17 @@ export async function startFaultProxy(target: string, service: 'dynamodb' | 'sqs
             req.socket.destroy();
             return;
           }
+          if (split !== undefined && answer.statusCode === 200) {
+            const answered = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> };
+            return reply(res, 200, { ...answered, UnprocessedItems: mergeRequests(answered.UnprocessedItems ?? {}, split.heldBack) });
+          }
           res.writeHead(answer.statusCode ?? 500, answer.headers);
           res.end(Buffer.concat(chunks));
         });
       },
     );
     forwarded.on('error', () => req.socket.destroy());
-    forwarded.end(body);
+    forwarded.end(forwardedBody);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -117,6 +133,30 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': String((body as { __type: string }).__type) });
+  const type = (body as { __type?: string }).__type;
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...(type === undefined ? {} : { 'x-amzn-errortype': type }) });
   res.end(JSON.stringify(body));
+}
+
+type BatchRequests = Record<string, unknown[]>;
+
+/** A BatchWriteItem body cut in two: the first half of its items to forward (none when it has one), and the rest held back. */
+function splitBatchWrite(body: Buffer): { forward?: Buffer; heldBack: BatchRequests } {
+  const input = JSON.parse(body.toString('utf8')) as { RequestItems: BatchRequests };
+  const all = Object.entries(input.RequestItems).flatMap(([table, requests]) => requests.map((request) => [table, request] as const));
+  const keep = Math.floor(all.length / 2);
+  const group = (pairs: typeof all): BatchRequests => {
+    const grouped: BatchRequests = {};
+    for (const [table, request] of pairs) (grouped[table] ??= []).push(request);
+    return grouped;
+  };
+  const heldBack = group(all.slice(keep));
+  if (keep === 0) return { heldBack };
+  return { forward: Buffer.from(JSON.stringify({ ...input, RequestItems: group(all.slice(0, keep)) }), 'utf8'), heldBack };
+}
+
+function mergeRequests(a: BatchRequests, b: BatchRequests): BatchRequests {
+  const merged: BatchRequests = { ...a };
+  for (const [table, requests] of Object.entries(b)) merged[table] = [...(merged[table] ?? []), ...requests];
+  return merged;
 }

@@ -23,6 +23,8 @@ const RATES: FaultRates = {
   serverError: Number(process.env.FAULT_SERVER_ERROR ?? 0.03),
   resetBefore: Number(process.env.FAULT_RESET_BEFORE ?? 0.02),
   resetAfter: Number(process.env.FAULT_RESET_AFTER ?? 0.02),
+  // Of DynamoDB's BatchWriteItem requests: half their items handed back unprocessed.
+  unprocessed: Number(process.env.FAULT_UNPROCESSED ?? 0.2),
   latencyMs: Number(process.env.FAULT_LATENCY_MS ?? 2),
 };
 const CRASH_RATE = Number(process.env.FAULT_CRASH_RATE ?? 0.15);
@@ -343,6 +345,7 @@ describe('the pipeline under injected faults', () => {
     expect(redriven).toBe(dlq.length);
     expect((faults.dynamodb?.throttle ?? 0) + (faults.dynamodb?.resetAfter ?? 0)).toBeGreaterThan(0);
     expect((faults.sqs?.throttle ?? 0) + (faults.sqs?.resetAfter ?? 0)).toBeGreaterThan(0);
+    if ((RATES.unprocessed ?? 0) > 0) expect(faults.dynamodb?.unprocessed).toBeGreaterThan(0);
   });
 
   it('answers 503 when the queue cannot be reached, and queues nothing', async () => {
