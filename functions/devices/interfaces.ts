@@ -63,14 +63,33 @@ type StoredReading = CounterReading & { operStatus: string };
  * interface reporting in order, one reading a message, costs one query, not three.
  */
 export async function recordInterfaceReadings(table: string, readings: readonly InterfaceReading[]): Promise<void> {
-  const byTime = new Map(readings.map((r) => [r.eventTime, r]));
-  const batch = [...byTime.values()].sort((a, b) => (a.eventTime < b.eventTime ? -1 : 1));
+  await putAll(table, readingItems(readings));
+  await snapshotStoredReadings(table, readings);
+}
+
+/**
+ * The items that keep one interface's readings in its series: what recordInterfaceReadings
+ * puts first. A writer with several interfaces puts them all in shared requests, then calls
+ * snapshotStoredReadings for each interface.
+ */
+export function readingItems(readings: readonly InterfaceReading[]): Record<string, unknown>[] {
+  const expiresAt = Math.floor(Date.now() / 1000) + READING_RETENTION_SECONDS;
+  return inTimeOrder(readings).map((r) => ({ pk: readingPartition(r.mac, r.name), sk: r.eventTime, ...storedReading(r), expires_at: expiresAt }));
+}
+
+/** Readings with the same eventTime are one reading, the last given; in time order. */
+function inTimeOrder(readings: readonly InterfaceReading[]): InterfaceReading[] {
+  return [...new Map(readings.map((r) => [r.eventTime, r])).values()].sort((a, b) => (a.eventTime < b.eventTime ? -1 : 1));
+}
+
+/** The rest of recordInterfaceReadings, once the readings' items (readingItems) are stored: the latest statistics, then the snapshots. */
+export async function snapshotStoredReadings(table: string, readings: readonly InterfaceReading[]): Promise<void> {
+  const batch = inTimeOrder(readings);
+  const byTime = new Set(batch.map((r) => r.eventTime));
   const first = batch[0];
   const last = batch.at(-1);
   if (first === undefined || last === undefined) return;
   const pk = readingPartition(first.mac, first.name);
-  const expiresAt = Math.floor(Date.now() / 1000) + READING_RETENTION_SECONDS;
-  await putAll(table, batch.map((r) => ({ pk, sk: r.eventTime, ...storedReading(r), expires_at: expiresAt })));
   const isLatest = await advanceLatest(table, last);
   const [previous, within, next] = await Promise.all([
     neighbour(table, pk, first.eventTime, 'before'),

@@ -1,13 +1,13 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { invocationDeadline } from '../shared/deadline.ts';
-import { forEachLimited, putAll } from '../shared/batch-writer.ts';
+import { forEachLimited, putAcross } from '../shared/batch-writer.ts';
 import { parseEnvelope, type Envelope } from '../shared/queue-envelope.ts';
 import { applyExactlyOnce } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
 import { storeWithinTime } from '../shared/time-budget.ts';
-import { recordInterfaceReadings, type InterfaceReading } from '../devices/interfaces.ts';
+import { readingItems, snapshotStoredReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
 import { MAX_INTERFACE_NAME } from './interface-schema.ts';
@@ -25,10 +25,10 @@ const ASSUMED_UNIT_MS = 5;
 type NotificationsMessage = { ingestId: string; receivedAt: number; envelope: Envelope; notifications: NormalizedNotification[] };
 
 /**
- * Stores a batch of notifications a chunk at a time: history and per-interface series with
- * idempotent puts (with a TTL), then what device views read: each interface's readings
- * (interfaces in parallel, each one's readings in time order), the snapshots they give, and
- * the sightings of their devices, exactly once per message. When the time left would not
+ * Stores a batch of notifications a chunk at a time: history, per-interface series and the
+ * readings device views read, with idempotent puts (with a TTL); then, interfaces in
+ * parallel, each one's latest statistics and the snapshots its readings give (in time
+ * order); then the sightings of their devices, exactly once per message. When the time left would not
  * cover another chunk, the rest of the batch returns to the queue at once and what is stored
  * stays stored, rather than the whole batch timing out and coming back.
  */
@@ -55,20 +55,24 @@ const workOf = (m: NotificationsMessage): number => 1 + m.notifications.reduce((
 
 /** One chunk's notifications, all of what they give stored before the next chunk starts. */
 async function storeChunk(messages: NotificationsMessage[], config: ReturnType<typeof notificationsConfig>, expiresAt: number): Promise<void> {
-  await putAll(
-    config.notificationsTable,
-    messages.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
-  );
   const readingsOf = messages.map((m) => m.notifications.flatMap(deviceReadings));
   const byInterface = new Map<string, InterfaceReading[]>();
   for (const reading of readingsOf.flat()) {
     const key = `${reading.mac}/${reading.name}`;
     byInterface.set(key, [...(byInterface.get(key) ?? []), reading]);
   }
-  await forEachLimited([...byInterface.values()], PARALLEL_INTERFACES, async (readings) => {
-    readings.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
-    await recordInterfaceReadings(config.devicesTable, readings);
-  });
+  const interfaces = [...byInterface.values()];
+  // History, series and every interface's readings in shared requests (a notification of six
+  // interfaces: one request, not seven); each interface's readings are stored before its
+  // latest statistics move, as recordInterfaceReadings does.
+  await putAcross([
+    {
+      tableName: config.notificationsTable,
+      items: messages.flatMap(({ envelope, notifications }) => notifications.flatMap((n, i) => notificationItems(envelope, n, i, config.shards, expiresAt))),
+    },
+    { tableName: config.devicesTable, items: interfaces.flatMap(readingItems) },
+  ]);
+  await forEachLimited(interfaces, PARALLEL_INTERFACES, (readings) => snapshotStoredReadings(config.devicesTable, readings));
   const units = messages.map(({ envelope }, i) => ({
     id: `notifications#${envelope.ingestId}`,
     updates: (readingsOf[i] ?? []).flatMap((r) => sighting(config.devicesTable, r.mac, r.eventTime)),

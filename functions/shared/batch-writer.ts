@@ -15,40 +15,59 @@ type Item = Record<string, unknown>;
  * a redelivered message rewrites the same items; throws when the budget runs out.
  */
 export async function putAll(tableName: string, items: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
+  await putAcross([{ tableName, items }], parallel);
+}
+
+/**
+ * Puts the items of several tables as putAll does, in requests shared between the tables
+ * (BatchWriteItem takes up to 25 items of any tables): a writer that stores a few items in
+ * each of two tables makes one request, not two.
+ */
+export async function putAcross(tables: readonly { tableName: string; items: readonly Item[] }[], parallel = PARALLEL_REQUESTS): Promise<void> {
   // BatchWriteItem refuses a request that names one key twice; the last put would win anyway.
-  const unique = [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
-  await writeAll(tableName, unique.map((Item) => ({ PutRequest: { Item } })), parallel);
+  const requests = tables.flatMap(({ tableName, items }) =>
+    [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()].map((Item) => ({ tableName, request: { PutRequest: { Item } } })),
+  );
+  await writeAll(requests, parallel);
 }
 
 /** Deletes every item by key with BatchWriteItem, as putAll puts them. */
 export async function deleteAll(tableName: string, keys: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
   const unique = [...new Map(keys.map((key) => [JSON.stringify([key.pk, key.sk, key.id]), key])).values()];
-  await writeAll(tableName, unique.map((Key) => ({ DeleteRequest: { Key } })), parallel);
+  await writeAll(unique.map((Key) => ({ tableName, request: { DeleteRequest: { Key } } })), parallel);
 }
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+type TableRequest = { tableName: string; request: WriteRequest };
 
-async function writeAll(tableName: string, requests: WriteRequest[], parallel: number): Promise<void> {
-  const chunks: WriteRequest[][] = [];
+async function writeAll(requests: readonly TableRequest[], parallel: number): Promise<void> {
+  const chunks: TableRequest[][] = [];
   for (let i = 0; i < requests.length; i += WRITE_CHUNK) chunks.push(requests.slice(i, i + WRITE_CHUNK));
-  await forEachLimited(chunks, parallel, (chunk) => writeChunk(tableName, chunk));
+  await forEachLimited(chunks, parallel, (chunk) => writeChunk(chunk));
 }
 
 /** Puts up to 25 items in one BatchWriteItem, retrying what it leaves unprocessed as putAll does (no de-duplication). */
 export async function putChunk(tableName: string, items: readonly Item[]): Promise<void> {
-  await writeChunk(tableName, items.map((Item) => ({ PutRequest: { Item } })));
+  await writeChunk(items.map((Item) => ({ tableName, request: { PutRequest: { Item } } })));
 }
 
-async function writeChunk(tableName: string, chunk: WriteRequest[]): Promise<void> {
-  let requests = chunk;
+async function writeChunk(chunk: readonly TableRequest[]): Promise<void> {
+  let pending = groupByTable(chunk);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (attempt > 0) await sleep(backoffDelay(attempt));
-    const result = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-    const unprocessed = result.UnprocessedItems?.[tableName] ?? [];
+    const result = await documentClient().send(new BatchWriteCommand({ RequestItems: pending }));
+    const unprocessed = Object.entries(result.UnprocessedItems ?? {}).filter(([, requests]) => requests.length > 0);
     if (unprocessed.length === 0) return;
-    requests = unprocessed as WriteRequest[];
+    pending = Object.fromEntries(unprocessed) as Record<string, WriteRequest[]>;
   }
-  throw new Error(`BatchWriteItem left ${requests.length} items unprocessed in ${tableName} after ${ATTEMPTS} attempts`);
+  const left = Object.entries(pending).map(([tableName, requests]) => `${requests.length} items unprocessed in ${tableName}`);
+  throw new Error(`BatchWriteItem left ${left.join(' and ')} after ${ATTEMPTS} attempts`);
+}
+
+function groupByTable(chunk: readonly TableRequest[]): Record<string, WriteRequest[]> {
+  const byTable: Record<string, WriteRequest[]> = {};
+  for (const { tableName, request } of chunk) (byTable[tableName] ??= []).push(request);
+  return byTable;
 }
 
 /**
