@@ -59,8 +59,10 @@ type StoredReading = CounterReading & { operStatus: string };
  * the snapshots are written together. Two reads are often skipped: a batch of one reading
  * has nothing stored between its first and last but itself, and when the last became the
  * latest, no stored reading comes after it (a later one put meanwhile becomes the latest
- * only after this, so its writer reads this batch's readings as its predecessors). An
- * interface reporting in order, one reading a message, costs one query, not three.
+ * only after this, so its writer reads this batch's readings as its predecessors). The
+ * third often is: a batch of one that became the latest takes the latest it replaced as its
+ * predecessor (replacedPredecessor). An interface reporting in order, one reading a message,
+ * costs no query, not three.
  */
 export async function recordInterfaceReadings(table: string, readings: readonly InterfaceReading[]): Promise<void> {
   await putAll(table, readingItems(readings));
@@ -90,9 +92,10 @@ export async function snapshotStoredReadings(table: string, readings: readonly I
   const last = batch.at(-1);
   if (first === undefined || last === undefined) return;
   const pk = readingPartition(first.mac, first.name);
-  const isLatest = await advanceLatest(table, last);
+  const { isLatest, replaced } = await advanceLatest(table, last);
+  const known = batch.length === 1 ? replacedPredecessor(replaced) : undefined;
   const [previous, within, next] = await Promise.all([
-    neighbour(table, pk, first.eventTime, 'before'),
+    known ?? neighbour(table, pk, first.eventTime, 'before'),
     batch.length === 1 ? [storedReading(first)] : readingsBetween(table, pk, first.eventTime, last.eventTime),
     isLatest ? undefined : neighbour(table, pk, last.eventTime, 'after'),
   ]);
@@ -158,22 +161,47 @@ async function readingsBetween(table: string, pk: string, from: string, to: stri
   return (await queryPartition(table, pk, { between: [from, to], consistent: true })) as unknown as StoredReading[];
 }
 
-/** Moves the interface's latest statistics to this reading if it is newer; whether it was. */
-async function advanceLatest(table: string, reading: InterfaceReading): Promise<boolean> {
+/** What the interface item keeps of its latest reading beside the statistics: the counters a speed is computed from, and when it was written. */
+type LatestReading = StoredReading & { written_at: number };
+
+/**
+ * Moves the interface's latest statistics to this reading if it is newer. Answers whether it
+ * was, and the reading it replaced when the item kept one (items written before it did keep
+ * only the statistics).
+ */
+async function advanceLatest(table: string, reading: InterfaceReading): Promise<{ isLatest: boolean; replaced?: LatestReading }> {
+  const latest: LatestReading = { ...storedReading(reading), written_at: Date.now() };
   try {
-    await documentClient().send(
+    const { Attributes } = await documentClient().send(
       new UpdateCommand({
         TableName: table,
         Key: interfaceKey(reading.mac, reading.name),
-        UpdateExpression: 'SET eventTime = :t, statistics = :s',
+        UpdateExpression: 'SET eventTime = :t, statistics = :s, latest_reading = :r',
         ConditionExpression: 'attribute_not_exists(eventTime) OR eventTime < :t',
-        ExpressionAttributeValues: { ':t': reading.eventTime, ':s': reading.statistics },
+        ExpressionAttributeValues: { ':t': reading.eventTime, ':s': reading.statistics, ':r': latest },
+        ReturnValues: 'UPDATED_OLD',
       }),
     );
-    return true;
+    return { isLatest: true, replaced: Attributes?.latest_reading as LatestReading | undefined };
   } catch (error) {
     // A newer reading (or this one, redelivered) is already the latest: it stays.
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    return false;
+    return { isLatest: false };
   }
+}
+
+/**
+ * The stored reading before a batch of one that became the latest: the latest it replaced,
+ * when that is still in the series (written within its retention, a day kept in hand for the
+ * clock), with no read. None (read it) otherwise.
+ *
+ * The replaced reading is the nearest before this one unless another writer put a reading
+ * between them that has not become the latest yet. That writer's reading then can no longer
+ * become the latest, so it reads the reading after its own (this one) and writes this one's
+ * snapshot from its own, the nearer predecessor, which putSnapshot keeps.
+ */
+function replacedPredecessor(replaced: LatestReading | undefined, now = Date.now()): StoredReading | undefined {
+  if (replaced === undefined || !(Number(replaced.written_at) > now - (READING_RETENTION_SECONDS - 86_400) * 1000)) return undefined;
+  const { written_at: _writtenAt, ...reading } = replaced;
+  return reading;
 }

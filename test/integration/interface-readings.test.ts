@@ -68,6 +68,56 @@ describe('interface readings against DynamoDB Local', () => {
     );
   });
 
+  it('reads nothing for a reading that follows the latest, once the interface keeps one', async () => {
+    const mac = '02:aa:00:02:00:01';
+    const recent = (second: number, octets: bigint) => ({ ...reading(mac, 0, octets, octets * 2n, 'e0'), eventTime: new Date(Date.now() - 60_000 + second * 1000).toISOString() });
+    const readings = [recent(0, 1_000n), recent(10, 2_000n), recent(20, 2_500n), recent(30, 9_000n)];
+    const queries: number[] = [];
+    for (const r of readings) queries.push(await queriesDuring(() => recordInterfaceReadings(table, [r])));
+    // The first has no latest to follow: it reads the one before it (none).
+    expect(queries).toEqual([1, 0, 0, 0]);
+    const expected = Object.fromEntries(readings.slice(1).map((r, i) => [r.eventTime, speedsBetween(readings[i], r)]));
+    expect(await snapshots(mac)).toEqual(expected);
+  });
+
+  it('corrects a speed taken from the latest replaced when a reading between them was put but not yet the latest', async () => {
+    // X puts B and is held before B can become the latest; Y takes C, which replaces A as the
+    // latest, and writes C's snapshot from A without a read. X, released, finds B is not the
+    // latest, reads the reading after it and writes C's snapshot from B, the nearer.
+    const mac = '02:aa:00:02:00:02';
+    const at = (second: number, octets: bigint) => ({ ...reading(mac, 0, octets, octets * 2n, 'e0'), eventTime: new Date(Date.now() - 60_000 + second * 1000).toISOString() });
+    const [a, b, c] = [at(0, 1_000n), at(10, 2_000n), at(20, 5_000n)];
+    const writer = new AsyncLocalStorage<string>();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived = () => {};
+    const atAdvance = new Promise<void>((resolve) => (arrived = resolve));
+    const stack = documentClient().middlewareStack;
+    stack.add(
+      (next, context) => async (args) => {
+        if (writer.getStore() === 'X' && context.commandName === 'UpdateItemCommand') {
+          arrived();
+          await held;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdAdvance' },
+    );
+    try {
+      await recordInterfaceReadings(table, [a]);
+      const x = writer.run('X', () => recordInterfaceReadings(table, [b]));
+      await atAdvance;
+      expect(await queriesDuring(() => recordInterfaceReadings(table, [c]))).toBe(0);
+      expect(await snapshots(mac)).toEqual({ [c.eventTime]: speedsBetween(a, c) });
+      release();
+      await x;
+    } finally {
+      release();
+      stack.remove('holdAdvance');
+    }
+    expect(await snapshots(mac)).toEqual({ [b.eventTime]: speedsBetween(a, b), [c.eventTime]: speedsBetween(b, c) });
+  });
+
   it('keeps the speed from the nearest reading when a writer that read an older neighbour writes last', async () => {
     // Two writers of one interface at once, as two batches of one router's notifications
     // can be under a backlog: X takes C and reads A before it; Y takes B, between them, and
@@ -104,6 +154,25 @@ describe('interface readings against DynamoDB Local', () => {
     expect(await snapshots(mac)).toEqual({ [b.eventTime]: speedsBetween(a, b), [c.eventTime]: speedsBetween(b, c) });
   });
 });
+
+/** How many Query requests the functions' DynamoDB client made while `work` ran. */
+async function queriesDuring(work: () => Promise<unknown>): Promise<number> {
+  let queries = 0;
+  const stack = documentClient().middlewareStack;
+  stack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'QueryCommand') queries++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countQueries' },
+  );
+  try {
+    await work();
+    return queries;
+  } finally {
+    stack.remove('countQueries');
+  }
+}
 
 /** Whether a request puts or deletes a snapshot (`snap#` sort key), in any of the shapes the SDK passes through. */
 function writesSnapshot(input: unknown): boolean {
