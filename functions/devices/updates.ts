@@ -23,7 +23,9 @@ export interface DeviceFacts {
  * is what was true at `at`, so it replaces what the profile holds only if that is older:
  * the address as of ip_seen, the description (host name, type, system) as of described_at.
  * An older message written later, redelivered or from a slower writer, changes neither. All
- * of it is idempotent, so none of it needs a transaction (see applyExactlyOnce).
+ * of it is idempotent, so none of it needs a transaction (see applyExactlyOnce). The index
+ * entry comes with creating the profile (before it, so a crash between them leaves no
+ * profile unindexed): a device seen again costs one write, not two.
  */
 export function sighting(table: string, mac: string, at: string, facts: DeviceFacts = {}): CounterUpdate[] {
   const { ip_address, ...description } = facts;
@@ -37,8 +39,8 @@ export function sighting(table: string, mac: string, at: string, facts: DeviceFa
       setIfOlder: { first_seen: at },
       setIfNewer: { last_seen: at, ...(ip_address === undefined ? {} : { ip_seen: at }), ...(described ? { described_at: at } : {}) },
       setWithNewer: { ...(ip_address === undefined ? {} : { ip_seen: { ip_address } }), ...(described ? { described_at: description } : {}) },
+      onCreate: [indexEntry(table, mac)],
     },
-    indexEntry(table, mac),
   ];
 }
 

@@ -165,6 +165,9 @@ export function itemId(update: CounterUpdate): string {
 /** Actions an update may take in a transaction: itself and, when it creates its item, what comes with that. */
 const weight = (update: CounterUpdate): number => 1 + (update.onCreate?.length ?? 0);
 
+/** The most writes these updates make: each, and what comes with creating its item. */
+export const writesAtMost = (updates: readonly CounterUpdate[]): number => updates.reduce((n, u) => n + weight(u), 0);
+
 /**
  * The transactions these units go in, as applyExactlyOnce commits them: a unit too big for one
  * split into deterministic parts, then units packed many to a transaction within MAX_ACTIONS.

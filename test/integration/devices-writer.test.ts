@@ -76,7 +76,7 @@ describe('devices writer against DynamoDB Local and the SQS emulator', () => {
   });
 
   it('hands back at once the inventory messages its time left does not cover, and stores them on the next delivery', async () => {
-    // 12 messages of 5 records each (10 updates: a profile and an index entry per record).
+    // 12 messages of 5 records each (10 writes at most: a profile per record and, new, its index entry).
     const macs = Array.from({ length: 60 }, (_, i) => `02:0f:00:01:00:${i.toString(16).padStart(2, '0')}`);
     const bodies = Array.from({ length: 12 }, (_, m) => {
       const records = macs.slice(m * 5, m * 5 + 5).map((mac) => ({ mac_address: mac, host_name: `host-${mac}`, device_type: 'PC', operating_system: 'Linux', ip_address: '10.0.1.1' }));
