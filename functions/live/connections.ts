@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/dynamodb-client.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 
@@ -31,69 +31,75 @@ export async function listConnections(table: string): Promise<string[]> {
   return (await queryPartition(table, PARTITION, { attributes: ['sk'] })).map((item) => String(item.sk));
 }
 
-/** What a refused claim learns of the connection's last push (nothing when it is gone). */
+/** What is stored of a connection's pushes. */
 export interface PushSlot {
   /** When the last push claimed the slot: a push claimed at or after a change reads it. */
   pushedAt?: number;
-  /** When a push last confirmed its claim and sent. */
+  /** When a push last recorded its send, and the claim that push made. */
   sentAt?: number;
+  sentFor?: number;
 }
 
 /**
- * Claims the connection's next push slot: succeeds when no push claimed it or sent to it
- * within the last PUSH_INTERVAL_MS. Otherwise answers the connection's last claim and send,
- * so that the caller can wait for the slot or leave the push to whoever claimed it (or
- * nothing when the connection has been removed meanwhile).
+ * Claims the connection's next push slot: succeeds when it was never pushed to or not
+ * claimed within the last PUSH_INTERVAL_MS, and answers what the slot held before (whose
+ * send this push's delivery must follow by a second: see the broadcaster). Otherwise answers
+ * when it was last claimed, so that the caller can wait for the slot or leave the push to
+ * whoever claimed it (or nothing when the connection has been removed meanwhile).
  */
-export async function claimPush(table: string, connectionId: string, now = Date.now()): Promise<{ claimed: true } | ({ claimed: false } & PushSlot)> {
+export async function claimPush(
+  table: string,
+  connectionId: string,
+  now = Date.now(),
+): Promise<{ claimed: true; previous: PushSlot } | { claimed: false; pushedAt?: number }> {
   try {
-    await documentClient().send(
+    const { Attributes } = await documentClient().send(
       new UpdateCommand({
         TableName: table,
         Key: connectionKey(connectionId),
         UpdateExpression: 'SET pushed_at = :now',
-        ConditionExpression:
-          'attribute_exists(sk) AND (attribute_not_exists(pushed_at) OR pushed_at <= :cutoff) AND (attribute_not_exists(sent_at) OR sent_at <= :cutoff)',
+        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(pushed_at) OR pushed_at <= :cutoff)',
         ExpressionAttributeValues: { ':now': now, ':cutoff': now - PUSH_INTERVAL_MS },
+        ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return { claimed: true };
+    return { claimed: true, previous: slotOf(Attributes ?? {}) };
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const item = (error as { Item?: Record<string, unknown> }).Item;
-    if (item === undefined) return { claimed: false };
-    return { claimed: false, pushedAt: storedNumber(item.pushed_at), sentAt: storedNumber(item.sent_at) };
+    return item === undefined ? { claimed: false } : { claimed: false, pushedAt: slotOf(item).pushedAt };
   }
 }
 
-/**
- * Confirms, just before sending, that the claim made at `claimedAt` is still the latest, and
- * records the send time. The next claim waits a full interval after it, so deliveries are a
- * second apart however long each push took to read the devices. Answers false when a newer
- * claim took the slot (its read is newer than this push's: it carries this push's change)
- * or the connection is gone: nothing is to be sent then.
- */
-export async function confirmPush(table: string, connectionId: string, claimedAt: number, now = Date.now()): Promise<boolean> {
+/** Records when the push claimed at `claimedAt` sent, unless a push claimed later recorded first; never brings back a removed connection. */
+export async function recordPush(table: string, connectionId: string, claimedAt: number, now = Date.now()): Promise<void> {
   try {
     await documentClient().send(
       new UpdateCommand({
         TableName: table,
         Key: connectionKey(connectionId),
-        UpdateExpression: 'SET sent_at = :now',
-        ConditionExpression: 'pushed_at = :claimedAt',
+        UpdateExpression: 'SET sent_at = :now, sent_for = :claimedAt',
+        ConditionExpression: 'attribute_exists(sk) AND (attribute_not_exists(sent_for) OR sent_for < :claimedAt)',
         ExpressionAttributeValues: { ':now': now, ':claimedAt': claimedAt },
       }),
     );
-    return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-    throw error;
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
 }
 
-/** A number of an item from a refused condition: it comes back as DynamoDB wrote it ({"N": "..."}), as the document client leaves errors alone. */
-function storedNumber(raw: unknown): number | undefined {
-  const value = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : raw === undefined ? Number.NaN : Number(raw);
-  return Number.isFinite(value) ? value : undefined;
+/** The connection's slot as stored now. */
+export async function readPushSlot(table: string, connectionId: string): Promise<PushSlot> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: table, Key: connectionKey(connectionId), ConsistentRead: true }));
+  return slotOf(Item ?? {});
+}
+
+/** Numbers of an item, as the document client gives them or, from a refused condition, as DynamoDB wrote them ({"N": "..."}): it leaves errors alone. */
+function slotOf(item: Record<string, unknown>): PushSlot {
+  const number = (raw: unknown): number | undefined => {
+    const value = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : raw === undefined ? Number.NaN : Number(raw);
+    return Number.isFinite(value) ? value : undefined;
+  };
+  return { pushedAt: number(item.pushed_at), sentAt: number(item.sent_at), sentFor: number(item.sent_for) };
 }

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { connectionsTable } from '../../functions/live/config.ts';
-import { PUSH_INTERVAL_MS, addConnection, claimPush, confirmPush, removeConnection } from '../../functions/live/connections.ts';
+import { PUSH_INTERVAL_MS, addConnection, claimPush, readPushSlot, recordPush, removeConnection } from '../../functions/live/connections.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 
-// A connection's push slot against DynamoDB Local, at times the test chooses: the once-a-second
-// limit holds between deliveries, whatever time each push spent reading the devices between
-// its claim and its send.
+// A connection's push slot against DynamoDB Local, at times the test chooses: claims a second
+// apart, each answering the claim and send before it, which the broadcaster holds its send a
+// second behind (test/e2e/live.test.ts checks the deliveries).
 
 let runtime: LocalRuntime;
 beforeAll(async () => {
@@ -22,38 +22,39 @@ async function newConnection(): Promise<string> {
 }
 
 describe('a live connection push slot', () => {
-  it('after a push whose read was slow, frees a second after the send, not the claim', async () => {
+  it('is claimed a second after the last claim, and answers that claim and when its push sent', async () => {
     const table = connectionsTable();
     const id = await newConnection();
     const t0 = Date.now();
-    expect(await claimPush(table, id, t0)).toEqual({ claimed: true });
-    // 700 ms of reading the devices, then the send.
-    expect(await confirmPush(table, id, t0, t0 + 700)).toBe(true);
-    // A second after the claim, but 300 ms after the send: refused, naming both.
-    expect(await claimPush(table, id, t0 + PUSH_INTERVAL_MS)).toEqual({ claimed: false, pushedAt: t0, sentAt: t0 + 700 });
-    expect(await claimPush(table, id, t0 + 700 + PUSH_INTERVAL_MS)).toEqual({ claimed: true });
-  });
-
-  it('refuses a claim while an older one is within its second, and lets a newer claim supersede one that never sent', async () => {
-    const table = connectionsTable();
-    const id = await newConnection();
-    const t0 = Date.now();
-    expect(await claimPush(table, id, t0)).toEqual({ claimed: true });
+    expect(await claimPush(table, id, t0)).toEqual({ claimed: true, previous: {} });
     expect(await claimPush(table, id, t0 + 400)).toEqual({ claimed: false, pushedAt: t0 });
-    // The first push is still reading a second later: a newer push claims the slot, and
-    // the first, confirming late, sends nothing (the newer one reads after it).
-    expect(await claimPush(table, id, t0 + PUSH_INTERVAL_MS)).toEqual({ claimed: true });
-    expect(await confirmPush(table, id, t0, t0 + 1_100)).toBe(false);
-    expect(await confirmPush(table, id, t0 + PUSH_INTERVAL_MS, t0 + 1_150)).toBe(true);
+    // 700 ms of reading the devices, then the send.
+    await recordPush(table, id, t0, t0 + 700);
+    // A second after the claim the slot is claimed again; the push holds its send until a second after t0 + 700.
+    expect(await claimPush(table, id, t0 + PUSH_INTERVAL_MS)).toEqual({ claimed: true, previous: { pushedAt: t0, sentAt: t0 + 700, sentFor: t0 } });
+    expect(await readPushSlot(table, id)).toEqual({ pushedAt: t0 + PUSH_INTERVAL_MS, sentAt: t0 + 700, sentFor: t0 });
   });
 
-  it('claims and confirms nothing for a connection removed meanwhile', async () => {
+  it('keeps the record of the latest claim that sent: a slower, older push recording late changes nothing', async () => {
     const table = connectionsTable();
     const id = await newConnection();
     const t0 = Date.now();
-    expect(await claimPush(table, id, t0)).toEqual({ claimed: true });
+    const t1 = t0 + PUSH_INTERVAL_MS;
+    expect((await claimPush(table, id, t0)).claimed).toBe(true);
+    expect((await claimPush(table, id, t1)).claimed).toBe(true);
+    await recordPush(table, id, t1, t1 + 100);
+    await recordPush(table, id, t0, t1 + 200);
+    expect(await readPushSlot(table, id)).toEqual({ pushedAt: t1, sentAt: t1 + 100, sentFor: t1 });
+  });
+
+  it('claims nothing for a connection removed meanwhile, and its record does not bring it back', async () => {
+    const table = connectionsTable();
+    const id = await newConnection();
+    const t0 = Date.now();
+    expect((await claimPush(table, id, t0)).claimed).toBe(true);
     await removeConnection(table, id);
-    expect(await confirmPush(table, id, t0, t0 + 50)).toBe(false);
+    await recordPush(table, id, t0, t0 + 50);
     expect(await claimPush(table, id, t0 + 2 * PUSH_INTERVAL_MS)).toEqual({ claimed: false });
+    expect(await readPushSlot(table, id)).toEqual({});
   });
 });
