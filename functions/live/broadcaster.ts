@@ -100,13 +100,15 @@ async function pushTo(connections: ReadonlyMap<string, PushSlot>, claimedAt: num
 /**
  * When the push before this one (the claim `previous` held) sent. Almost always recorded by
  * the time this push has read the devices; while it is still in flight, the slot is read
- * again until it is, for IN_FLIGHT_WAIT_MS at most (a push that crashed never records; nor
- * did those before records were kept): then its claim stands for it. `superseded` when a
- * push claimed after this one (at `claimedAt`) has recorded its send already.
+ * again until it is, for IN_FLIGHT_WAIT_MS at most (a push that crashed never records):
+ * then its claim stands for it, as it does on a connection made before sends were recorded
+ * (no sent_for). `superseded` when a push claimed after this one (at `claimedAt`) has
+ * recorded its send already.
  */
 async function previousSend(table: string, id: string, previous: PushSlot, claimedAt: number): Promise<number | 'superseded'> {
   const { pushedAt } = previous;
   if (pushedAt === undefined) return Number.NEGATIVE_INFINITY;
+  if (previous.sentFor === undefined) return pushedAt;
   const giveUpAt = Date.now() + IN_FLIGHT_WAIT_MS;
   let slot = previous;
   while ((slot.sentFor ?? Number.NEGATIVE_INFINITY) < pushedAt) {

@@ -19,7 +19,8 @@ export const isConnectionKey = (pk: string | undefined): boolean => pk === PARTI
 
 export async function addConnection(table: string, connectionId: string, now = Date.now()): Promise<void> {
   await documentClient().send(
-    new PutCommand({ TableName: table, Item: { ...connectionKey(connectionId), connected_at: now, expires_at: Math.floor(now / 1000) + MAX_CONNECTION_SECONDS } }),
+    // sent_for from the start: a push finding none knows the connection's last push is not in flight but from before sends were recorded.
+    new PutCommand({ TableName: table, Item: { ...connectionKey(connectionId), connected_at: now, expires_at: Math.floor(now / 1000) + MAX_CONNECTION_SECONDS, sent_for: 0 } }),
   );
 }
 

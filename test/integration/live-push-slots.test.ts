@@ -26,7 +26,7 @@ describe('a live connection push slot', () => {
     const table = connectionsTable();
     const id = await newConnection();
     const t0 = Date.now();
-    expect(await claimPush(table, id, t0)).toEqual({ claimed: true, previous: {} });
+    expect(await claimPush(table, id, t0)).toEqual({ claimed: true, previous: { sentFor: 0 } });
     expect(await claimPush(table, id, t0 + 400)).toEqual({ claimed: false, pushedAt: t0 });
     // 700 ms of reading the devices, then the send.
     await recordPush(table, id, t0, t0 + 700);
