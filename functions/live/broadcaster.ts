@@ -25,8 +25,9 @@ const IN_FLIGHT_WAIT_MS = 2_000;
  * pushed_at, a second after the last claim), then reads the devices, so a push claimed after
  * this invocation started carries this invocation's change too. Each push records when it
  * sent (sent_at), and the next one, its devices read, holds its send until a second after
- * that (waiting for the record when the push before is still in flight): deliveries, not
- * only claims, are a second apart and in the order claimed, however long each read took. A
+ * that (waiting for the record when the push before is still in flight, 2 s at most):
+ * deliveries, not only claims, are a second apart and in the order claimed, unless a push's
+ * read outlasts that wait (a push found already outrun sends nothing). A
  * connection claimed within the last second by an older push is waited for and pushed to
  * when its slot frees; one claimed by a newer push is left to it. Failures are logged, not
  * retried: the next change pushes again.
