@@ -3,7 +3,7 @@
 // the per-layer counts equal the number of frames holding each layer.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,8 +176,21 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
   // Run where tcpdump is installed (and may capture); tcpdump reading its own file back is the oracle.
   it.skipIf(tcpdump === undefined)('imports it, and the counts equal what tcpdump finds in the file', { timeout: 180_000 }, async () => {
     const file = join(dir, 'loopback.pcap');
-    const port = 40_000 + Math.floor(Math.random() * 20_000);
-    const filter = `port ${port} or port ${port + 1} or icmp or icmp6`;
+    // Ports the kernel hands out, not picked at random: a random one was once in use (EADDRINUSE).
+    // The echo server listens from the start; the UDP port is closed again, for the kernel to answer with ICMP.
+    const server = createServer((s) => s.on('data', (d) => s.end(d)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const closedPort = await (async () => {
+      const socket = createSocket('udp4');
+      socket.bind(0, '127.0.0.1');
+      await once(socket, 'listening');
+      const { port: bound } = socket.address();
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      return bound;
+    })();
+    const filter = `port ${port} or port ${closedPort} or icmp or icmp6`;
     const capture = spawn(tcpdump as string, ['-i', 'lo', '-U', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     let ready = '';
     capture.stderr.on('data', (c: Buffer) => (ready += c.toString()));
@@ -188,7 +201,7 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
     const probe = createSocket('udp4');
     await eventually(
       async () => {
-        probe.send('probe', port + 1, '127.0.0.1');
+        probe.send('probe', closedPort, '127.0.0.1');
         await new Promise((r) => setTimeout(r, 100));
         return count() > 0 ? true : undefined;
       },
@@ -198,9 +211,6 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
     probe.close();
 
     // Traffic: TCP connections with data, UDP to an open and a closed port (the kernel answers ICMP), over IPv4 and IPv6.
-    const server = createServer((s) => s.on('data', (d) => s.end(d)));
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
     for (let i = 0; i < 20; i++) {
       const socket = connect(port, '127.0.0.1');
       // Read the echo: a socket whose data is never consumed never ends, so never closes.
@@ -211,7 +221,7 @@ describe('npm run import: a tcpdump capture of loopback traffic', () => {
     server.close();
     for (const [family, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']] as const) {
       const socket = createSocket(family);
-      for (let i = 0; i < 10; i++) socket.send(`datagram ${i}`, port + 1, host);
+      for (let i = 0; i < 10; i++) socket.send(`datagram ${i}`, closedPort, host);
       await new Promise((r) => setTimeout(r, 200));
       socket.close();
     }
