@@ -20,9 +20,9 @@ interface Capacity {
 // The smallest shape of an SDK client's middleware stack that the meters need: typed here
 // rather than through @smithy/types, which the project does not depend on directly.
 type Next = (args: { input: object }) => Promise<{ output: object }>;
-type Middleware = (next: Next, context: { commandName?: string }) => Next;
-interface MeteredClient {
-  middlewareStack: { add(middleware: Middleware, options: { step: 'initialize'; name: string }): void };
+export type ClientMiddleware = (next: Next, context: { commandName?: string }) => Next;
+export interface MeteredClient {
+  middlewareStack: { add(middleware: ClientMiddleware, options: { step: 'initialize'; name: string }): void };
 }
 
 /** Counts DynamoDB requests and the units each reports consumed. */

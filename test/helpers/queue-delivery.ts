@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
+import type { ClientMiddleware, MeteredClient } from '../../functions/shared/usage-meter.ts';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { direct, lambdaContext, sqsEvent, sqsRecord } from './sqs-events.ts';
 
@@ -25,35 +26,43 @@ async function receiveAsPoller(sqs: SQSClient, queueUrl: string, wanted: number)
   return got.map((m) => ({ ...sqsRecord(m.Body as string), messageId: m.MessageId as string, receiptHandle: m.ReceiptHandle as string }));
 }
 
-/** Runs `work` with every request of the functions' DynamoDB client held `ms` first: a slow store. */
-export async function withSlowStore<T>(ms: number, work: () => Promise<T>): Promise<T> {
-  const stack = documentClient().middlewareStack;
-  stack.add((next) => async (args) => (await new Promise((resolve) => setTimeout(resolve, ms)), next(args)), { step: 'initialize', name: 'slowStore' });
+/** Runs `work` with `middleware` on the functions' DynamoDB client (initialize step), taken off again after. */
+export async function withStoreMiddleware<T>(name: string, middleware: ClientMiddleware, work: () => Promise<T>): Promise<T> {
+  const client: MeteredClient = documentClient();
+  client.middlewareStack.add(middleware, { step: 'initialize', name });
   try {
     return await work();
   } finally {
-    stack.remove('slowStore');
+    documentClient().middlewareStack.remove(name);
   }
+}
+
+/** Runs `work` with every request of the functions' DynamoDB client held `ms` first: a slow store. */
+export async function withSlowStore<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  return withStoreMiddleware('slowStore', (next) => async (args) => (await new Promise((resolve) => setTimeout(resolve, ms)), next(args)), work);
 }
 
 /** Runs `work` and counts the items every Query and Scan of the functions' DynamoDB client answered meanwhile. */
 export async function itemsRead(work: () => Promise<unknown>): Promise<number> {
-  const stack = documentClient().middlewareStack;
   let read = 0;
-  stack.add(
-    (next) => async (args) => {
-      const result = await next(args);
-      read += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
-      return result;
-    },
-    { step: 'initialize', name: 'itemsRead' },
-  );
-  try {
-    await work();
-    return read;
-  } finally {
-    stack.remove('itemsRead');
-  }
+  const middleware: ClientMiddleware = (next) => async (args) => {
+    const result = await next(args);
+    read += (result.output as { Items?: unknown[] }).Items?.length ?? 0;
+    return result;
+  };
+  await withStoreMiddleware('itemsRead', middleware, work);
+  return read;
+}
+
+/** Runs `work` and counts the Query requests the functions' DynamoDB client made meanwhile. */
+export async function queriesDuring(work: () => Promise<unknown>): Promise<number> {
+  let queries = 0;
+  const middleware: ClientMiddleware = (next, context) => async (args) => {
+    if (context.commandName === 'QueryCommand') queries++;
+    return next(args);
+  };
+  await withStoreMiddleware('countQueries', middleware, work);
+  return queries;
 }
 
 /** Stores each body in a writer invocation of its own, in the order given, none handed back. */

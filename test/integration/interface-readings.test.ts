@@ -7,6 +7,8 @@ import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import { recordInterfaceReadings, speedsBetween, type InterfaceReading } from '../../functions/devices/interfaces.ts';
 import { NO_SPEEDS, devicePartition, interfaceKey } from '../../functions/devices/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { queriesDuring, withStoreMiddleware } from '../helpers/queue-delivery.ts';
+import type { ClientMiddleware } from '../../functions/shared/usage-meter.ts';
 
 const RUNS = Number(process.env.READING_RUNS ?? 12);
 let runtime: LocalRuntime;
@@ -87,34 +89,20 @@ describe('interface readings against DynamoDB Local', () => {
     const mac = '02:aa:00:02:00:02';
     const at = (second: number, octets: bigint) => ({ ...reading(mac, 0, octets, octets * 2n, 'e0'), eventTime: new Date(Date.now() - 60_000 + second * 1000).toISOString() });
     const [a, b, c] = [at(0, 1_000n), at(10, 2_000n), at(20, 5_000n)];
-    const writer = new AsyncLocalStorage<string>();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let arrived = () => {};
-    const atAdvance = new Promise<void>((resolve) => (arrived = resolve));
-    const stack = documentClient().middlewareStack;
-    stack.add(
-      (next, context) => async (args) => {
-        if (writer.getStore() === 'X' && context.commandName === 'UpdateItemCommand') {
-          arrived();
-          await held;
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'holdAdvance' },
-    );
-    try {
-      await recordInterfaceReadings(table, [a]);
-      const x = writer.run('X', () => recordInterfaceReadings(table, [b]));
-      await atAdvance;
-      expect(await queriesDuring(() => recordInterfaceReadings(table, [c]))).toBe(0);
-      expect(await snapshots(mac)).toEqual({ [c.eventTime]: speedsBetween(a, c) });
-      release();
-      await x;
-    } finally {
-      release();
-      stack.remove('holdAdvance');
-    }
+    const x = holdWriter((_input, command) => command === 'UpdateItemCommand');
+    await withStoreMiddleware('holdAdvance', x.middleware, async () => {
+      try {
+        await recordInterfaceReadings(table, [a]);
+        const written = x.run(() => recordInterfaceReadings(table, [b]));
+        await x.held;
+        expect(await queriesDuring(() => recordInterfaceReadings(table, [c]))).toBe(0);
+        expect(await snapshots(mac)).toEqual({ [c.eventTime]: speedsBetween(a, c) });
+        x.release();
+        await written;
+      } finally {
+        x.release();
+      }
+    });
     expect(await snapshots(mac)).toEqual({ [b.eventTime]: speedsBetween(a, b), [c.eventTime]: speedsBetween(b, c) });
   });
 
@@ -124,54 +112,41 @@ describe('interface readings against DynamoDB Local', () => {
     // writes C's snapshot from B; then X, held until now, writes C's snapshot from A.
     const mac = '02:aa:00:01:00:01';
     const [a, b, c] = [reading(mac, 0, 1_000n, 2_000n, 'e0'), reading(mac, 10, 2_000n, 4_000n, 'e0'), reading(mac, 20, 5_000n, 10_000n, 'e0')];
-    const writer = new AsyncLocalStorage<string>();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let arrived = () => {};
-    const atWrite = new Promise<void>((resolve) => (arrived = resolve));
-    const stack = documentClient().middlewareStack;
-    stack.add(
-      (next) => async (args) => {
-        if (writer.getStore() === 'X' && writesSnapshot(args.input)) {
-          arrived();
-          await held;
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'holdStaleSnapshot' },
-    );
-    try {
-      await recordInterfaceReadings(table, [a]);
-      const x = writer.run('X', () => recordInterfaceReadings(table, [c]));
-      await atWrite;
-      await recordInterfaceReadings(table, [b]);
-      release();
-      await x;
-    } finally {
-      release();
-      stack.remove('holdStaleSnapshot');
-    }
+    const x = holdWriter((input) => writesSnapshot(input));
+    await withStoreMiddleware('holdStaleSnapshot', x.middleware, async () => {
+      try {
+        await recordInterfaceReadings(table, [a]);
+        const written = x.run(() => recordInterfaceReadings(table, [c]));
+        await x.held;
+        await recordInterfaceReadings(table, [b]);
+        x.release();
+        await written;
+      } finally {
+        x.release();
+      }
+    });
     expect(await snapshots(mac)).toEqual({ [b.eventTime]: speedsBetween(a, b), [c.eventTime]: speedsBetween(b, c) });
   });
 });
 
-/** How many Query requests the functions' DynamoDB client made while `work` ran. */
-async function queriesDuring(work: () => Promise<unknown>): Promise<number> {
-  let queries = 0;
-  const stack = documentClient().middlewareStack;
-  stack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'QueryCommand') queries++;
-      return next(args);
-    },
-    { step: 'initialize', name: 'countQueries' },
-  );
-  try {
-    await work();
-    return queries;
-  } finally {
-    stack.remove('countQueries');
-  }
+/**
+ * Writer X of a race: work run through `run` is held at its first request that `holds`
+ * picks (by input and command name), until release(); `held` settles when it gets there.
+ */
+function holdWriter(holds: (input: unknown, command: string | undefined) => boolean) {
+  const writer = new AsyncLocalStorage<true>();
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let arrived = () => {};
+  const held = new Promise<void>((resolve) => (arrived = resolve));
+  const middleware: ClientMiddleware = (next, context) => async (args) => {
+    if (writer.getStore() === true && holds(args.input, context.commandName)) {
+      arrived();
+      await gate;
+    }
+    return next(args);
+  };
+  return { middleware, held, release: () => release(), run: <T>(work: () => Promise<T>) => writer.run(true, work) };
 }
 
 /** Whether a request puts or deletes a snapshot (`snap#` sort key), in any of the shapes the SDK passes through. */
