@@ -24,17 +24,18 @@ export async function putAll(tableName: string, items: readonly Item[], parallel
  * each of two tables makes one request, not two.
  */
 export async function putAcross(tables: readonly { tableName: string; items: readonly Item[] }[], parallel = PARALLEL_REQUESTS): Promise<void> {
-  // BatchWriteItem refuses a request that names one key twice; the last put would win anyway.
-  const requests = tables.flatMap(({ tableName, items }) =>
-    [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()].map((Item) => ({ tableName, request: { PutRequest: { Item } } })),
-  );
+  const requests = tables.flatMap(({ tableName, items }) => uniqueByKey(items).map((Item) => ({ tableName, request: { PutRequest: { Item } } })));
   await writeAll(requests, parallel);
+}
+
+/** BatchWriteItem refuses a request that names one key twice; the last put would win anyway. */
+function uniqueByKey(items: readonly Item[]): Item[] {
+  return [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
 }
 
 /** Deletes every item by key with BatchWriteItem, as putAll puts them. */
 export async function deleteAll(tableName: string, keys: readonly Item[], parallel = PARALLEL_REQUESTS): Promise<void> {
-  const unique = [...new Map(keys.map((key) => [JSON.stringify([key.pk, key.sk, key.id]), key])).values()];
-  await writeAll(unique.map((Key) => ({ tableName, request: { DeleteRequest: { Key } } })), parallel);
+  await writeAll(uniqueByKey(keys).map((Key) => ({ tableName, request: { DeleteRequest: { Key } } })), parallel);
 }
 
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
