@@ -3,8 +3,8 @@ import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { invocationDeadline } from '../shared/deadline.ts';
 import { storeWithinTime } from '../shared/time-budget.ts';
 import * as z from 'zod';
-import { envelopeSchema, type Envelope } from '../shared/queue-envelope.ts';
-import { parseJson, stringifyJson } from '../shared/json.ts';
+import { readEnvelope, type Envelope } from '../shared/queue-envelope.ts';
+import { stringifyJson } from '../shared/json.ts';
 import { applyExactlyOnce, writesAtMost, type CounterUpdate, type IdempotentUnit } from '../shared/exactly-once.ts';
 import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError } from '../shared/sqs-batch.ts';
@@ -35,7 +35,7 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
     event,
     {
       read: (record) => {
-        const envelope = readEnvelope(record.body);
+        const envelope = devicesEnvelope(record.body);
         return { ingestId: envelope.ingestId, receivedAt: envelope.receivedAt, unit: { id: `devices#${envelope.ingestId}`, updates: updatesOf(envelope, config.devicesTable) } };
       },
       store: storeWithinTime<DevicesMessage>({
@@ -53,9 +53,9 @@ export const handler = lambdaHandler(async (event: SQSEvent, context?: Context) 
   );
 });
 
-function readEnvelope(body: string): Envelope {
+function devicesEnvelope(body: string): Envelope {
   try {
-    return envelopeSchema.parse(parseJson(body));
+    return readEnvelope(body);
   } catch (error) {
     throw new PoisonMessageError(`not a devices message: ${(error as Error).message}`);
   }

@@ -9,7 +9,7 @@ import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError, TimeBudgetError } from '../shared/sqs-batch.ts';
 import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
-import { parsePackets } from './packet-schema.ts';
+import { queuedPackets } from './queued-packets.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
 import { indexEntries, packetDevices } from './device-sightings.ts';
 import { nextChunk } from './message-chunks.ts';
@@ -159,7 +159,7 @@ function readMessage(body: string): PacketsMessage {
 function parseMessage(body: string): ParsedMessage {
   try {
     const envelope = parseEnvelope(body, 'packets');
-    return { envelope, packets: parsePackets(envelope.records) };
+    return { envelope, packets: queuedPackets(envelope.records) };
   } catch (error) {
     throw new PoisonMessageError(`not a valid packets message: ${(error as Error).message}`);
   }

@@ -1,29 +1,24 @@
-import * as z from 'zod';
 import { createHash, randomUUID } from 'node:crypto';
 import { payloadTooLarge } from './errors.ts';
 import { parseJson, stringifyJson } from './json.ts';
+import type { Envelope } from './envelope-schema.ts';
+import { validateEnvelope } from '../generated/envelope-validator.ts';
+import { describeProblem, firstProblem } from './precompiled-validator.ts';
 
-/**
- * What travels on a queue: a batch of already-validated records under one ingest id.
- * The ingest id is assigned by the ingest function and is the unit of idempotency:
- * SQS gives redriven messages new message ids, so writers must never key on those.
- */
-export const envelopeSchema = z.object({
-  v: z.literal(1),
-  kind: z.string().min(1),
-  ingestId: z.string().min(1).max(100),
-  receivedAt: z.number().int().nonnegative(),
-  /** Set on what the simulated network sends, so that its devices are marked as simulated. */
-  origin: z.literal('simulator').optional(),
-  records: z.array(z.unknown()),
-});
+export type { Envelope } from './envelope-schema.ts';
 
-export type Envelope = z.infer<typeof envelopeSchema>;
-
+/** A queue message's envelope, checked; a message of another kind is an error. */
 export function parseEnvelope(body: string, kind: string): Envelope {
-  const envelope = envelopeSchema.parse(parseJson(body));
+  const envelope = readEnvelope(body);
   if (envelope.kind !== kind) throw new Error(`message of kind "${envelope.kind}" on the ${kind} queue`);
   return envelope;
+}
+
+/** A queue message's envelope, of any kind, checked by the validator generated from envelopeSchema. */
+export function readEnvelope(body: string): Envelope {
+  const value = parseJson(body);
+  if (!validateEnvelope(value)) throw new Error(`not a queue envelope: ${describeProblem(firstProblem(validateEnvelope))}`);
+  return value;
 }
 
 /** SQS's classic 256 KiB message limit: every emulator and region accepts it. */

@@ -1,12 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
-import { PROTOCOLS } from '../../functions/packets/protocols.ts';
-import { FUZZ_RUNS, drainRecordCount, hostileText, hostileValue, invalidUtf8, newTally, postAndCheck } from '../helpers/fuzz.ts';
+import { FUZZ_RUNS, drainRecordCount, hostileText, invalidUtf8, mutatedPacket, newTally, postAndCheck } from '../helpers/fuzz.ts';
 import { getJson, startTestRuntime } from '../helpers/runtime.ts';
 
-const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Record<string, Record<string, unknown>>);
 let runtime: LocalRuntime;
 const tally = newTally();
 
@@ -18,25 +15,6 @@ afterAll(async () => {
   console.log(`fuzz POST /packets: ${tally.cases} cases, ${tally.accepted} records accepted, rejected by status ${JSON.stringify(Object.fromEntries(tally.rejected))}`);
   await runtime?.stop();
 });
-
-/** A real packet with one field, layer or the whole packet replaced by something hostile. */
-const mutatedPacket = fc
-  .record({
-    sample: fc.integer({ min: 0, max: samples.length - 1 }),
-    layer: fc.constantFrom(...PROTOCOLS, 'Info', 'Bogus'),
-    field: fc.string({ maxLength: 20 }),
-    value: hostileValue,
-    mode: fc.constantFrom('field', 'layer', 'drop-field'),
-  })
-  .map(({ sample, layer, field, value, mode }) => {
-    const packet = structuredClone(samples[sample]) as Record<string, Record<string, unknown>>;
-    const target = packet[layer] ?? (packet[layer] = {});
-    const key = mode === 'drop-field' ? (Object.keys(target)[0] ?? field) : field;
-    if (mode === 'layer') (packet as Record<string, unknown>)[layer] = value;
-    else if (mode === 'drop-field') delete target[key];
-    else target[key] = value;
-    return packet;
-  });
 
 describe('POST /packets under hostile input', () => {
   const url = () => `${runtime.url}/packets`;

@@ -1,5 +1,7 @@
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
+import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import { expect } from 'vitest';
 import { TEST_API_KEY } from './runtime.ts';
 
@@ -70,6 +72,27 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -0, 1.5, 2 ** 64),
   fc.integer({ min: 1, max: 3_000 }).map((depth) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`)),
 );
+
+const samples = readdirSync('events/packets').map((f) => JSON.parse(readFileSync(`events/packets/${f}`, 'utf8')) as Record<string, Record<string, unknown>>);
+
+/** A real packet with one field, layer or the whole packet replaced by something hostile. */
+export const mutatedPacket: fc.Arbitrary<Record<string, unknown>> = fc
+  .record({
+    sample: fc.integer({ min: 0, max: samples.length - 1 }),
+    layer: fc.constantFrom(...PROTOCOLS, 'Info', 'Bogus'),
+    field: fc.string({ maxLength: 20 }),
+    value: hostileValue,
+    mode: fc.constantFrom('field', 'layer', 'drop-field'),
+  })
+  .map(({ sample, layer, field, value, mode }) => {
+    const packet = structuredClone(samples[sample]) as Record<string, Record<string, unknown>>;
+    const target = packet[layer] ?? (packet[layer] = {});
+    const key = mode === 'drop-field' ? (Object.keys(target)[0] ?? field) : field;
+    if (mode === 'layer') (packet as Record<string, unknown>)[layer] = value;
+    else if (mode === 'drop-field') delete target[key];
+    else target[key] = value;
+    return packet;
+  });
 
 /** A body as text: valid JSON of a hostile value, or garbage text. */
 export const hostileText: fc.Arbitrary<string> = fc.oneof(
