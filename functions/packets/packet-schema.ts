@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { infoSchema, layerSchemas } from './layer-schemas.ts';
+import { packetProblem } from './packet-check.ts';
 import { PROTOCOLS, type Protocol } from './protocols.ts';
 
 export const MAX_PACKETS_PER_REQUEST = 1000;
@@ -33,6 +34,12 @@ export function parsePacketRequest(body: unknown, handling: Handling): Settled<P
   const details: ErrorDetail[] = [];
   const valid: Packet[] = [];
   packets.forEach((packet, record) => {
+    // The validator compiled from this schema accepts exactly what it does
+    // (test/unit/precompiled-validators.test.ts), faster; zod names what is wrong with the rest.
+    if (packetProblem(packet) === undefined) {
+      valid.push(packet as Packet);
+      return;
+    }
     const result = packetSchema.safeParse(packet);
     if (result.success) {
       valid.push(result.data as Packet);

@@ -9,7 +9,7 @@ import { writeMessages } from '../shared/message-writer.ts';
 import { PoisonMessageError, TimeBudgetError } from '../shared/sqs-batch.ts';
 import type { Packet } from './packet-schema.ts';
 import { packetsConfig } from './config.ts';
-import { queuedPackets } from './queued-packets.ts';
+import { queuedPackets } from './packet-check.ts';
 import { countUnit, layerItems, packetTimestamp } from './storage.ts';
 import { indexEntries, packetDevices } from './device-sightings.ts';
 import { nextChunk } from './message-chunks.ts';

@@ -7,12 +7,13 @@ import { envelopeSchema } from '../../functions/shared/envelope-schema.ts';
 import { packetSchema } from '../../functions/packets/packet-schema.ts';
 
 /**
- * Validators compiled ahead of time, for the writers, from the zod schemas the ingest
- * handlers check requests with: a writer checks each queued message again, so that a
- * foreign or corrupt one is poison alone, and zod's import and first parse were about a
- * fifth of the packets writer's cold start. Ingest keeps zod, whose issues name the record
- * and field in its 400s. test/unit/precompiled-validators.test.ts checks that the files are
- * current and that each validator accepts exactly what its schema does.
+ * Validators compiled ahead of time from the zod schemas. A writer checks each queued
+ * message again, so that a foreign or corrupt one is poison alone, and zod's import and
+ * first parse were about a fifth of the packets writer's cold start; POST /packets takes a
+ * packet the packet validator accepts without asking zod, which only names what is wrong
+ * with the others (its issues are the record and field of a 400).
+ * test/unit/precompiled-validators.test.ts checks that the files are current and that each
+ * validator accepts exactly what its schema does.
  *
  * Run `npm run generate:validators` after changing one of these schemas.
  */
@@ -38,7 +39,7 @@ export function targets(): Target[] {
       file: 'functions/generated/packet-validator.ts',
       exportName: 'validatePacket',
       type: { name: 'Packet', from: '../packets/packet-schema.ts' },
-      // Without the schema's refinement (a packet needs a layer), which the writer applies itself (queued-packets.ts).
+      // Without the schema's refinement (a packet needs a layer), which packet-check.ts applies beside it.
       schema: jsonSchema(packetSchema),
     },
   ];

@@ -7,7 +7,7 @@ import { validateEnvelope } from '../../functions/generated/envelope-validator.t
 import { envelopeSchema } from '../../functions/shared/envelope-schema.ts';
 import { parseJson, stringifyJson } from '../../functions/shared/json.ts';
 import { packetSchema } from '../../functions/packets/packet-schema.ts';
-import { queuedPacketProblem, queuedPackets } from '../../functions/packets/queued-packets.ts';
+import { packetProblem, queuedPackets } from '../../functions/packets/packet-check.ts';
 import { readEnvelope } from '../../functions/shared/queue-envelope.ts';
 import { FUZZ_RUNS, hostileValue, mutatedPacket } from '../helpers/fuzz.ts';
 
@@ -34,7 +34,7 @@ describe('validators generated from the zod schemas', () => {
     fc.assert(
       fc.property(packets, (packet) => {
         const queued = asQueued(packet);
-        expect(queuedPacketProblem(queued) === undefined, stringifyJson(queued)?.slice(0, 300)).toBe(packetSchema.safeParse(queued).success);
+        expect(packetProblem(queued) === undefined, stringifyJson(queued)?.slice(0, 300)).toBe(packetSchema.safeParse(queued).success);
       }),
       { numRuns: Math.max(FUZZ_RUNS, 1_000) },
     );
