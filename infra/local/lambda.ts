@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { concurrentInvocations, invocationContext } from './invoke-store.ts';
 import type { FunctionConfig } from './service-config.ts';
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -27,6 +28,7 @@ export async function loadFunction(root: string, config: FunctionConfig, deploye
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const handler = module[exportName];
   if (typeof handler !== 'function') throw new Error(`${config.name}: ${modulePath} exports no function "${exportName}"`);
+  const store = concurrentInvocations();
 
   return {
     config,
@@ -39,7 +41,7 @@ export async function loadFunction(root: string, config: FunctionConfig, deploye
         timer = setTimeout(() => reject(new FunctionTimeoutError(config.name, config.timeout)), config.timeout * 1000);
       });
       try {
-        return await Promise.race([(handler as Handler)(event, context), timeout]);
+        return await Promise.race([store.run(invocationContext(context.awsRequestId), () => (handler as Handler)(event, context)), timeout]);
       } finally {
         clearTimeout(timer);
       }

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { createResources } from '../../infra/local/resources.ts';
 import { startEmulators } from '../../infra/local/emulators.ts';
@@ -134,6 +135,26 @@ describe('the local runtime', () => {
 
     expect((await fetch(`${runtime.url}/nowhere`)).status).toBe(404);
     expect((await fetch(`${runtime.url}/echo/1`)).status).toBe(404);
+  });
+
+  it('keeps each invocation its own log context while others run at once in the process, as Lambda Managed Instances do', async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (String(chunk).includes('logged after waiting')) lines.push(String(chunk));
+      return write(chunk, ...(rest as []));
+    });
+    onTestFinished(() => spy.mockRestore());
+    // A starts first and logs last: B's invocation has begun, and ended, in the meantime.
+    const a = fetch(`${runtime.url}/logged/a?wait=300&tag=a`);
+    await sleep(50);
+    const b = fetch(`${runtime.url}/logged/b?wait=0&tag=b`);
+    expect((await Promise.all([a, b])).map((r) => r.status)).toEqual([204, 204]);
+    const logged = lines.flatMap((line) => line.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { function_name: string; tag: string });
+    expect(logged.map(({ function_name, tag }) => [function_name.replace(/^fixture-.*-logger/, ''), tag]).sort()).toEqual([
+      ['A', 'a'],
+      ['B', 'b'],
+    ]);
   });
 
   it("delivers a stream's records to its function only where one of the mapping's filter patterns matches them", async () => {
