@@ -12,6 +12,7 @@ import { devicePartition, PACKET_SIGHTING_PREFIX } from '../functions/devices/st
 import { issueToken } from '../functions/live/token.ts';
 import { loadServiceConfig, type FunctionConfig } from '../infra/local/service-config.ts';
 import { PROJECT_ROOT } from '../infra/local/runtime.ts';
+import { oneAtATimeEnv } from '../infra/local/invoke-store.ts';
 import { isEntryPoint, runSectionAlone, startQuietRuntime } from './section-alone.ts';
 import { measure, show } from './stats.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
@@ -215,7 +216,7 @@ const MAX_RATIO = 1.5;
 export async function coldStartRows(runs: number): Promise<string[]> {
   const config = loadServiceConfig(`${PROJECT_ROOT}/serverless.yml`, { stage: 'benchlive' });
   const minimal = new Map<MinimalKind, Bundle>();
-  const childEnv = { ...process.env };
+  const childEnv = oneAtATimeEnv();
   const rows: string[] = [];
   for (const fn of config.functions) {
     const entry = `${PROJECT_ROOT}/${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`;

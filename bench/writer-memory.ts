@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { loadServiceConfig } from '../infra/local/service-config.ts';
 import { PROJECT_ROOT } from '../infra/local/runtime.ts';
+import { oneAtATimeEnv } from '../infra/local/invoke-store.ts';
 import { bundle } from './cold-start.ts';
 import { packets } from './fixtures.ts';
 import { isEntryPoint, runSectionAlone, startQuietRuntime } from './section-alone.ts';
@@ -26,7 +27,7 @@ export function lambdaHeapFlags(memoryMb: number): string[] {
 type Peak = { messages: number; failures: number; baselineMb: number; peakMb: number; ms: number };
 
 async function runHarness(harness: string, flags: string[], batchFile: string, writer: string): Promise<Peak | string> {
-  const child = spawn(process.execPath, [...flags, harness, batchFile, writer], { env: { ...process.env }, timeout: 300_000 });
+  const child = spawn(process.execPath, [...flags, harness, batchFile, writer], { env: oneAtATimeEnv(), timeout: 300_000 });
   let output = '';
   let errors = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));

@@ -54,5 +54,15 @@ export function concurrentInvocations(): InvokeStoreBase {
   return store;
 }
 
+/**
+ * The environment for a process that runs a function as a default sandbox does, one
+ * invocation at a time (the benchmark's cold starts, its writer under memory limits):
+ * without AWS_LAMBDA_MAX_CONCURRENCY, which a process of its own has no store for.
+ */
+export function oneAtATimeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const { AWS_LAMBDA_MAX_CONCURRENCY: _concurrency, ...rest } = env;
+  return rest;
+}
+
 /** An invocation's context: its request id, as the runtime sets it. */
 export const invocationContext = (requestId: string): InvocationContext => ({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId });

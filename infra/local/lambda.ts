@@ -25,10 +25,11 @@ export async function loadFunction(root: string, config: FunctionConfig, deploye
   const dot = config.handler.lastIndexOf('.');
   const modulePath = resolve(root, `${config.handler.slice(0, dot)}.ts`);
   const exportName = config.handler.slice(dot + 1);
+  // Before the module: one that logs as it loads finds the store AWS_LAMBDA_MAX_CONCURRENCY announces.
+  const store = concurrentInvocations();
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const handler = module[exportName];
   if (typeof handler !== 'function') throw new Error(`${config.name}: ${modulePath} exports no function "${exportName}"`);
-  const store = concurrentInvocations();
 
   return {
     config,
