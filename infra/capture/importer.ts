@@ -34,6 +34,8 @@ export interface ImportOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Seconds since 1970; Processed_ and Submitted_Timestamp come from it. */
   clock?: () => number;
+  /** Milliseconds on a monotonic clock, which --rate spaces requests by (performance.now by default). */
+  monotonicMs?: () => number;
 }
 
 export interface ImportStats {
@@ -159,11 +161,11 @@ async function postBatch(packets: Packet[], options: Required<Pick<ImportOptions
 }
 
 /** Spaces requests so that packets go out at no more than `rate` per second. */
-function rateLimiter(rate: number | undefined, sleep: (ms: number) => Promise<void>) {
-  let nextFree = performance.now();
+function rateLimiter(rate: number | undefined, sleep: (ms: number) => Promise<void>, monotonicMs: () => number) {
+  let nextFree = monotonicMs();
   return async (count: number) => {
     if (!rate || rate <= 0) return;
-    const now = performance.now();
+    const now = monotonicMs();
     const start = Math.max(now, nextFree);
     nextFree = start + (count / rate) * 1000;
     if (start > now) await sleep(start - now);
@@ -176,7 +178,7 @@ export async function importFrames(frames: AsyncIterable<CaptureFrame>, options:
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new RangeError(`batch size must be 1..${MAX_BATCH}`);
   const settings = { maxAttempts: 8, ...options, url: options.url.replace(/\/+$/, '') };
   const clock = options.clock ?? nowSeconds;
-  const limit = rateLimiter(options.rate, options.sleep ?? sleepMs);
+  const limit = rateLimiter(options.rate, options.sleep ?? sleepMs, options.monotonicMs ?? (() => performance.now()));
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const inFlight = new Set<Promise<void>>();
 
