@@ -2,16 +2,16 @@
 // @ts-nocheck: Ajv's standalone code is plain JavaScript.
 import type { Envelope } from '../shared/envelope-schema.ts';
 import type { PrecompiledValidator } from '../shared/precompiled-validator.ts';
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"v":{"type":"number","const":1},"kind":{"type":"string","minLength":1},"ingestId":{"type":"string","minLength":1,"maxLength":100},"receivedAt":{"type":"integer","minimum":0,"maximum":9007199254740991},"origin":{"type":"string","const":"simulator"},"records":{"type":"array","items":{}}},"required":["v","kind","ingestId","receivedAt","records"]};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"v":{"type":"number","const":1},"kind":{"type":"string","minLength":1},"ingestId":{"type":"string","minLength":1,"maxLength":100},"receivedAt":{"type":"integer","minimum":0,"maximum":9007199254740991},"origin":{"type":"string","const":"simulator"},"records":{"type":"array","items":{}}},"required":["v","kind","ingestId","receivedAt","records"]};
 
-function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.v === undefined) && (missing0 = "v")) || ((data.kind === undefined) && (missing0 = "kind"))) || ((data.ingestId === undefined) && (missing0 = "ingestId"))) || ((data.receivedAt === undefined) && (missing0 = "receivedAt"))) || ((data.records === undefined) && (missing0 = "records"))){
-validate10.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate21.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -19,11 +19,11 @@ if(data.v !== undefined){
 let data0 = data.v;
 const _errs1 = errors;
 if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate10.errors = [{instancePath:instancePath+"/v",schemaPath:"#/properties/v/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate21.errors = [{instancePath:instancePath+"/v",schemaPath:"#/properties/v/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 if(1 !== data0){
-validate10.errors = [{instancePath:instancePath+"/v",schemaPath:"#/properties/v/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"}];
+validate21.errors = [{instancePath:instancePath+"/v",schemaPath:"#/properties/v/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -38,12 +38,12 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(data1.length < 1){
-validate10.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate21.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate21.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -59,18 +59,18 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(data2.length > 100){
-validate10.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+validate21.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
 return false;
 }
 else {
 if(data2.length < 1){
-validate10.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate21.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate21.errors = [{instancePath:instancePath+"/ingestId",schemaPath:"#/properties/ingestId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -84,18 +84,18 @@ if(data.receivedAt !== undefined){
 let data3 = data.receivedAt;
 const _errs7 = errors;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-validate10.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate21.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs7){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-validate10.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+validate21.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
 return false;
 }
 else {
 if(data3 < 0 || isNaN(data3)){
-validate10.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate21.errors = [{instancePath:instancePath+"/receivedAt",schemaPath:"#/properties/receivedAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -111,11 +111,11 @@ if(data.origin !== undefined){
 let data4 = data.origin;
 const _errs9 = errors;
 if(typeof data4 !== "string"){
-validate10.errors = [{instancePath:instancePath+"/origin",schemaPath:"#/properties/origin/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate21.errors = [{instancePath:instancePath+"/origin",schemaPath:"#/properties/origin/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if("simulator" !== data4){
-validate10.errors = [{instancePath:instancePath+"/origin",schemaPath:"#/properties/origin/const",keyword:"const",params:{allowedValue: "simulator"},message:"must be equal to constant"}];
+validate21.errors = [{instancePath:instancePath+"/origin",schemaPath:"#/properties/origin/const",keyword:"const",params:{allowedValue: "simulator"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -128,7 +128,7 @@ if(data.records !== undefined){
 const _errs11 = errors;
 if(errors === _errs11){
 if(!(Array.isArray(data.records))){
-validate10.errors = [{instancePath:instancePath+"/records",schemaPath:"#/properties/records/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate21.errors = [{instancePath:instancePath+"/records",schemaPath:"#/properties/records/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -145,11 +145,11 @@ var valid0 = true;
 }
 }
 else {
-validate10.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate21.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate10.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
-export const validateEnvelope = validate10 as PrecompiledValidator<Envelope>;
+export const validateEnvelope = validate21 as PrecompiledValidator<Envelope>;

@@ -2,145 +2,27 @@
 // @ts-nocheck: Ajv's standalone code is plain JavaScript.
 import type { Packet } from '../packets/packet-schema.ts';
 import type { PrecompiledValidator } from '../shared/precompiled-validator.ts';
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"Info":{"type":"object","properties":{"Sniffed_Timestamp":{"type":"number","minimum":0},"Processed_Timestamp":{"type":"number","minimum":0},"Submitted_Timestamp":{"type":"number","minimum":0},"Submitter_Timestamp":{"type":"number","minimum":0},"Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"additionalProperties":{}},"AF_Packet":{"type":"object","properties":{"Interface_Name":{"type":"string","maxLength":1024},"Ethernet_Protocol_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Packet_Type":{"type":"string","maxLength":1024},"ARP_Hardware_Address_Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hardware_Physical_Address":{"type":"string","maxLength":1024}},"required":["Interface_Name","Ethernet_Protocol_Number","Packet_Type","ARP_Hardware_Address_Type"],"additionalProperties":{}},"Packet_802_2":{"type":"object","properties":{"DSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"SSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Control":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["DSAP","SSAP","Control"],"additionalProperties":{}},"Packet_802_3":{"type":"object","properties":{"Destination_MAC":{"type":"string","maxLength":1024},"Source_MAC":{"type":"string","maxLength":1024},"Ethertype":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["Destination_MAC","Source_MAC","Ethertype"],"additionalProperties":{}},"IPv4":{"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"IHL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DSCP":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Total_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Identification":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Fragment_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"TTL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Protocol":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Header_Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}},"required":["Version","IHL","DSCP","ECN","Total_Length","Identification","Flags","Fragment_Offset","TTL","Protocol","Header_Checksum","Source_Address","Destination_Address"],"additionalProperties":{}},"IPv6":{"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DS":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flow_Label":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Next_Header":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hop_Limit":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Ext_Headers":{"maxItems":64,"type":"array","items":{}}},"required":["Version","DS","ECN","Flow_Label","Payload_Length","Next_Header","Hop_Limit","Source_Address","Destination_Address"],"additionalProperties":{}},"ARP":{"type":"object","properties":{"HTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"HLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Operation":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"SHA":{"type":"string","maxLength":1024},"SPA":{"type":"string","maxLength":1024},"THA":{"type":"string","maxLength":1024},"TPA":{"type":"string","maxLength":1024}},"required":["HTYPE","PTYPE","HLEN","PLEN","Operation","SHA","SPA","THA","TPA"],"additionalProperties":{}},"CDP":{"type":"object","properties":{},"additionalProperties":{}},"LLDP":{"type":"object","properties":{"TLV":{"maxItems":256,"type":"array","items":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Value":{}},"additionalProperties":{}}}},"required":["TLV"],"additionalProperties":{}},"IGMP":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Max_Response_Time":{"type":"number"},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Group_Address":{"type":"string","maxLength":1024}},"required":["Type","Max_Response_Time","Checksum","Group_Address"],"additionalProperties":{}},"ICMP":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}},"ICMPv6":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}},"TCP":{"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Sequence_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Acknowledgement_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Data_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Reserved":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"number"}},"Window_Size":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Urgent_Pointer":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Sequence_Number","Acknowledgement_Number","Data_Offset","Reserved","Flags","Window_Size","Checksum","Urgent_Pointer","Payload_Size"],"additionalProperties":{}},"UDP":{"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Length","Checksum","Payload_Size"],"additionalProperties":{}},"LSAP_One":{"type":"object","properties":{"Message":{"type":"string","maxLength":1024}},"additionalProperties":{}},"SNAP_Ext":{"type":"object","properties":{"OUI":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Protocol_ID":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["OUI","Protocol_ID"],"additionalProperties":{}},"Unknown":{"type":"object","properties":{"Message":{"type":"string","maxLength":1024},"Protocol_Identifier":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"additionalProperties":{}}},"additionalProperties":false};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","additionalProperties":false,"properties":{"Info":{"$ref":"#/definitions/Info"},"AF_Packet":{"$ref":"#/definitions/AF_Packet"},"Packet_802_2":{"$ref":"#/definitions/Packet_802_2"},"Packet_802_3":{"$ref":"#/definitions/Packet_802_3"},"IPv4":{"$ref":"#/definitions/IPv4"},"IPv6":{"$ref":"#/definitions/IPv6"},"ARP":{"$ref":"#/definitions/ARP"},"CDP":{"$ref":"#/definitions/CDP"},"LLDP":{"$ref":"#/definitions/LLDP"},"IGMP":{"$ref":"#/definitions/IGMP"},"ICMP":{"$ref":"#/definitions/ICMP"},"ICMPv6":{"$ref":"#/definitions/ICMPv6"},"TCP":{"$ref":"#/definitions/TCP"},"UDP":{"$ref":"#/definitions/UDP"},"LSAP_One":{"$ref":"#/definitions/LSAP_One"},"SNAP_Ext":{"$ref":"#/definitions/SNAP_Ext"},"Unknown":{"$ref":"#/definitions/Unknown"}},"definitions":{"Info":{"type":"object","properties":{"Sniffed_Timestamp":{"type":"number","minimum":0},"Processed_Timestamp":{"type":"number","minimum":0},"Submitted_Timestamp":{"type":"number","minimum":0},"Submitter_Timestamp":{"type":"number","minimum":0},"Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"additionalProperties":{}},"AF_Packet":{"type":"object","properties":{"Interface_Name":{"type":"string","maxLength":1024},"Ethernet_Protocol_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Packet_Type":{"type":"string","maxLength":1024},"ARP_Hardware_Address_Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hardware_Physical_Address":{"type":"string","maxLength":1024}},"required":["Interface_Name","Ethernet_Protocol_Number","Packet_Type","ARP_Hardware_Address_Type"],"additionalProperties":{}},"Packet_802_2":{"type":"object","properties":{"DSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"SSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Control":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["DSAP","SSAP","Control"],"additionalProperties":{}},"Packet_802_3":{"type":"object","properties":{"Destination_MAC":{"type":"string","maxLength":1024},"Source_MAC":{"type":"string","maxLength":1024},"Ethertype":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["Destination_MAC","Source_MAC","Ethertype"],"additionalProperties":{}},"IPv4":{"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"IHL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DSCP":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Total_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Identification":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Fragment_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"TTL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Protocol":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Header_Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}},"required":["Version","IHL","DSCP","ECN","Total_Length","Identification","Flags","Fragment_Offset","TTL","Protocol","Header_Checksum","Source_Address","Destination_Address"],"additionalProperties":{}},"IPv6":{"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DS":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flow_Label":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Next_Header":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hop_Limit":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Ext_Headers":{"maxItems":64,"type":"array","items":{}}},"required":["Version","DS","ECN","Flow_Label","Payload_Length","Next_Header","Hop_Limit","Source_Address","Destination_Address"],"additionalProperties":{}},"ARP":{"type":"object","properties":{"HTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"HLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Operation":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"SHA":{"type":"string","maxLength":1024},"SPA":{"type":"string","maxLength":1024},"THA":{"type":"string","maxLength":1024},"TPA":{"type":"string","maxLength":1024}},"required":["HTYPE","PTYPE","HLEN","PLEN","Operation","SHA","SPA","THA","TPA"],"additionalProperties":{}},"CDP":{"type":"object","properties":{},"additionalProperties":{}},"LLDP":{"type":"object","properties":{"TLV":{"maxItems":256,"type":"array","items":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Value":{}},"additionalProperties":{}}}},"required":["TLV"],"additionalProperties":{}},"IGMP":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Max_Response_Time":{"type":"number"},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Group_Address":{"type":"string","maxLength":1024}},"required":["Type","Max_Response_Time","Checksum","Group_Address"],"additionalProperties":{}},"ICMP":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}},"ICMPv6":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}},"TCP":{"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Sequence_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Acknowledgement_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Data_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Reserved":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"number"}},"Window_Size":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Urgent_Pointer":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Sequence_Number","Acknowledgement_Number","Data_Offset","Reserved","Flags","Window_Size","Checksum","Urgent_Pointer","Payload_Size"],"additionalProperties":{}},"UDP":{"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Length","Checksum","Payload_Size"],"additionalProperties":{}},"LSAP_One":{"type":"object","properties":{"Message":{"type":"string","maxLength":1024}},"additionalProperties":{}},"SNAP_Ext":{"type":"object","properties":{"OUI":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Protocol_ID":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["OUI","Protocol_ID"],"additionalProperties":{}},"Unknown":{"type":"object","properties":{"Message":{"type":"string","maxLength":1024},"Protocol_Identifier":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"additionalProperties":{}}}};
 const func2 = Object.prototype.hasOwnProperty;
+const schema7 = {"type":"object","properties":{"Sniffed_Timestamp":{"type":"number","minimum":0},"Processed_Timestamp":{"type":"number","minimum":0},"Submitted_Timestamp":{"type":"number","minimum":0},"Submitter_Timestamp":{"type":"number","minimum":0},"Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"additionalProperties":{}};
 
-function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func2.call(schema11.properties, key0))){
-validate10.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.Info !== undefined){
-let data0 = data.Info;
+if(data.Sniffed_Timestamp !== undefined){
+let data0 = data.Sniffed_Timestamp;
 const _errs2 = errors;
 if(errors === _errs2){
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.Sniffed_Timestamp !== undefined){
-let data1 = data0.Sniffed_Timestamp;
-const _errs5 = errors;
-if(errors === _errs5){
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 < 0 || isNaN(data1)){
-validate10.errors = [{instancePath:instancePath+"/Info/Sniffed_Timestamp",schemaPath:"#/properties/Info/properties/Sniffed_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+validate22.errors = [{instancePath:instancePath+"/Sniffed_Timestamp",schemaPath:"#/properties/Sniffed_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/Info/Sniffed_Timestamp",schemaPath:"#/properties/Info/properties/Sniffed_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid1 = _errs5 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.Processed_Timestamp !== undefined){
-let data2 = data0.Processed_Timestamp;
-const _errs7 = errors;
-if(errors === _errs7){
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 < 0 || isNaN(data2)){
-validate10.errors = [{instancePath:instancePath+"/Info/Processed_Timestamp",schemaPath:"#/properties/Info/properties/Processed_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Info/Processed_Timestamp",schemaPath:"#/properties/Info/properties/Processed_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid1 = _errs7 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.Submitted_Timestamp !== undefined){
-let data3 = data0.Submitted_Timestamp;
-const _errs9 = errors;
-if(errors === _errs9){
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 < 0 || isNaN(data3)){
-validate10.errors = [{instancePath:instancePath+"/Info/Submitted_Timestamp",schemaPath:"#/properties/Info/properties/Submitted_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Info/Submitted_Timestamp",schemaPath:"#/properties/Info/properties/Submitted_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid1 = _errs9 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.Submitter_Timestamp !== undefined){
-let data4 = data0.Submitter_Timestamp;
-const _errs11 = errors;
-if(errors === _errs11){
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 0 || isNaN(data4)){
-validate10.errors = [{instancePath:instancePath+"/Info/Submitter_Timestamp",schemaPath:"#/properties/Info/properties/Submitter_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Info/Submitter_Timestamp",schemaPath:"#/properties/Info/properties/Submitter_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-}
-var valid1 = _errs11 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data0.Size !== undefined){
-let data5 = data0.Size;
-const _errs13 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-validate10.errors = [{instancePath:instancePath+"/Info/Size",schemaPath:"#/properties/Info/properties/Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs13){
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 9007199254740991 || isNaN(data5)){
-validate10.errors = [{instancePath:instancePath+"/Info/Size",schemaPath:"#/properties/Info/properties/Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data5 < 0 || isNaN(data5)){
-validate10.errors = [{instancePath:instancePath+"/Info/Size",schemaPath:"#/properties/Info/properties/Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid1 = _errs13 === errors;
-}
-else {
-var valid1 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Info",schemaPath:"#/properties/Info/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath:instancePath+"/Sniffed_Timestamp",schemaPath:"#/properties/Sniffed_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -150,169 +32,274 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.AF_Packet !== undefined){
-let data6 = data.AF_Packet;
-const _errs15 = errors;
-if(errors === _errs15){
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-let missing0;
-if(((((data6.Interface_Name === undefined) && (missing0 = "Interface_Name")) || ((data6.Ethernet_Protocol_Number === undefined) && (missing0 = "Ethernet_Protocol_Number"))) || ((data6.Packet_Type === undefined) && (missing0 = "Packet_Type"))) || ((data6.ARP_Hardware_Address_Type === undefined) && (missing0 = "ARP_Hardware_Address_Type"))){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet",schemaPath:"#/properties/AF_Packet/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data6.Interface_Name !== undefined){
-let data7 = data6.Interface_Name;
-const _errs18 = errors;
-if(errors === _errs18){
-if(typeof data7 === "string"){
-if(data7.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Interface_Name",schemaPath:"#/properties/AF_Packet/properties/Interface_Name/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+if(data.Processed_Timestamp !== undefined){
+let data1 = data.Processed_Timestamp;
+const _errs4 = errors;
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+validate22.errors = [{instancePath:instancePath+"/Processed_Timestamp",schemaPath:"#/properties/Processed_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Interface_Name",schemaPath:"#/properties/AF_Packet/properties/Interface_Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/Processed_Timestamp",schemaPath:"#/properties/Processed_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
-var valid2 = _errs18 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data6.Ethernet_Protocol_Number !== undefined){
-let data8 = data6.Ethernet_Protocol_Number;
-const _errs20 = errors;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Ethernet_Protocol_Number",schemaPath:"#/properties/AF_Packet/properties/Ethernet_Protocol_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs20){
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 9007199254740991 || isNaN(data8)){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Ethernet_Protocol_Number",schemaPath:"#/properties/AF_Packet/properties/Ethernet_Protocol_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data8 < -9007199254740991 || isNaN(data8)){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Ethernet_Protocol_Number",schemaPath:"#/properties/AF_Packet/properties/Ethernet_Protocol_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid2 = _errs20 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data6.Packet_Type !== undefined){
-let data9 = data6.Packet_Type;
-const _errs22 = errors;
-if(errors === _errs22){
-if(typeof data9 === "string"){
-if(data9.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Packet_Type",schemaPath:"#/properties/AF_Packet/properties/Packet_Type/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Packet_Type",schemaPath:"#/properties/AF_Packet/properties/Packet_Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs22 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data6.ARP_Hardware_Address_Type !== undefined){
-let data10 = data6.ARP_Hardware_Address_Type;
-const _errs24 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/ARP_Hardware_Address_Type",schemaPath:"#/properties/AF_Packet/properties/ARP_Hardware_Address_Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs24){
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 9007199254740991 || isNaN(data10)){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/ARP_Hardware_Address_Type",schemaPath:"#/properties/AF_Packet/properties/ARP_Hardware_Address_Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data10 < -9007199254740991 || isNaN(data10)){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/ARP_Hardware_Address_Type",schemaPath:"#/properties/AF_Packet/properties/ARP_Hardware_Address_Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid2 = _errs24 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data6.Hardware_Physical_Address !== undefined){
-let data11 = data6.Hardware_Physical_Address;
-const _errs26 = errors;
-if(errors === _errs26){
-if(typeof data11 === "string"){
-if(data11.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Hardware_Physical_Address",schemaPath:"#/properties/AF_Packet/properties/Hardware_Physical_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/AF_Packet/Hardware_Physical_Address",schemaPath:"#/properties/AF_Packet/properties/Hardware_Physical_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs26 === errors;
-}
-else {
-var valid2 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/AF_Packet",schemaPath:"#/properties/AF_Packet/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Packet_802_2 !== undefined){
-let data12 = data.Packet_802_2;
-const _errs28 = errors;
-if(errors === _errs28){
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-let missing1;
-if((((data12.DSAP === undefined) && (missing1 = "DSAP")) || ((data12.SSAP === undefined) && (missing1 = "SSAP"))) || ((data12.Control === undefined) && (missing1 = "Control"))){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_2",schemaPath:"#/properties/Packet_802_2/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(data.Submitted_Timestamp !== undefined){
+let data2 = data.Submitted_Timestamp;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 0 || isNaN(data2)){
+validate22.errors = [{instancePath:instancePath+"/Submitted_Timestamp",schemaPath:"#/properties/Submitted_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/Submitted_Timestamp",schemaPath:"#/properties/Submitted_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Submitter_Timestamp !== undefined){
+let data3 = data.Submitter_Timestamp;
+const _errs8 = errors;
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate22.errors = [{instancePath:instancePath+"/Submitter_Timestamp",schemaPath:"#/properties/Submitter_Timestamp/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/Submitter_Timestamp",schemaPath:"#/properties/Submitter_Timestamp/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Size !== undefined){
+let data4 = data.Size;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate22.errors = [{instancePath:instancePath+"/Size",schemaPath:"#/properties/Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate22.errors = [{instancePath:instancePath+"/Size",schemaPath:"#/properties/Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
 return false;
 }
 else {
-if(data12.DSAP !== undefined){
-let data13 = data12.DSAP;
-const _errs31 = errors;
-const _errs32 = errors;
-let valid4 = false;
-const _errs33 = errors;
-if(!((typeof data13 == "number") && (isFinite(data13)))){
-const err0 = {instancePath:instancePath+"/Packet_802_2/DSAP",schemaPath:"#/properties/Packet_802_2/properties/DSAP/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data4 < 0 || isNaN(data4)){
+validate22.errors = [{instancePath:instancePath+"/Size",schemaPath:"#/properties/Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate22.errors = vErrors;
+return errors === 0;
+}
+
+const schema8 = {"type":"object","properties":{"Interface_Name":{"type":"string","maxLength":1024},"Ethernet_Protocol_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Packet_Type":{"type":"string","maxLength":1024},"ARP_Hardware_Address_Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hardware_Physical_Address":{"type":"string","maxLength":1024}},"required":["Interface_Name","Ethernet_Protocol_Number","Packet_Type","ARP_Hardware_Address_Type"],"additionalProperties":{}};
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.Interface_Name === undefined) && (missing0 = "Interface_Name")) || ((data.Ethernet_Protocol_Number === undefined) && (missing0 = "Ethernet_Protocol_Number"))) || ((data.Packet_Type === undefined) && (missing0 = "Packet_Type"))) || ((data.ARP_Hardware_Address_Type === undefined) && (missing0 = "ARP_Hardware_Address_Type"))){
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Interface_Name !== undefined){
+let data0 = data.Interface_Name;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(data0.length > 1024){
+validate24.errors = [{instancePath:instancePath+"/Interface_Name",schemaPath:"#/properties/Interface_Name/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/Interface_Name",schemaPath:"#/properties/Interface_Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Ethernet_Protocol_Number !== undefined){
+let data1 = data.Ethernet_Protocol_Number;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate24.errors = [{instancePath:instancePath+"/Ethernet_Protocol_Number",schemaPath:"#/properties/Ethernet_Protocol_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate24.errors = [{instancePath:instancePath+"/Ethernet_Protocol_Number",schemaPath:"#/properties/Ethernet_Protocol_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate24.errors = [{instancePath:instancePath+"/Ethernet_Protocol_Number",schemaPath:"#/properties/Ethernet_Protocol_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Packet_Type !== undefined){
+let data2 = data.Packet_Type;
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data2 === "string"){
+if(data2.length > 1024){
+validate24.errors = [{instancePath:instancePath+"/Packet_Type",schemaPath:"#/properties/Packet_Type/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/Packet_Type",schemaPath:"#/properties/Packet_Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ARP_Hardware_Address_Type !== undefined){
+let data3 = data.ARP_Hardware_Address_Type;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate24.errors = [{instancePath:instancePath+"/ARP_Hardware_Address_Type",schemaPath:"#/properties/ARP_Hardware_Address_Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate24.errors = [{instancePath:instancePath+"/ARP_Hardware_Address_Type",schemaPath:"#/properties/ARP_Hardware_Address_Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate24.errors = [{instancePath:instancePath+"/ARP_Hardware_Address_Type",schemaPath:"#/properties/ARP_Hardware_Address_Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Hardware_Physical_Address !== undefined){
+let data4 = data.Hardware_Physical_Address;
+const _errs10 = errors;
+if(errors === _errs10){
+if(typeof data4 === "string"){
+if(data4.length > 1024){
+validate24.errors = [{instancePath:instancePath+"/Hardware_Physical_Address",schemaPath:"#/properties/Hardware_Physical_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/Hardware_Physical_Address",schemaPath:"#/properties/Hardware_Physical_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+
+const schema9 = {"type":"object","properties":{"DSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"SSAP":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Control":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["DSAP","SSAP","Control"],"additionalProperties":{}};
+
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.DSAP === undefined) && (missing0 = "DSAP")) || ((data.SSAP === undefined) && (missing0 = "SSAP"))) || ((data.Control === undefined) && (missing0 = "Control"))){
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.DSAP !== undefined){
+let data0 = data.DSAP;
+const _errs2 = errors;
+const _errs3 = errors;
+let valid1 = false;
+const _errs4 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+const err0 = {instancePath:instancePath+"/DSAP",schemaPath:"#/properties/DSAP/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -321,14 +308,14 @@ vErrors.push(err0);
 }
 errors++;
 }
-var _valid0 = _errs33 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const _errs35 = errors;
-if(errors === _errs35){
-if(typeof data13 === "string"){
-if(data13.length > 64){
-const err1 = {instancePath:instancePath+"/Packet_802_2/DSAP",schemaPath:"#/properties/Packet_802_2/properties/DSAP/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+var _valid0 = _errs4 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data0 === "string"){
+if(data0.length > 64){
+const err1 = {instancePath:instancePath+"/DSAP",schemaPath:"#/properties/DSAP/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -339,7 +326,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/Packet_802_2/DSAP",schemaPath:"#/properties/Packet_802_2/properties/DSAP/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err2 = {instancePath:instancePath+"/DSAP",schemaPath:"#/properties/DSAP/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -349,11 +336,11 @@ vErrors.push(err2);
 errors++;
 }
 }
-var _valid0 = _errs35 === errors;
-valid4 = valid4 || _valid0;
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
 }
-if(!valid4){
-const err3 = {instancePath:instancePath+"/Packet_802_2/DSAP",schemaPath:"#/properties/Packet_802_2/properties/DSAP/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid1){
+const err3 = {instancePath:instancePath+"/DSAP",schemaPath:"#/properties/DSAP/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -361,34 +348,34 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate10.errors = vErrors;
+validate26.errors = vErrors;
 return false;
 }
 else {
-errors = _errs32;
+errors = _errs3;
 if(vErrors !== null){
-if(_errs32){
-vErrors.length = _errs32;
+if(_errs3){
+vErrors.length = _errs3;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid3 = _errs31 === errors;
+var valid0 = _errs2 === errors;
 }
 else {
-var valid3 = true;
+var valid0 = true;
 }
-if(valid3){
-if(data12.SSAP !== undefined){
-let data14 = data12.SSAP;
-const _errs37 = errors;
-const _errs38 = errors;
-let valid5 = false;
-const _errs39 = errors;
-if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err4 = {instancePath:instancePath+"/Packet_802_2/SSAP",schemaPath:"#/properties/Packet_802_2/properties/SSAP/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(valid0){
+if(data.SSAP !== undefined){
+let data1 = data.SSAP;
+const _errs8 = errors;
+const _errs9 = errors;
+let valid2 = false;
+const _errs10 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/SSAP",schemaPath:"#/properties/SSAP/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -397,14 +384,14 @@ vErrors.push(err4);
 }
 errors++;
 }
-var _valid1 = _errs39 === errors;
-valid5 = valid5 || _valid1;
-if(!valid5){
-const _errs41 = errors;
-if(errors === _errs41){
-if(typeof data14 === "string"){
-if(data14.length > 64){
-const err5 = {instancePath:instancePath+"/Packet_802_2/SSAP",schemaPath:"#/properties/Packet_802_2/properties/SSAP/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+var _valid1 = _errs10 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data1 === "string"){
+if(data1.length > 64){
+const err5 = {instancePath:instancePath+"/SSAP",schemaPath:"#/properties/SSAP/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -415,7 +402,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/Packet_802_2/SSAP",schemaPath:"#/properties/Packet_802_2/properties/SSAP/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/SSAP",schemaPath:"#/properties/SSAP/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -425,11 +412,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-var _valid1 = _errs41 === errors;
-valid5 = valid5 || _valid1;
+var _valid1 = _errs12 === errors;
+valid2 = valid2 || _valid1;
 }
-if(!valid5){
-const err7 = {instancePath:instancePath+"/Packet_802_2/SSAP",schemaPath:"#/properties/Packet_802_2/properties/SSAP/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid2){
+const err7 = {instancePath:instancePath+"/SSAP",schemaPath:"#/properties/SSAP/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -437,34 +424,34 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate10.errors = vErrors;
+validate26.errors = vErrors;
 return false;
 }
 else {
-errors = _errs38;
+errors = _errs9;
 if(vErrors !== null){
-if(_errs38){
-vErrors.length = _errs38;
+if(_errs9){
+vErrors.length = _errs9;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid3 = _errs37 === errors;
+var valid0 = _errs8 === errors;
 }
 else {
-var valid3 = true;
+var valid0 = true;
 }
-if(valid3){
-if(data12.Control !== undefined){
-let data15 = data12.Control;
-const _errs43 = errors;
-const _errs44 = errors;
-let valid6 = false;
-const _errs45 = errors;
-if(!((typeof data15 == "number") && (isFinite(data15)))){
-const err8 = {instancePath:instancePath+"/Packet_802_2/Control",schemaPath:"#/properties/Packet_802_2/properties/Control/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(valid0){
+if(data.Control !== undefined){
+let data2 = data.Control;
+const _errs14 = errors;
+const _errs15 = errors;
+let valid3 = false;
+const _errs16 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/Control",schemaPath:"#/properties/Control/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -473,14 +460,14 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid2 = _errs45 === errors;
-valid6 = valid6 || _valid2;
-if(!valid6){
-const _errs47 = errors;
-if(errors === _errs47){
-if(typeof data15 === "string"){
-if(data15.length > 64){
-const err9 = {instancePath:instancePath+"/Packet_802_2/Control",schemaPath:"#/properties/Packet_802_2/properties/Control/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+var _valid2 = _errs16 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data2 === "string"){
+if(data2.length > 64){
+const err9 = {instancePath:instancePath+"/Control",schemaPath:"#/properties/Control/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -491,7 +478,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/Packet_802_2/Control",schemaPath:"#/properties/Packet_802_2/properties/Control/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err10 = {instancePath:instancePath+"/Control",schemaPath:"#/properties/Control/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -501,11 +488,11 @@ vErrors.push(err10);
 errors++;
 }
 }
-var _valid2 = _errs47 === errors;
-valid6 = valid6 || _valid2;
+var _valid2 = _errs18 === errors;
+valid3 = valid3 || _valid2;
 }
-if(!valid6){
-const err11 = {instancePath:instancePath+"/Packet_802_2/Control",schemaPath:"#/properties/Packet_802_2/properties/Control/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(!valid3){
+const err11 = {instancePath:instancePath+"/Control",schemaPath:"#/properties/Control/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -513,31 +500,519 @@ else {
 vErrors.push(err11);
 }
 errors++;
-validate10.errors = vErrors;
+validate26.errors = vErrors;
 return false;
 }
 else {
-errors = _errs44;
+errors = _errs15;
 if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
+if(_errs15){
+vErrors.length = _errs15;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid3 = _errs43 === errors;
+var valid0 = _errs14 === errors;
 }
 else {
-var valid3 = true;
+var valid0 = true;
 }
 }
 }
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/Packet_802_2",schemaPath:"#/properties/Packet_802_2/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate26.errors = vErrors;
+return errors === 0;
+}
+
+const schema10 = {"type":"object","properties":{"Destination_MAC":{"type":"string","maxLength":1024},"Source_MAC":{"type":"string","maxLength":1024},"Ethertype":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["Destination_MAC","Source_MAC","Ethertype"],"additionalProperties":{}};
+
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.Destination_MAC === undefined) && (missing0 = "Destination_MAC")) || ((data.Source_MAC === undefined) && (missing0 = "Source_MAC"))) || ((data.Ethertype === undefined) && (missing0 = "Ethertype"))){
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Destination_MAC !== undefined){
+let data0 = data.Destination_MAC;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(data0.length > 1024){
+validate28.errors = [{instancePath:instancePath+"/Destination_MAC",schemaPath:"#/properties/Destination_MAC/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/Destination_MAC",schemaPath:"#/properties/Destination_MAC/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Source_MAC !== undefined){
+let data1 = data.Source_MAC;
+const _errs4 = errors;
+if(errors === _errs4){
+if(typeof data1 === "string"){
+if(data1.length > 1024){
+validate28.errors = [{instancePath:instancePath+"/Source_MAC",schemaPath:"#/properties/Source_MAC/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/Source_MAC",schemaPath:"#/properties/Source_MAC/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Ethertype !== undefined){
+let data2 = data.Ethertype;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate28.errors = [{instancePath:instancePath+"/Ethertype",schemaPath:"#/properties/Ethertype/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate28.errors = [{instancePath:instancePath+"/Ethertype",schemaPath:"#/properties/Ethertype/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate28.errors = [{instancePath:instancePath+"/Ethertype",schemaPath:"#/properties/Ethertype/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate28.errors = vErrors;
+return errors === 0;
+}
+
+const schema11 = {"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"IHL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DSCP":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Total_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Identification":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Fragment_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"TTL":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Protocol":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Header_Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}},"required":["Version","IHL","DSCP","ECN","Total_Length","Identification","Flags","Fragment_Offset","TTL","Protocol","Header_Checksum","Source_Address","Destination_Address"],"additionalProperties":{}};
+
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((((((data.Version === undefined) && (missing0 = "Version")) || ((data.IHL === undefined) && (missing0 = "IHL"))) || ((data.DSCP === undefined) && (missing0 = "DSCP"))) || ((data.ECN === undefined) && (missing0 = "ECN"))) || ((data.Total_Length === undefined) && (missing0 = "Total_Length"))) || ((data.Identification === undefined) && (missing0 = "Identification"))) || ((data.Flags === undefined) && (missing0 = "Flags"))) || ((data.Fragment_Offset === undefined) && (missing0 = "Fragment_Offset"))) || ((data.TTL === undefined) && (missing0 = "TTL"))) || ((data.Protocol === undefined) && (missing0 = "Protocol"))) || ((data.Header_Checksum === undefined) && (missing0 = "Header_Checksum"))) || ((data.Source_Address === undefined) && (missing0 = "Source_Address"))) || ((data.Destination_Address === undefined) && (missing0 = "Destination_Address"))){
+validate30.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Version !== undefined){
+let data0 = data.Version;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate30.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate30.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate30.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.IHL !== undefined){
+let data1 = data.IHL;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate30.errors = [{instancePath:instancePath+"/IHL",schemaPath:"#/properties/IHL/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate30.errors = [{instancePath:instancePath+"/IHL",schemaPath:"#/properties/IHL/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate30.errors = [{instancePath:instancePath+"/IHL",schemaPath:"#/properties/IHL/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.DSCP !== undefined){
+let data2 = data.DSCP;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate30.errors = [{instancePath:instancePath+"/DSCP",schemaPath:"#/properties/DSCP/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate30.errors = [{instancePath:instancePath+"/DSCP",schemaPath:"#/properties/DSCP/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate30.errors = [{instancePath:instancePath+"/DSCP",schemaPath:"#/properties/DSCP/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ECN !== undefined){
+let data3 = data.ECN;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate30.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate30.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate30.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Total_Length !== undefined){
+let data4 = data.Total_Length;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate30.errors = [{instancePath:instancePath+"/Total_Length",schemaPath:"#/properties/Total_Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate30.errors = [{instancePath:instancePath+"/Total_Length",schemaPath:"#/properties/Total_Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data4 < -9007199254740991 || isNaN(data4)){
+validate30.errors = [{instancePath:instancePath+"/Total_Length",schemaPath:"#/properties/Total_Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Identification !== undefined){
+let data5 = data.Identification;
+const _errs12 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate30.errors = [{instancePath:instancePath+"/Identification",schemaPath:"#/properties/Identification/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 9007199254740991 || isNaN(data5)){
+validate30.errors = [{instancePath:instancePath+"/Identification",schemaPath:"#/properties/Identification/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data5 < -9007199254740991 || isNaN(data5)){
+validate30.errors = [{instancePath:instancePath+"/Identification",schemaPath:"#/properties/Identification/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Flags !== undefined){
+let data6 = data.Flags;
+const _errs14 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate30.errors = [{instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate30.errors = [{instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data6 < -9007199254740991 || isNaN(data6)){
+validate30.errors = [{instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Fragment_Offset !== undefined){
+let data7 = data.Fragment_Offset;
+const _errs16 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate30.errors = [{instancePath:instancePath+"/Fragment_Offset",schemaPath:"#/properties/Fragment_Offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs16){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 9007199254740991 || isNaN(data7)){
+validate30.errors = [{instancePath:instancePath+"/Fragment_Offset",schemaPath:"#/properties/Fragment_Offset/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data7 < -9007199254740991 || isNaN(data7)){
+validate30.errors = [{instancePath:instancePath+"/Fragment_Offset",schemaPath:"#/properties/Fragment_Offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.TTL !== undefined){
+let data8 = data.TTL;
+const _errs18 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+validate30.errors = [{instancePath:instancePath+"/TTL",schemaPath:"#/properties/TTL/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs18){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 9007199254740991 || isNaN(data8)){
+validate30.errors = [{instancePath:instancePath+"/TTL",schemaPath:"#/properties/TTL/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data8 < -9007199254740991 || isNaN(data8)){
+validate30.errors = [{instancePath:instancePath+"/TTL",schemaPath:"#/properties/TTL/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Protocol !== undefined){
+let data9 = data.Protocol;
+const _errs20 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate30.errors = [{instancePath:instancePath+"/Protocol",schemaPath:"#/properties/Protocol/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs20){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 9007199254740991 || isNaN(data9)){
+validate30.errors = [{instancePath:instancePath+"/Protocol",schemaPath:"#/properties/Protocol/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data9 < -9007199254740991 || isNaN(data9)){
+validate30.errors = [{instancePath:instancePath+"/Protocol",schemaPath:"#/properties/Protocol/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Header_Checksum !== undefined){
+let data10 = data.Header_Checksum;
+const _errs22 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate30.errors = [{instancePath:instancePath+"/Header_Checksum",schemaPath:"#/properties/Header_Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs22){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 9007199254740991 || isNaN(data10)){
+validate30.errors = [{instancePath:instancePath+"/Header_Checksum",schemaPath:"#/properties/Header_Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data10 < -9007199254740991 || isNaN(data10)){
+validate30.errors = [{instancePath:instancePath+"/Header_Checksum",schemaPath:"#/properties/Header_Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Source_Address !== undefined){
+let data11 = data.Source_Address;
+const _errs24 = errors;
+if(errors === _errs24){
+if(typeof data11 === "string"){
+if(data11.length > 1024){
+validate30.errors = [{instancePath:instancePath+"/Source_Address",schemaPath:"#/properties/Source_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate30.errors = [{instancePath:instancePath+"/Source_Address",schemaPath:"#/properties/Source_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Destination_Address !== undefined){
+let data12 = data.Destination_Address;
+const _errs26 = errors;
+if(errors === _errs26){
+if(typeof data12 === "string"){
+if(data12.length > 1024){
+validate30.errors = [{instancePath:instancePath+"/Destination_Address",schemaPath:"#/properties/Destination_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate30.errors = [{instancePath:instancePath+"/Destination_Address",schemaPath:"#/properties/Destination_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Options !== undefined){
+let data13 = data.Options;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key0 in data13){
+const _errs30 = errors;
+if(typeof key0 !== "string"){
+const err0 = {instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var valid1 = _errs30 === errors;
+if(!valid1){
+const err1 = {instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate30.errors = vErrors;
+return false;
+break;
+}
+}
+}
+else {
+validate30.errors = [{instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -546,2392 +1021,2121 @@ var valid0 = _errs28 === errors;
 else {
 var valid0 = true;
 }
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate30.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate30.errors = vErrors;
+return errors === 0;
+}
+
+const schema12 = {"type":"object","properties":{"Version":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"DS":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"ECN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flow_Label":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Next_Header":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Hop_Limit":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Source_Address":{"type":"string","maxLength":1024},"Destination_Address":{"type":"string","maxLength":1024},"Ext_Headers":{"maxItems":64,"type":"array","items":{}}},"required":["Version","DS","ECN","Flow_Label","Payload_Length","Next_Header","Hop_Limit","Source_Address","Destination_Address"],"additionalProperties":{}};
+
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((data.Version === undefined) && (missing0 = "Version")) || ((data.DS === undefined) && (missing0 = "DS"))) || ((data.ECN === undefined) && (missing0 = "ECN"))) || ((data.Flow_Label === undefined) && (missing0 = "Flow_Label"))) || ((data.Payload_Length === undefined) && (missing0 = "Payload_Length"))) || ((data.Next_Header === undefined) && (missing0 = "Next_Header"))) || ((data.Hop_Limit === undefined) && (missing0 = "Hop_Limit"))) || ((data.Source_Address === undefined) && (missing0 = "Source_Address"))) || ((data.Destination_Address === undefined) && (missing0 = "Destination_Address"))){
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Version !== undefined){
+let data0 = data.Version;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate32.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate32.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate32.errors = [{instancePath:instancePath+"/Version",schemaPath:"#/properties/Version/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.DS !== undefined){
+let data1 = data.DS;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate32.errors = [{instancePath:instancePath+"/DS",schemaPath:"#/properties/DS/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate32.errors = [{instancePath:instancePath+"/DS",schemaPath:"#/properties/DS/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate32.errors = [{instancePath:instancePath+"/DS",schemaPath:"#/properties/DS/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ECN !== undefined){
+let data2 = data.ECN;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate32.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate32.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate32.errors = [{instancePath:instancePath+"/ECN",schemaPath:"#/properties/ECN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Flow_Label !== undefined){
+let data3 = data.Flow_Label;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate32.errors = [{instancePath:instancePath+"/Flow_Label",schemaPath:"#/properties/Flow_Label/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate32.errors = [{instancePath:instancePath+"/Flow_Label",schemaPath:"#/properties/Flow_Label/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate32.errors = [{instancePath:instancePath+"/Flow_Label",schemaPath:"#/properties/Flow_Label/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Payload_Length !== undefined){
+let data4 = data.Payload_Length;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate32.errors = [{instancePath:instancePath+"/Payload_Length",schemaPath:"#/properties/Payload_Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate32.errors = [{instancePath:instancePath+"/Payload_Length",schemaPath:"#/properties/Payload_Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data4 < -9007199254740991 || isNaN(data4)){
+validate32.errors = [{instancePath:instancePath+"/Payload_Length",schemaPath:"#/properties/Payload_Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Next_Header !== undefined){
+let data5 = data.Next_Header;
+const _errs12 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate32.errors = [{instancePath:instancePath+"/Next_Header",schemaPath:"#/properties/Next_Header/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 9007199254740991 || isNaN(data5)){
+validate32.errors = [{instancePath:instancePath+"/Next_Header",schemaPath:"#/properties/Next_Header/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data5 < -9007199254740991 || isNaN(data5)){
+validate32.errors = [{instancePath:instancePath+"/Next_Header",schemaPath:"#/properties/Next_Header/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Hop_Limit !== undefined){
+let data6 = data.Hop_Limit;
+const _errs14 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+validate32.errors = [{instancePath:instancePath+"/Hop_Limit",schemaPath:"#/properties/Hop_Limit/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs14){
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 9007199254740991 || isNaN(data6)){
+validate32.errors = [{instancePath:instancePath+"/Hop_Limit",schemaPath:"#/properties/Hop_Limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data6 < -9007199254740991 || isNaN(data6)){
+validate32.errors = [{instancePath:instancePath+"/Hop_Limit",schemaPath:"#/properties/Hop_Limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Source_Address !== undefined){
+let data7 = data.Source_Address;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data7 === "string"){
+if(data7.length > 1024){
+validate32.errors = [{instancePath:instancePath+"/Source_Address",schemaPath:"#/properties/Source_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/Source_Address",schemaPath:"#/properties/Source_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Destination_Address !== undefined){
+let data8 = data.Destination_Address;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data8 === "string"){
+if(data8.length > 1024){
+validate32.errors = [{instancePath:instancePath+"/Destination_Address",schemaPath:"#/properties/Destination_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/Destination_Address",schemaPath:"#/properties/Destination_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Ext_Headers !== undefined){
+let data9 = data.Ext_Headers;
+const _errs20 = errors;
+if(errors === _errs20){
+if(Array.isArray(data9)){
+if(data9.length > 64){
+validate32.errors = [{instancePath:instancePath+"/Ext_Headers",schemaPath:"#/properties/Ext_Headers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"}];
+return false;
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/Ext_Headers",schemaPath:"#/properties/Ext_Headers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate32.errors = vErrors;
+return errors === 0;
+}
+
+const schema13 = {"type":"object","properties":{"HTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PTYPE":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"HLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"PLEN":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Operation":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"SHA":{"type":"string","maxLength":1024},"SPA":{"type":"string","maxLength":1024},"THA":{"type":"string","maxLength":1024},"TPA":{"type":"string","maxLength":1024}},"required":["HTYPE","PTYPE","HLEN","PLEN","Operation","SHA","SPA","THA","TPA"],"additionalProperties":{}};
+
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((data.HTYPE === undefined) && (missing0 = "HTYPE")) || ((data.PTYPE === undefined) && (missing0 = "PTYPE"))) || ((data.HLEN === undefined) && (missing0 = "HLEN"))) || ((data.PLEN === undefined) && (missing0 = "PLEN"))) || ((data.Operation === undefined) && (missing0 = "Operation"))) || ((data.SHA === undefined) && (missing0 = "SHA"))) || ((data.SPA === undefined) && (missing0 = "SPA"))) || ((data.THA === undefined) && (missing0 = "THA"))) || ((data.TPA === undefined) && (missing0 = "TPA"))){
+validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.HTYPE !== undefined){
+let data0 = data.HTYPE;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate34.errors = [{instancePath:instancePath+"/HTYPE",schemaPath:"#/properties/HTYPE/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate34.errors = [{instancePath:instancePath+"/HTYPE",schemaPath:"#/properties/HTYPE/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate34.errors = [{instancePath:instancePath+"/HTYPE",schemaPath:"#/properties/HTYPE/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.PTYPE !== undefined){
+let data1 = data.PTYPE;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate34.errors = [{instancePath:instancePath+"/PTYPE",schemaPath:"#/properties/PTYPE/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate34.errors = [{instancePath:instancePath+"/PTYPE",schemaPath:"#/properties/PTYPE/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate34.errors = [{instancePath:instancePath+"/PTYPE",schemaPath:"#/properties/PTYPE/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.HLEN !== undefined){
+let data2 = data.HLEN;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate34.errors = [{instancePath:instancePath+"/HLEN",schemaPath:"#/properties/HLEN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate34.errors = [{instancePath:instancePath+"/HLEN",schemaPath:"#/properties/HLEN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate34.errors = [{instancePath:instancePath+"/HLEN",schemaPath:"#/properties/HLEN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.PLEN !== undefined){
+let data3 = data.PLEN;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate34.errors = [{instancePath:instancePath+"/PLEN",schemaPath:"#/properties/PLEN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate34.errors = [{instancePath:instancePath+"/PLEN",schemaPath:"#/properties/PLEN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate34.errors = [{instancePath:instancePath+"/PLEN",schemaPath:"#/properties/PLEN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Operation !== undefined){
+let data4 = data.Operation;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate34.errors = [{instancePath:instancePath+"/Operation",schemaPath:"#/properties/Operation/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate34.errors = [{instancePath:instancePath+"/Operation",schemaPath:"#/properties/Operation/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data4 < -9007199254740991 || isNaN(data4)){
+validate34.errors = [{instancePath:instancePath+"/Operation",schemaPath:"#/properties/Operation/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.SHA !== undefined){
+let data5 = data.SHA;
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data5 === "string"){
+if(data5.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/SHA",schemaPath:"#/properties/SHA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/SHA",schemaPath:"#/properties/SHA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.SPA !== undefined){
+let data6 = data.SPA;
+const _errs14 = errors;
+if(errors === _errs14){
+if(typeof data6 === "string"){
+if(data6.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/SPA",schemaPath:"#/properties/SPA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/SPA",schemaPath:"#/properties/SPA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.THA !== undefined){
+let data7 = data.THA;
+const _errs16 = errors;
+if(errors === _errs16){
+if(typeof data7 === "string"){
+if(data7.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/THA",schemaPath:"#/properties/THA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/THA",schemaPath:"#/properties/THA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs16 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.TPA !== undefined){
+let data8 = data.TPA;
+const _errs18 = errors;
+if(errors === _errs18){
+if(typeof data8 === "string"){
+if(data8.length > 1024){
+validate34.errors = [{instancePath:instancePath+"/TPA",schemaPath:"#/properties/TPA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/TPA",schemaPath:"#/properties/TPA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate34.errors = vErrors;
+return errors === 0;
+}
+
+const schema14 = {"type":"object","properties":{},"additionalProperties":{}};
+
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+}
+else {
+validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate36.errors = vErrors;
+return errors === 0;
+}
+
+const schema15 = {"type":"object","properties":{"TLV":{"maxItems":256,"type":"array","items":{"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Value":{}},"additionalProperties":{}}}},"required":["TLV"],"additionalProperties":{}};
+
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.TLV === undefined) && (missing0 = "TLV")){
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.TLV !== undefined){
+let data0 = data.TLV;
+const _errs2 = errors;
+if(errors === _errs2){
+if(Array.isArray(data0)){
+if(data0.length > 256){
+validate38.errors = [{instancePath:instancePath+"/TLV",schemaPath:"#/properties/TLV/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"}];
+return false;
+}
+else {
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs4 = errors;
+if(errors === _errs4){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.Type !== undefined){
+let data2 = data1.Type;
+const _errs7 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Type",schemaPath:"#/properties/TLV/items/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs7){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Type",schemaPath:"#/properties/TLV/items/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Type",schemaPath:"#/properties/TLV/items/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.Length !== undefined){
+let data3 = data1.Length;
+const _errs9 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Length",schemaPath:"#/properties/TLV/items/properties/Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs9){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Length",schemaPath:"#/properties/TLV/items/properties/Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0+"/Length",schemaPath:"#/properties/TLV/items/properties/Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid2 = _errs9 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+else {
+validate38.errors = [{instancePath:instancePath+"/TLV/" + i0,schemaPath:"#/properties/TLV/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs4 === errors;
+if(!valid1){
+break;
+}
+}
+}
+}
+else {
+validate38.errors = [{instancePath:instancePath+"/TLV",schemaPath:"#/properties/TLV/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate38.errors = vErrors;
+return errors === 0;
+}
+
+const schema16 = {"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Max_Response_Time":{"type":"number"},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Group_Address":{"type":"string","maxLength":1024}},"required":["Type","Max_Response_Time","Checksum","Group_Address"],"additionalProperties":{}};
+
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.Type === undefined) && (missing0 = "Type")) || ((data.Max_Response_Time === undefined) && (missing0 = "Max_Response_Time"))) || ((data.Checksum === undefined) && (missing0 = "Checksum"))) || ((data.Group_Address === undefined) && (missing0 = "Group_Address"))){
+validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Type !== undefined){
+let data0 = data.Type;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate40.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate40.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate40.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Max_Response_Time !== undefined){
+let data1 = data.Max_Response_Time;
+const _errs4 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+validate40.errors = [{instancePath:instancePath+"/Max_Response_Time",schemaPath:"#/properties/Max_Response_Time/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Checksum !== undefined){
+let data2 = data.Checksum;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate40.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate40.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate40.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Group_Address !== undefined){
+let data3 = data.Group_Address;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data3 === "string"){
+if(data3.length > 1024){
+validate40.errors = [{instancePath:instancePath+"/Group_Address",schemaPath:"#/properties/Group_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate40.errors = [{instancePath:instancePath+"/Group_Address",schemaPath:"#/properties/Group_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate40.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate40.errors = vErrors;
+return errors === 0;
+}
+
+const schema17 = {"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}};
+
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.Type === undefined) && (missing0 = "Type")) || ((data.Code === undefined) && (missing0 = "Code"))) || ((data.Checksum === undefined) && (missing0 = "Checksum"))){
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Type !== undefined){
+let data0 = data.Type;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate42.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate42.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate42.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Code !== undefined){
+let data1 = data.Code;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate42.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate42.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate42.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Checksum !== undefined){
+let data2 = data.Checksum;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate42.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate42.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate42.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Message !== undefined){
+let data3 = data.Message;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data3 === "string"){
+if(data3.length > 1024){
+validate42.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate42.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate42.errors = vErrors;
+return errors === 0;
+}
+
+const schema18 = {"type":"object","properties":{"Type":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Code":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Message":{"type":"string","maxLength":1024}},"required":["Type","Code","Checksum"],"additionalProperties":{}};
+
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.Type === undefined) && (missing0 = "Type")) || ((data.Code === undefined) && (missing0 = "Code"))) || ((data.Checksum === undefined) && (missing0 = "Checksum"))){
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Type !== undefined){
+let data0 = data.Type;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate44.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+validate44.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data0 < -9007199254740991 || isNaN(data0)){
+validate44.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Code !== undefined){
+let data1 = data.Code;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate44.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate44.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate44.errors = [{instancePath:instancePath+"/Code",schemaPath:"#/properties/Code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Checksum !== undefined){
+let data2 = data.Checksum;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate44.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate44.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate44.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Message !== undefined){
+let data3 = data.Message;
+const _errs8 = errors;
+if(errors === _errs8){
+if(typeof data3 === "string"){
+if(data3.length > 1024){
+validate44.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate44.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate44.errors = vErrors;
+return errors === 0;
+}
+
+const schema19 = {"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Sequence_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Acknowledgement_Number":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Data_Offset":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Reserved":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Flags":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"number"}},"Window_Size":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Urgent_Pointer":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Options":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Sequence_Number","Acknowledgement_Number","Data_Offset","Reserved","Flags","Window_Size","Checksum","Urgent_Pointer","Payload_Size"],"additionalProperties":{}};
+
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((((data.Source_Port === undefined) && (missing0 = "Source_Port")) || ((data.Destination_Port === undefined) && (missing0 = "Destination_Port"))) || ((data.Sequence_Number === undefined) && (missing0 = "Sequence_Number"))) || ((data.Acknowledgement_Number === undefined) && (missing0 = "Acknowledgement_Number"))) || ((data.Data_Offset === undefined) && (missing0 = "Data_Offset"))) || ((data.Reserved === undefined) && (missing0 = "Reserved"))) || ((data.Flags === undefined) && (missing0 = "Flags"))) || ((data.Window_Size === undefined) && (missing0 = "Window_Size"))) || ((data.Checksum === undefined) && (missing0 = "Checksum"))) || ((data.Urgent_Pointer === undefined) && (missing0 = "Urgent_Pointer"))) || ((data.Payload_Size === undefined) && (missing0 = "Payload_Size"))){
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Source_Port !== undefined){
+let data0 = data.Source_Port;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate46.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 65535 || isNaN(data0)){
+validate46.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
+return false;
+}
+else {
+if(data0 < 0 || isNaN(data0)){
+validate46.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Destination_Port !== undefined){
+let data1 = data.Destination_Port;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate46.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+validate46.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate46.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Sequence_Number !== undefined){
+let data2 = data.Sequence_Number;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate46.errors = [{instancePath:instancePath+"/Sequence_Number",schemaPath:"#/properties/Sequence_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate46.errors = [{instancePath:instancePath+"/Sequence_Number",schemaPath:"#/properties/Sequence_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate46.errors = [{instancePath:instancePath+"/Sequence_Number",schemaPath:"#/properties/Sequence_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Acknowledgement_Number !== undefined){
+let data3 = data.Acknowledgement_Number;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate46.errors = [{instancePath:instancePath+"/Acknowledgement_Number",schemaPath:"#/properties/Acknowledgement_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate46.errors = [{instancePath:instancePath+"/Acknowledgement_Number",schemaPath:"#/properties/Acknowledgement_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate46.errors = [{instancePath:instancePath+"/Acknowledgement_Number",schemaPath:"#/properties/Acknowledgement_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Data_Offset !== undefined){
+let data4 = data.Data_Offset;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate46.errors = [{instancePath:instancePath+"/Data_Offset",schemaPath:"#/properties/Data_Offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/Data_Offset",schemaPath:"#/properties/Data_Offset/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data4 < -9007199254740991 || isNaN(data4)){
+validate46.errors = [{instancePath:instancePath+"/Data_Offset",schemaPath:"#/properties/Data_Offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Reserved !== undefined){
+let data5 = data.Reserved;
+const _errs12 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+validate46.errors = [{instancePath:instancePath+"/Reserved",schemaPath:"#/properties/Reserved/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 9007199254740991 || isNaN(data5)){
+validate46.errors = [{instancePath:instancePath+"/Reserved",schemaPath:"#/properties/Reserved/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data5 < -9007199254740991 || isNaN(data5)){
+validate46.errors = [{instancePath:instancePath+"/Reserved",schemaPath:"#/properties/Reserved/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Flags !== undefined){
+let data6 = data.Flags;
+const _errs14 = errors;
+if(errors === _errs14){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+for(const key0 in data6){
+const _errs16 = errors;
+if(typeof key0 !== "string"){
+const err0 = {instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var valid1 = _errs16 === errors;
+if(!valid1){
+const err1 = {instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/propertyNames",keyword:"propertyNames",params:{propertyName: key0},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate46.errors = vErrors;
+return false;
+break;
+}
+}
+if(valid1){
+for(const key1 in data6){
+let data7 = data6[key1];
+const _errs19 = errors;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+validate46.errors = [{instancePath:instancePath+"/Flags/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/Flags/additionalProperties/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid2 = _errs19 === errors;
+if(!valid2){
+break;
+}
+}
+}
+}
+else {
+validate46.errors = [{instancePath:instancePath+"/Flags",schemaPath:"#/properties/Flags/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Window_Size !== undefined){
+let data8 = data.Window_Size;
+const _errs21 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+validate46.errors = [{instancePath:instancePath+"/Window_Size",schemaPath:"#/properties/Window_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs21){
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 9007199254740991 || isNaN(data8)){
+validate46.errors = [{instancePath:instancePath+"/Window_Size",schemaPath:"#/properties/Window_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data8 < -9007199254740991 || isNaN(data8)){
+validate46.errors = [{instancePath:instancePath+"/Window_Size",schemaPath:"#/properties/Window_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Checksum !== undefined){
+let data9 = data.Checksum;
+const _errs23 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+validate46.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs23){
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 9007199254740991 || isNaN(data9)){
+validate46.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data9 < -9007199254740991 || isNaN(data9)){
+validate46.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Urgent_Pointer !== undefined){
+let data10 = data.Urgent_Pointer;
+const _errs25 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+validate46.errors = [{instancePath:instancePath+"/Urgent_Pointer",schemaPath:"#/properties/Urgent_Pointer/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs25){
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 9007199254740991 || isNaN(data10)){
+validate46.errors = [{instancePath:instancePath+"/Urgent_Pointer",schemaPath:"#/properties/Urgent_Pointer/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data10 < -9007199254740991 || isNaN(data10)){
+validate46.errors = [{instancePath:instancePath+"/Urgent_Pointer",schemaPath:"#/properties/Urgent_Pointer/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs25 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Options !== undefined){
+let data11 = data.Options;
+const _errs27 = errors;
+if(errors === _errs27){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+for(const key2 in data11){
+const _errs29 = errors;
+if(typeof key2 !== "string"){
+const err2 = {instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key2};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var valid3 = _errs29 === errors;
+if(!valid3){
+const err3 = {instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate46.errors = vErrors;
+return false;
+break;
+}
+}
+}
+else {
+validate46.errors = [{instancePath:instancePath+"/Options",schemaPath:"#/properties/Options/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Payload_Size !== undefined){
+let data12 = data.Payload_Size;
+const _errs32 = errors;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+validate46.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs32){
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 > 9007199254740991 || isNaN(data12)){
+validate46.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data12 < 0 || isNaN(data12)){
+validate46.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs32 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate46.errors = vErrors;
+return errors === 0;
+}
+
+const schema20 = {"type":"object","properties":{"Source_Port":{"type":"integer","minimum":0,"maximum":65535},"Destination_Port":{"type":"integer","minimum":0,"maximum":65535},"Length":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Checksum":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"Payload_Size":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["Source_Port","Destination_Port","Length","Checksum","Payload_Size"],"additionalProperties":{}};
+
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.Source_Port === undefined) && (missing0 = "Source_Port")) || ((data.Destination_Port === undefined) && (missing0 = "Destination_Port"))) || ((data.Length === undefined) && (missing0 = "Length"))) || ((data.Checksum === undefined) && (missing0 = "Checksum"))) || ((data.Payload_Size === undefined) && (missing0 = "Payload_Size"))){
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.Source_Port !== undefined){
+let data0 = data.Source_Port;
+const _errs2 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate48.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs2){
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 65535 || isNaN(data0)){
+validate48.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
+return false;
+}
+else {
+if(data0 < 0 || isNaN(data0)){
+validate48.errors = [{instancePath:instancePath+"/Source_Port",schemaPath:"#/properties/Source_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Destination_Port !== undefined){
+let data1 = data.Destination_Port;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate48.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 65535 || isNaN(data1)){
+validate48.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
+return false;
+}
+else {
+if(data1 < 0 || isNaN(data1)){
+validate48.errors = [{instancePath:instancePath+"/Destination_Port",schemaPath:"#/properties/Destination_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Length !== undefined){
+let data2 = data.Length;
+const _errs6 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+validate48.errors = [{instancePath:instancePath+"/Length",schemaPath:"#/properties/Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs6){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 9007199254740991 || isNaN(data2)){
+validate48.errors = [{instancePath:instancePath+"/Length",schemaPath:"#/properties/Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data2 < -9007199254740991 || isNaN(data2)){
+validate48.errors = [{instancePath:instancePath+"/Length",schemaPath:"#/properties/Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Checksum !== undefined){
+let data3 = data.Checksum;
+const _errs8 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+validate48.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs8){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+validate48.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data3 < -9007199254740991 || isNaN(data3)){
+validate48.errors = [{instancePath:instancePath+"/Checksum",schemaPath:"#/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Payload_Size !== undefined){
+let data4 = data.Payload_Size;
+const _errs10 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+validate48.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs10){
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 > 9007199254740991 || isNaN(data4)){
+validate48.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data4 < 0 || isNaN(data4)){
+validate48.errors = [{instancePath:instancePath+"/Payload_Size",schemaPath:"#/properties/Payload_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate48.errors = vErrors;
+return errors === 0;
+}
+
+const schema21 = {"type":"object","properties":{"Message":{"type":"string","maxLength":1024}},"additionalProperties":{}};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.Message !== undefined){
+let data0 = data.Message;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(data0.length > 1024){
+validate50.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate50.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+
+const schema22 = {"type":"object","properties":{"OUI":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]},"Protocol_ID":{"anyOf":[{"type":"number"},{"type":"string","maxLength":64}]}},"required":["OUI","Protocol_ID"],"additionalProperties":{}};
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.OUI === undefined) && (missing0 = "OUI")) || ((data.Protocol_ID === undefined) && (missing0 = "Protocol_ID"))){
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.OUI !== undefined){
+let data0 = data.OUI;
+const _errs2 = errors;
+const _errs3 = errors;
+let valid1 = false;
+const _errs4 = errors;
+if(!((typeof data0 == "number") && (isFinite(data0)))){
+const err0 = {instancePath:instancePath+"/OUI",schemaPath:"#/properties/OUI/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs4 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs6 = errors;
+if(errors === _errs6){
+if(typeof data0 === "string"){
+if(data0.length > 64){
+const err1 = {instancePath:instancePath+"/OUI",schemaPath:"#/properties/OUI/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/OUI",schemaPath:"#/properties/OUI/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err3 = {instancePath:instancePath+"/OUI",schemaPath:"#/properties/OUI/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate52.errors = vErrors;
+return false;
+}
+else {
+errors = _errs3;
+if(vErrors !== null){
+if(_errs3){
+vErrors.length = _errs3;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Protocol_ID !== undefined){
+let data1 = data.Protocol_ID;
+const _errs8 = errors;
+const _errs9 = errors;
+let valid2 = false;
+const _errs10 = errors;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/Protocol_ID",schemaPath:"#/properties/Protocol_ID/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs10 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const _errs12 = errors;
+if(errors === _errs12){
+if(typeof data1 === "string"){
+if(data1.length > 64){
+const err5 = {instancePath:instancePath+"/Protocol_ID",schemaPath:"#/properties/Protocol_ID/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/Protocol_ID",schemaPath:"#/properties/Protocol_ID/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+var _valid1 = _errs12 === errors;
+valid2 = valid2 || _valid1;
+}
+if(!valid2){
+const err7 = {instancePath:instancePath+"/Protocol_ID",schemaPath:"#/properties/Protocol_ID/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+validate52.errors = vErrors;
+return false;
+}
+else {
+errors = _errs9;
+if(vErrors !== null){
+if(_errs9){
+vErrors.length = _errs9;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate52.errors = vErrors;
+return errors === 0;
+}
+
+const schema23 = {"type":"object","properties":{"Message":{"type":"string","maxLength":1024},"Protocol_Identifier":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"additionalProperties":{}};
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.Message !== undefined){
+let data0 = data.Message;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(data0.length > 1024){
+validate54.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+}
+else {
+validate54.errors = [{instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Protocol_Identifier !== undefined){
+let data1 = data.Protocol_Identifier;
+const _errs4 = errors;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+validate54.errors = [{instancePath:instancePath+"/Protocol_Identifier",schemaPath:"#/properties/Protocol_Identifier/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs4){
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 9007199254740991 || isNaN(data1)){
+validate54.errors = [{instancePath:instancePath+"/Protocol_Identifier",schemaPath:"#/properties/Protocol_Identifier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
+return false;
+}
+else {
+if(data1 < -9007199254740991 || isNaN(data1)){
+validate54.errors = [{instancePath:instancePath+"/Protocol_Identifier",schemaPath:"#/properties/Protocol_Identifier/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+else {
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+const _errs1 = errors;
+for(const key0 in data){
+if(!(func2.call(schema6.properties, key0))){
+validate21.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.Info !== undefined){
+const _errs2 = errors;
+if(!(validate22(data.Info, {instancePath:instancePath+"/Info",parentData:data,parentDataProperty:"Info",rootData}))){
+vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.AF_Packet !== undefined){
+const _errs3 = errors;
+if(!(validate24(data.AF_Packet, {instancePath:instancePath+"/AF_Packet",parentData:data,parentDataProperty:"AF_Packet",rootData}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Packet_802_2 !== undefined){
+const _errs4 = errors;
+if(!(validate26(data.Packet_802_2, {instancePath:instancePath+"/Packet_802_2",parentData:data,parentDataProperty:"Packet_802_2",rootData}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
 if(valid0){
 if(data.Packet_802_3 !== undefined){
-let data16 = data.Packet_802_3;
-const _errs49 = errors;
-if(errors === _errs49){
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-let missing2;
-if((((data16.Destination_MAC === undefined) && (missing2 = "Destination_MAC")) || ((data16.Source_MAC === undefined) && (missing2 = "Source_MAC"))) || ((data16.Ethertype === undefined) && (missing2 = "Ethertype"))){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3",schemaPath:"#/properties/Packet_802_3/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
+const _errs5 = errors;
+if(!(validate28(data.Packet_802_3, {instancePath:instancePath+"/Packet_802_3",parentData:data,parentDataProperty:"Packet_802_3",rootData}))){
+vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+errors = vErrors.length;
 }
-else {
-if(data16.Destination_MAC !== undefined){
-let data17 = data16.Destination_MAC;
-const _errs52 = errors;
-if(errors === _errs52){
-if(typeof data17 === "string"){
-if(data17.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Destination_MAC",schemaPath:"#/properties/Packet_802_3/properties/Destination_MAC/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Destination_MAC",schemaPath:"#/properties/Packet_802_3/properties/Destination_MAC/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid7 = _errs52 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data16.Source_MAC !== undefined){
-let data18 = data16.Source_MAC;
-const _errs54 = errors;
-if(errors === _errs54){
-if(typeof data18 === "string"){
-if(data18.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Source_MAC",schemaPath:"#/properties/Packet_802_3/properties/Source_MAC/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Source_MAC",schemaPath:"#/properties/Packet_802_3/properties/Source_MAC/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid7 = _errs54 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data16.Ethertype !== undefined){
-let data19 = data16.Ethertype;
-const _errs56 = errors;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Ethertype",schemaPath:"#/properties/Packet_802_3/properties/Ethertype/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs56){
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 9007199254740991 || isNaN(data19)){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Ethertype",schemaPath:"#/properties/Packet_802_3/properties/Ethertype/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data19 < -9007199254740991 || isNaN(data19)){
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3/Ethertype",schemaPath:"#/properties/Packet_802_3/properties/Ethertype/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid7 = _errs56 === errors;
-}
-else {
-var valid7 = true;
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Packet_802_3",schemaPath:"#/properties/Packet_802_3/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs49 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.IPv4 !== undefined){
-let data20 = data.IPv4;
-const _errs58 = errors;
-if(errors === _errs58){
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-let missing3;
-if((((((((((((((data20.Version === undefined) && (missing3 = "Version")) || ((data20.IHL === undefined) && (missing3 = "IHL"))) || ((data20.DSCP === undefined) && (missing3 = "DSCP"))) || ((data20.ECN === undefined) && (missing3 = "ECN"))) || ((data20.Total_Length === undefined) && (missing3 = "Total_Length"))) || ((data20.Identification === undefined) && (missing3 = "Identification"))) || ((data20.Flags === undefined) && (missing3 = "Flags"))) || ((data20.Fragment_Offset === undefined) && (missing3 = "Fragment_Offset"))) || ((data20.TTL === undefined) && (missing3 = "TTL"))) || ((data20.Protocol === undefined) && (missing3 = "Protocol"))) || ((data20.Header_Checksum === undefined) && (missing3 = "Header_Checksum"))) || ((data20.Source_Address === undefined) && (missing3 = "Source_Address"))) || ((data20.Destination_Address === undefined) && (missing3 = "Destination_Address"))){
-validate10.errors = [{instancePath:instancePath+"/IPv4",schemaPath:"#/properties/IPv4/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
-return false;
-}
-else {
-if(data20.Version !== undefined){
-let data21 = data20.Version;
-const _errs61 = errors;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Version",schemaPath:"#/properties/IPv4/properties/Version/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs61){
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 9007199254740991 || isNaN(data21)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Version",schemaPath:"#/properties/IPv4/properties/Version/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data21 < -9007199254740991 || isNaN(data21)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Version",schemaPath:"#/properties/IPv4/properties/Version/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs61 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.IHL !== undefined){
-let data22 = data20.IHL;
-const _errs63 = errors;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/IHL",schemaPath:"#/properties/IPv4/properties/IHL/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs63){
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 9007199254740991 || isNaN(data22)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/IHL",schemaPath:"#/properties/IPv4/properties/IHL/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data22 < -9007199254740991 || isNaN(data22)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/IHL",schemaPath:"#/properties/IPv4/properties/IHL/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs63 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.DSCP !== undefined){
-let data23 = data20.DSCP;
-const _errs65 = errors;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/DSCP",schemaPath:"#/properties/IPv4/properties/DSCP/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs65){
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 9007199254740991 || isNaN(data23)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/DSCP",schemaPath:"#/properties/IPv4/properties/DSCP/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data23 < -9007199254740991 || isNaN(data23)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/DSCP",schemaPath:"#/properties/IPv4/properties/DSCP/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs65 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.ECN !== undefined){
-let data24 = data20.ECN;
-const _errs67 = errors;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/ECN",schemaPath:"#/properties/IPv4/properties/ECN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs67){
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 9007199254740991 || isNaN(data24)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/ECN",schemaPath:"#/properties/IPv4/properties/ECN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data24 < -9007199254740991 || isNaN(data24)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/ECN",schemaPath:"#/properties/IPv4/properties/ECN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs67 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Total_Length !== undefined){
-let data25 = data20.Total_Length;
-const _errs69 = errors;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Total_Length",schemaPath:"#/properties/IPv4/properties/Total_Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs69){
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 > 9007199254740991 || isNaN(data25)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Total_Length",schemaPath:"#/properties/IPv4/properties/Total_Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data25 < -9007199254740991 || isNaN(data25)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Total_Length",schemaPath:"#/properties/IPv4/properties/Total_Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs69 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Identification !== undefined){
-let data26 = data20.Identification;
-const _errs71 = errors;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Identification",schemaPath:"#/properties/IPv4/properties/Identification/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs71){
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 9007199254740991 || isNaN(data26)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Identification",schemaPath:"#/properties/IPv4/properties/Identification/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data26 < -9007199254740991 || isNaN(data26)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Identification",schemaPath:"#/properties/IPv4/properties/Identification/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs71 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Flags !== undefined){
-let data27 = data20.Flags;
-const _errs73 = errors;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Flags",schemaPath:"#/properties/IPv4/properties/Flags/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs73){
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 9007199254740991 || isNaN(data27)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Flags",schemaPath:"#/properties/IPv4/properties/Flags/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data27 < -9007199254740991 || isNaN(data27)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Flags",schemaPath:"#/properties/IPv4/properties/Flags/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs73 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Fragment_Offset !== undefined){
-let data28 = data20.Fragment_Offset;
-const _errs75 = errors;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Fragment_Offset",schemaPath:"#/properties/IPv4/properties/Fragment_Offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs75){
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 9007199254740991 || isNaN(data28)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Fragment_Offset",schemaPath:"#/properties/IPv4/properties/Fragment_Offset/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data28 < -9007199254740991 || isNaN(data28)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Fragment_Offset",schemaPath:"#/properties/IPv4/properties/Fragment_Offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs75 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.TTL !== undefined){
-let data29 = data20.TTL;
-const _errs77 = errors;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/TTL",schemaPath:"#/properties/IPv4/properties/TTL/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs77){
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 > 9007199254740991 || isNaN(data29)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/TTL",schemaPath:"#/properties/IPv4/properties/TTL/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data29 < -9007199254740991 || isNaN(data29)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/TTL",schemaPath:"#/properties/IPv4/properties/TTL/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs77 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Protocol !== undefined){
-let data30 = data20.Protocol;
-const _errs79 = errors;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Protocol",schemaPath:"#/properties/IPv4/properties/Protocol/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs79){
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 > 9007199254740991 || isNaN(data30)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Protocol",schemaPath:"#/properties/IPv4/properties/Protocol/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data30 < -9007199254740991 || isNaN(data30)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Protocol",schemaPath:"#/properties/IPv4/properties/Protocol/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs79 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Header_Checksum !== undefined){
-let data31 = data20.Header_Checksum;
-const _errs81 = errors;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Header_Checksum",schemaPath:"#/properties/IPv4/properties/Header_Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs81){
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 9007199254740991 || isNaN(data31)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Header_Checksum",schemaPath:"#/properties/IPv4/properties/Header_Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data31 < -9007199254740991 || isNaN(data31)){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Header_Checksum",schemaPath:"#/properties/IPv4/properties/Header_Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid8 = _errs81 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Source_Address !== undefined){
-let data32 = data20.Source_Address;
-const _errs83 = errors;
-if(errors === _errs83){
-if(typeof data32 === "string"){
-if(data32.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Source_Address",schemaPath:"#/properties/IPv4/properties/Source_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv4/Source_Address",schemaPath:"#/properties/IPv4/properties/Source_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid8 = _errs83 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Destination_Address !== undefined){
-let data33 = data20.Destination_Address;
-const _errs85 = errors;
-if(errors === _errs85){
-if(typeof data33 === "string"){
-if(data33.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/IPv4/Destination_Address",schemaPath:"#/properties/IPv4/properties/Destination_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv4/Destination_Address",schemaPath:"#/properties/IPv4/properties/Destination_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid8 = _errs85 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data20.Options !== undefined){
-let data34 = data20.Options;
-const _errs87 = errors;
-if(errors === _errs87){
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key1 in data34){
-const _errs89 = errors;
-if(typeof key1 !== "string"){
-const err12 = {instancePath:instancePath+"/IPv4/Options",schemaPath:"#/properties/IPv4/properties/Options/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-var valid9 = _errs89 === errors;
-if(!valid9){
-const err13 = {instancePath:instancePath+"/IPv4/Options",schemaPath:"#/properties/IPv4/properties/Options/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-validate10.errors = vErrors;
-return false;
-break;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv4/Options",schemaPath:"#/properties/IPv4/properties/Options/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid8 = _errs87 === errors;
-}
-else {
-var valid8 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv4",schemaPath:"#/properties/IPv4/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs58 === errors;
+const _errs6 = errors;
+if(!(validate30(data.IPv4, {instancePath:instancePath+"/IPv4",parentData:data,parentDataProperty:"IPv4",rootData}))){
+vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs6 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.IPv6 !== undefined){
-let data35 = data.IPv6;
-const _errs92 = errors;
-if(errors === _errs92){
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-let missing4;
-if((((((((((data35.Version === undefined) && (missing4 = "Version")) || ((data35.DS === undefined) && (missing4 = "DS"))) || ((data35.ECN === undefined) && (missing4 = "ECN"))) || ((data35.Flow_Label === undefined) && (missing4 = "Flow_Label"))) || ((data35.Payload_Length === undefined) && (missing4 = "Payload_Length"))) || ((data35.Next_Header === undefined) && (missing4 = "Next_Header"))) || ((data35.Hop_Limit === undefined) && (missing4 = "Hop_Limit"))) || ((data35.Source_Address === undefined) && (missing4 = "Source_Address"))) || ((data35.Destination_Address === undefined) && (missing4 = "Destination_Address"))){
-validate10.errors = [{instancePath:instancePath+"/IPv6",schemaPath:"#/properties/IPv6/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
-return false;
-}
-else {
-if(data35.Version !== undefined){
-let data36 = data35.Version;
-const _errs95 = errors;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Version",schemaPath:"#/properties/IPv6/properties/Version/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs95){
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 9007199254740991 || isNaN(data36)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Version",schemaPath:"#/properties/IPv6/properties/Version/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data36 < -9007199254740991 || isNaN(data36)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Version",schemaPath:"#/properties/IPv6/properties/Version/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs95 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.DS !== undefined){
-let data37 = data35.DS;
-const _errs97 = errors;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/DS",schemaPath:"#/properties/IPv6/properties/DS/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs97){
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 > 9007199254740991 || isNaN(data37)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/DS",schemaPath:"#/properties/IPv6/properties/DS/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data37 < -9007199254740991 || isNaN(data37)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/DS",schemaPath:"#/properties/IPv6/properties/DS/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs97 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.ECN !== undefined){
-let data38 = data35.ECN;
-const _errs99 = errors;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/ECN",schemaPath:"#/properties/IPv6/properties/ECN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs99){
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 > 9007199254740991 || isNaN(data38)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/ECN",schemaPath:"#/properties/IPv6/properties/ECN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data38 < -9007199254740991 || isNaN(data38)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/ECN",schemaPath:"#/properties/IPv6/properties/ECN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs99 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Flow_Label !== undefined){
-let data39 = data35.Flow_Label;
-const _errs101 = errors;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Flow_Label",schemaPath:"#/properties/IPv6/properties/Flow_Label/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs101){
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 9007199254740991 || isNaN(data39)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Flow_Label",schemaPath:"#/properties/IPv6/properties/Flow_Label/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data39 < -9007199254740991 || isNaN(data39)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Flow_Label",schemaPath:"#/properties/IPv6/properties/Flow_Label/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs101 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Payload_Length !== undefined){
-let data40 = data35.Payload_Length;
-const _errs103 = errors;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Payload_Length",schemaPath:"#/properties/IPv6/properties/Payload_Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs103){
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 9007199254740991 || isNaN(data40)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Payload_Length",schemaPath:"#/properties/IPv6/properties/Payload_Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data40 < -9007199254740991 || isNaN(data40)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Payload_Length",schemaPath:"#/properties/IPv6/properties/Payload_Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs103 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Next_Header !== undefined){
-let data41 = data35.Next_Header;
-const _errs105 = errors;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Next_Header",schemaPath:"#/properties/IPv6/properties/Next_Header/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs105){
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 9007199254740991 || isNaN(data41)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Next_Header",schemaPath:"#/properties/IPv6/properties/Next_Header/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data41 < -9007199254740991 || isNaN(data41)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Next_Header",schemaPath:"#/properties/IPv6/properties/Next_Header/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs105 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Hop_Limit !== undefined){
-let data42 = data35.Hop_Limit;
-const _errs107 = errors;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Hop_Limit",schemaPath:"#/properties/IPv6/properties/Hop_Limit/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs107){
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 9007199254740991 || isNaN(data42)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Hop_Limit",schemaPath:"#/properties/IPv6/properties/Hop_Limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data42 < -9007199254740991 || isNaN(data42)){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Hop_Limit",schemaPath:"#/properties/IPv6/properties/Hop_Limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid10 = _errs107 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Source_Address !== undefined){
-let data43 = data35.Source_Address;
-const _errs109 = errors;
-if(errors === _errs109){
-if(typeof data43 === "string"){
-if(data43.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Source_Address",schemaPath:"#/properties/IPv6/properties/Source_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv6/Source_Address",schemaPath:"#/properties/IPv6/properties/Source_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid10 = _errs109 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Destination_Address !== undefined){
-let data44 = data35.Destination_Address;
-const _errs111 = errors;
-if(errors === _errs111){
-if(typeof data44 === "string"){
-if(data44.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Destination_Address",schemaPath:"#/properties/IPv6/properties/Destination_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv6/Destination_Address",schemaPath:"#/properties/IPv6/properties/Destination_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid10 = _errs111 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data35.Ext_Headers !== undefined){
-let data45 = data35.Ext_Headers;
-const _errs113 = errors;
-if(errors === _errs113){
-if(Array.isArray(data45)){
-if(data45.length > 64){
-validate10.errors = [{instancePath:instancePath+"/IPv6/Ext_Headers",schemaPath:"#/properties/IPv6/properties/Ext_Headers/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv6/Ext_Headers",schemaPath:"#/properties/IPv6/properties/Ext_Headers/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid10 = _errs113 === errors;
-}
-else {
-var valid10 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IPv6",schemaPath:"#/properties/IPv6/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs92 === errors;
+const _errs7 = errors;
+if(!(validate32(data.IPv6, {instancePath:instancePath+"/IPv6",parentData:data,parentDataProperty:"IPv6",rootData}))){
+vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.ARP !== undefined){
-let data46 = data.ARP;
-const _errs115 = errors;
-if(errors === _errs115){
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-let missing5;
-if((((((((((data46.HTYPE === undefined) && (missing5 = "HTYPE")) || ((data46.PTYPE === undefined) && (missing5 = "PTYPE"))) || ((data46.HLEN === undefined) && (missing5 = "HLEN"))) || ((data46.PLEN === undefined) && (missing5 = "PLEN"))) || ((data46.Operation === undefined) && (missing5 = "Operation"))) || ((data46.SHA === undefined) && (missing5 = "SHA"))) || ((data46.SPA === undefined) && (missing5 = "SPA"))) || ((data46.THA === undefined) && (missing5 = "THA"))) || ((data46.TPA === undefined) && (missing5 = "TPA"))){
-validate10.errors = [{instancePath:instancePath+"/ARP",schemaPath:"#/properties/ARP/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
-return false;
-}
-else {
-if(data46.HTYPE !== undefined){
-let data47 = data46.HTYPE;
-const _errs118 = errors;
-if(!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47)))){
-validate10.errors = [{instancePath:instancePath+"/ARP/HTYPE",schemaPath:"#/properties/ARP/properties/HTYPE/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs118){
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 9007199254740991 || isNaN(data47)){
-validate10.errors = [{instancePath:instancePath+"/ARP/HTYPE",schemaPath:"#/properties/ARP/properties/HTYPE/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data47 < -9007199254740991 || isNaN(data47)){
-validate10.errors = [{instancePath:instancePath+"/ARP/HTYPE",schemaPath:"#/properties/ARP/properties/HTYPE/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid11 = _errs118 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.PTYPE !== undefined){
-let data48 = data46.PTYPE;
-const _errs120 = errors;
-if(!(((typeof data48 == "number") && (!(data48 % 1) && !isNaN(data48))) && (isFinite(data48)))){
-validate10.errors = [{instancePath:instancePath+"/ARP/PTYPE",schemaPath:"#/properties/ARP/properties/PTYPE/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs120){
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 > 9007199254740991 || isNaN(data48)){
-validate10.errors = [{instancePath:instancePath+"/ARP/PTYPE",schemaPath:"#/properties/ARP/properties/PTYPE/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data48 < -9007199254740991 || isNaN(data48)){
-validate10.errors = [{instancePath:instancePath+"/ARP/PTYPE",schemaPath:"#/properties/ARP/properties/PTYPE/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid11 = _errs120 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.HLEN !== undefined){
-let data49 = data46.HLEN;
-const _errs122 = errors;
-if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
-validate10.errors = [{instancePath:instancePath+"/ARP/HLEN",schemaPath:"#/properties/ARP/properties/HLEN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs122){
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 > 9007199254740991 || isNaN(data49)){
-validate10.errors = [{instancePath:instancePath+"/ARP/HLEN",schemaPath:"#/properties/ARP/properties/HLEN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data49 < -9007199254740991 || isNaN(data49)){
-validate10.errors = [{instancePath:instancePath+"/ARP/HLEN",schemaPath:"#/properties/ARP/properties/HLEN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid11 = _errs122 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.PLEN !== undefined){
-let data50 = data46.PLEN;
-const _errs124 = errors;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-validate10.errors = [{instancePath:instancePath+"/ARP/PLEN",schemaPath:"#/properties/ARP/properties/PLEN/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs124){
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 9007199254740991 || isNaN(data50)){
-validate10.errors = [{instancePath:instancePath+"/ARP/PLEN",schemaPath:"#/properties/ARP/properties/PLEN/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data50 < -9007199254740991 || isNaN(data50)){
-validate10.errors = [{instancePath:instancePath+"/ARP/PLEN",schemaPath:"#/properties/ARP/properties/PLEN/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid11 = _errs124 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.Operation !== undefined){
-let data51 = data46.Operation;
-const _errs126 = errors;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-validate10.errors = [{instancePath:instancePath+"/ARP/Operation",schemaPath:"#/properties/ARP/properties/Operation/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs126){
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 9007199254740991 || isNaN(data51)){
-validate10.errors = [{instancePath:instancePath+"/ARP/Operation",schemaPath:"#/properties/ARP/properties/Operation/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data51 < -9007199254740991 || isNaN(data51)){
-validate10.errors = [{instancePath:instancePath+"/ARP/Operation",schemaPath:"#/properties/ARP/properties/Operation/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid11 = _errs126 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.SHA !== undefined){
-let data52 = data46.SHA;
-const _errs128 = errors;
-if(errors === _errs128){
-if(typeof data52 === "string"){
-if(data52.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ARP/SHA",schemaPath:"#/properties/ARP/properties/SHA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ARP/SHA",schemaPath:"#/properties/ARP/properties/SHA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid11 = _errs128 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.SPA !== undefined){
-let data53 = data46.SPA;
-const _errs130 = errors;
-if(errors === _errs130){
-if(typeof data53 === "string"){
-if(data53.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ARP/SPA",schemaPath:"#/properties/ARP/properties/SPA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ARP/SPA",schemaPath:"#/properties/ARP/properties/SPA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid11 = _errs130 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.THA !== undefined){
-let data54 = data46.THA;
-const _errs132 = errors;
-if(errors === _errs132){
-if(typeof data54 === "string"){
-if(data54.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ARP/THA",schemaPath:"#/properties/ARP/properties/THA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ARP/THA",schemaPath:"#/properties/ARP/properties/THA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid11 = _errs132 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data46.TPA !== undefined){
-let data55 = data46.TPA;
-const _errs134 = errors;
-if(errors === _errs134){
-if(typeof data55 === "string"){
-if(data55.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ARP/TPA",schemaPath:"#/properties/ARP/properties/TPA/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ARP/TPA",schemaPath:"#/properties/ARP/properties/TPA/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid11 = _errs134 === errors;
-}
-else {
-var valid11 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ARP",schemaPath:"#/properties/ARP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs115 === errors;
+const _errs8 = errors;
+if(!(validate34(data.ARP, {instancePath:instancePath+"/ARP",parentData:data,parentDataProperty:"ARP",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.CDP !== undefined){
-let data56 = data.CDP;
-const _errs136 = errors;
-if(errors === _errs136){
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+const _errs9 = errors;
+if(!(validate36(data.CDP, {instancePath:instancePath+"/CDP",parentData:data,parentDataProperty:"CDP",rootData}))){
+vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+errors = vErrors.length;
 }
-else {
-validate10.errors = [{instancePath:instancePath+"/CDP",schemaPath:"#/properties/CDP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs136 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.LLDP !== undefined){
-let data57 = data.LLDP;
-const _errs139 = errors;
-if(errors === _errs139){
-if(data57 && typeof data57 == "object" && !Array.isArray(data57)){
-let missing6;
-if((data57.TLV === undefined) && (missing6 = "TLV")){
-validate10.errors = [{instancePath:instancePath+"/LLDP",schemaPath:"#/properties/LLDP/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
-return false;
+const _errs10 = errors;
+if(!(validate38(data.LLDP, {instancePath:instancePath+"/LLDP",parentData:data,parentDataProperty:"LLDP",rootData}))){
+vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+errors = vErrors.length;
 }
-else {
-if(data57.TLV !== undefined){
-let data58 = data57.TLV;
-const _errs142 = errors;
-if(errors === _errs142){
-if(Array.isArray(data58)){
-if(data58.length > 256){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV",schemaPath:"#/properties/LLDP/properties/TLV/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"}];
-return false;
-}
-else {
-var valid13 = true;
-const len0 = data58.length;
-for(let i0=0; i0<len0; i0++){
-let data59 = data58[i0];
-const _errs144 = errors;
-if(errors === _errs144){
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.Type !== undefined){
-let data60 = data59.Type;
-const _errs147 = errors;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Type",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs147){
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 9007199254740991 || isNaN(data60)){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Type",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data60 < -9007199254740991 || isNaN(data60)){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Type",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid14 = _errs147 === errors;
-}
-else {
-var valid14 = true;
-}
-if(valid14){
-if(data59.Length !== undefined){
-let data61 = data59.Length;
-const _errs149 = errors;
-if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Length",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs149){
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 > 9007199254740991 || isNaN(data61)){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Length",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data61 < -9007199254740991 || isNaN(data61)){
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0+"/Length",schemaPath:"#/properties/LLDP/properties/TLV/items/properties/Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid14 = _errs149 === errors;
-}
-else {
-var valid14 = true;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV/" + i0,schemaPath:"#/properties/LLDP/properties/TLV/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid13 = _errs144 === errors;
-if(!valid13){
-break;
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/LLDP/TLV",schemaPath:"#/properties/LLDP/properties/TLV/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/LLDP",schemaPath:"#/properties/LLDP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs139 === errors;
+var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.IGMP !== undefined){
-let data62 = data.IGMP;
-const _errs151 = errors;
-if(errors === _errs151){
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-let missing7;
-if(((((data62.Type === undefined) && (missing7 = "Type")) || ((data62.Max_Response_Time === undefined) && (missing7 = "Max_Response_Time"))) || ((data62.Checksum === undefined) && (missing7 = "Checksum"))) || ((data62.Group_Address === undefined) && (missing7 = "Group_Address"))){
-validate10.errors = [{instancePath:instancePath+"/IGMP",schemaPath:"#/properties/IGMP/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"}];
-return false;
+const _errs11 = errors;
+if(!(validate40(data.IGMP, {instancePath:instancePath+"/IGMP",parentData:data,parentDataProperty:"IGMP",rootData}))){
+vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+errors = vErrors.length;
 }
-else {
-if(data62.Type !== undefined){
-let data63 = data62.Type;
-const _errs154 = errors;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Type",schemaPath:"#/properties/IGMP/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs154){
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 9007199254740991 || isNaN(data63)){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Type",schemaPath:"#/properties/IGMP/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data63 < -9007199254740991 || isNaN(data63)){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Type",schemaPath:"#/properties/IGMP/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid15 = _errs154 === errors;
-}
-else {
-var valid15 = true;
-}
-if(valid15){
-if(data62.Max_Response_Time !== undefined){
-let data64 = data62.Max_Response_Time;
-const _errs156 = errors;
-if(!((typeof data64 == "number") && (isFinite(data64)))){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Max_Response_Time",schemaPath:"#/properties/IGMP/properties/Max_Response_Time/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid15 = _errs156 === errors;
-}
-else {
-var valid15 = true;
-}
-if(valid15){
-if(data62.Checksum !== undefined){
-let data65 = data62.Checksum;
-const _errs158 = errors;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Checksum",schemaPath:"#/properties/IGMP/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs158){
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 > 9007199254740991 || isNaN(data65)){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Checksum",schemaPath:"#/properties/IGMP/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data65 < -9007199254740991 || isNaN(data65)){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Checksum",schemaPath:"#/properties/IGMP/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid15 = _errs158 === errors;
-}
-else {
-var valid15 = true;
-}
-if(valid15){
-if(data62.Group_Address !== undefined){
-let data66 = data62.Group_Address;
-const _errs160 = errors;
-if(errors === _errs160){
-if(typeof data66 === "string"){
-if(data66.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/IGMP/Group_Address",schemaPath:"#/properties/IGMP/properties/Group_Address/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IGMP/Group_Address",schemaPath:"#/properties/IGMP/properties/Group_Address/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid15 = _errs160 === errors;
-}
-else {
-var valid15 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/IGMP",schemaPath:"#/properties/IGMP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs151 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.ICMP !== undefined){
-let data67 = data.ICMP;
-const _errs162 = errors;
-if(errors === _errs162){
-if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
-let missing8;
-if((((data67.Type === undefined) && (missing8 = "Type")) || ((data67.Code === undefined) && (missing8 = "Code"))) || ((data67.Checksum === undefined) && (missing8 = "Checksum"))){
-validate10.errors = [{instancePath:instancePath+"/ICMP",schemaPath:"#/properties/ICMP/required",keyword:"required",params:{missingProperty: missing8},message:"must have required property '"+missing8+"'"}];
-return false;
+const _errs12 = errors;
+if(!(validate42(data.ICMP, {instancePath:instancePath+"/ICMP",parentData:data,parentDataProperty:"ICMP",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+errors = vErrors.length;
 }
-else {
-if(data67.Type !== undefined){
-let data68 = data67.Type;
-const _errs165 = errors;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Type",schemaPath:"#/properties/ICMP/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs165){
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 9007199254740991 || isNaN(data68)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Type",schemaPath:"#/properties/ICMP/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data68 < -9007199254740991 || isNaN(data68)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Type",schemaPath:"#/properties/ICMP/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid16 = _errs165 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data67.Code !== undefined){
-let data69 = data67.Code;
-const _errs167 = errors;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Code",schemaPath:"#/properties/ICMP/properties/Code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs167){
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 9007199254740991 || isNaN(data69)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Code",schemaPath:"#/properties/ICMP/properties/Code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data69 < -9007199254740991 || isNaN(data69)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Code",schemaPath:"#/properties/ICMP/properties/Code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid16 = _errs167 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data67.Checksum !== undefined){
-let data70 = data67.Checksum;
-const _errs169 = errors;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Checksum",schemaPath:"#/properties/ICMP/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs169){
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 9007199254740991 || isNaN(data70)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Checksum",schemaPath:"#/properties/ICMP/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data70 < -9007199254740991 || isNaN(data70)){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Checksum",schemaPath:"#/properties/ICMP/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid16 = _errs169 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data67.Message !== undefined){
-let data71 = data67.Message;
-const _errs171 = errors;
-if(errors === _errs171){
-if(typeof data71 === "string"){
-if(data71.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ICMP/Message",schemaPath:"#/properties/ICMP/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ICMP/Message",schemaPath:"#/properties/ICMP/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid16 = _errs171 === errors;
-}
-else {
-var valid16 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ICMP",schemaPath:"#/properties/ICMP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs162 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.ICMPv6 !== undefined){
-let data72 = data.ICMPv6;
-const _errs173 = errors;
-if(errors === _errs173){
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-let missing9;
-if((((data72.Type === undefined) && (missing9 = "Type")) || ((data72.Code === undefined) && (missing9 = "Code"))) || ((data72.Checksum === undefined) && (missing9 = "Checksum"))){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6",schemaPath:"#/properties/ICMPv6/required",keyword:"required",params:{missingProperty: missing9},message:"must have required property '"+missing9+"'"}];
-return false;
+const _errs13 = errors;
+if(!(validate44(data.ICMPv6, {instancePath:instancePath+"/ICMPv6",parentData:data,parentDataProperty:"ICMPv6",rootData}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+errors = vErrors.length;
 }
-else {
-if(data72.Type !== undefined){
-let data73 = data72.Type;
-const _errs176 = errors;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Type",schemaPath:"#/properties/ICMPv6/properties/Type/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs176){
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 9007199254740991 || isNaN(data73)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Type",schemaPath:"#/properties/ICMPv6/properties/Type/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data73 < -9007199254740991 || isNaN(data73)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Type",schemaPath:"#/properties/ICMPv6/properties/Type/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid17 = _errs176 === errors;
-}
-else {
-var valid17 = true;
-}
-if(valid17){
-if(data72.Code !== undefined){
-let data74 = data72.Code;
-const _errs178 = errors;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Code",schemaPath:"#/properties/ICMPv6/properties/Code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs178){
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 9007199254740991 || isNaN(data74)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Code",schemaPath:"#/properties/ICMPv6/properties/Code/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data74 < -9007199254740991 || isNaN(data74)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Code",schemaPath:"#/properties/ICMPv6/properties/Code/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid17 = _errs178 === errors;
-}
-else {
-var valid17 = true;
-}
-if(valid17){
-if(data72.Checksum !== undefined){
-let data75 = data72.Checksum;
-const _errs180 = errors;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Checksum",schemaPath:"#/properties/ICMPv6/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs180){
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Checksum",schemaPath:"#/properties/ICMPv6/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data75 < -9007199254740991 || isNaN(data75)){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Checksum",schemaPath:"#/properties/ICMPv6/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid17 = _errs180 === errors;
-}
-else {
-var valid17 = true;
-}
-if(valid17){
-if(data72.Message !== undefined){
-let data76 = data72.Message;
-const _errs182 = errors;
-if(errors === _errs182){
-if(typeof data76 === "string"){
-if(data76.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Message",schemaPath:"#/properties/ICMPv6/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ICMPv6/Message",schemaPath:"#/properties/ICMPv6/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid17 = _errs182 === errors;
-}
-else {
-var valid17 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/ICMPv6",schemaPath:"#/properties/ICMPv6/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs173 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.TCP !== undefined){
-let data77 = data.TCP;
-const _errs184 = errors;
-if(errors === _errs184){
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-let missing10;
-if((((((((((((data77.Source_Port === undefined) && (missing10 = "Source_Port")) || ((data77.Destination_Port === undefined) && (missing10 = "Destination_Port"))) || ((data77.Sequence_Number === undefined) && (missing10 = "Sequence_Number"))) || ((data77.Acknowledgement_Number === undefined) && (missing10 = "Acknowledgement_Number"))) || ((data77.Data_Offset === undefined) && (missing10 = "Data_Offset"))) || ((data77.Reserved === undefined) && (missing10 = "Reserved"))) || ((data77.Flags === undefined) && (missing10 = "Flags"))) || ((data77.Window_Size === undefined) && (missing10 = "Window_Size"))) || ((data77.Checksum === undefined) && (missing10 = "Checksum"))) || ((data77.Urgent_Pointer === undefined) && (missing10 = "Urgent_Pointer"))) || ((data77.Payload_Size === undefined) && (missing10 = "Payload_Size"))){
-validate10.errors = [{instancePath:instancePath+"/TCP",schemaPath:"#/properties/TCP/required",keyword:"required",params:{missingProperty: missing10},message:"must have required property '"+missing10+"'"}];
-return false;
-}
-else {
-if(data77.Source_Port !== undefined){
-let data78 = data77.Source_Port;
-const _errs187 = errors;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Source_Port",schemaPath:"#/properties/TCP/properties/Source_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs187){
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 65535 || isNaN(data78)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Source_Port",schemaPath:"#/properties/TCP/properties/Source_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
-return false;
-}
-else {
-if(data78 < 0 || isNaN(data78)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Source_Port",schemaPath:"#/properties/TCP/properties/Source_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs187 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Destination_Port !== undefined){
-let data79 = data77.Destination_Port;
-const _errs189 = errors;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Destination_Port",schemaPath:"#/properties/TCP/properties/Destination_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs189){
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 65535 || isNaN(data79)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Destination_Port",schemaPath:"#/properties/TCP/properties/Destination_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
-return false;
-}
-else {
-if(data79 < 0 || isNaN(data79)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Destination_Port",schemaPath:"#/properties/TCP/properties/Destination_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs189 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Sequence_Number !== undefined){
-let data80 = data77.Sequence_Number;
-const _errs191 = errors;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Sequence_Number",schemaPath:"#/properties/TCP/properties/Sequence_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs191){
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 9007199254740991 || isNaN(data80)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Sequence_Number",schemaPath:"#/properties/TCP/properties/Sequence_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data80 < -9007199254740991 || isNaN(data80)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Sequence_Number",schemaPath:"#/properties/TCP/properties/Sequence_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs191 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Acknowledgement_Number !== undefined){
-let data81 = data77.Acknowledgement_Number;
-const _errs193 = errors;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Acknowledgement_Number",schemaPath:"#/properties/TCP/properties/Acknowledgement_Number/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs193){
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 9007199254740991 || isNaN(data81)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Acknowledgement_Number",schemaPath:"#/properties/TCP/properties/Acknowledgement_Number/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data81 < -9007199254740991 || isNaN(data81)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Acknowledgement_Number",schemaPath:"#/properties/TCP/properties/Acknowledgement_Number/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs193 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Data_Offset !== undefined){
-let data82 = data77.Data_Offset;
-const _errs195 = errors;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Data_Offset",schemaPath:"#/properties/TCP/properties/Data_Offset/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs195){
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 9007199254740991 || isNaN(data82)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Data_Offset",schemaPath:"#/properties/TCP/properties/Data_Offset/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data82 < -9007199254740991 || isNaN(data82)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Data_Offset",schemaPath:"#/properties/TCP/properties/Data_Offset/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs195 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Reserved !== undefined){
-let data83 = data77.Reserved;
-const _errs197 = errors;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Reserved",schemaPath:"#/properties/TCP/properties/Reserved/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs197){
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 9007199254740991 || isNaN(data83)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Reserved",schemaPath:"#/properties/TCP/properties/Reserved/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data83 < -9007199254740991 || isNaN(data83)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Reserved",schemaPath:"#/properties/TCP/properties/Reserved/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs197 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Flags !== undefined){
-let data84 = data77.Flags;
-const _errs199 = errors;
-if(errors === _errs199){
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key2 in data84){
-const _errs201 = errors;
-if(typeof key2 !== "string"){
-const err14 = {instancePath:instancePath+"/TCP/Flags",schemaPath:"#/properties/TCP/properties/Flags/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key2};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var valid19 = _errs201 === errors;
-if(!valid19){
-const err15 = {instancePath:instancePath+"/TCP/Flags",schemaPath:"#/properties/TCP/properties/Flags/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-validate10.errors = vErrors;
-return false;
-break;
-}
-}
-if(valid19){
-for(const key3 in data84){
-let data85 = data84[key3];
-const _errs204 = errors;
-if(!((typeof data85 == "number") && (isFinite(data85)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Flags/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/TCP/properties/Flags/additionalProperties/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid20 = _errs204 === errors;
-if(!valid20){
-break;
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/TCP/Flags",schemaPath:"#/properties/TCP/properties/Flags/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid18 = _errs199 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Window_Size !== undefined){
-let data86 = data77.Window_Size;
-const _errs206 = errors;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Window_Size",schemaPath:"#/properties/TCP/properties/Window_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs206){
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 9007199254740991 || isNaN(data86)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Window_Size",schemaPath:"#/properties/TCP/properties/Window_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data86 < -9007199254740991 || isNaN(data86)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Window_Size",schemaPath:"#/properties/TCP/properties/Window_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs206 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Checksum !== undefined){
-let data87 = data77.Checksum;
-const _errs208 = errors;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Checksum",schemaPath:"#/properties/TCP/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs208){
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 9007199254740991 || isNaN(data87)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Checksum",schemaPath:"#/properties/TCP/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data87 < -9007199254740991 || isNaN(data87)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Checksum",schemaPath:"#/properties/TCP/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs208 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Urgent_Pointer !== undefined){
-let data88 = data77.Urgent_Pointer;
-const _errs210 = errors;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Urgent_Pointer",schemaPath:"#/properties/TCP/properties/Urgent_Pointer/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs210){
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 9007199254740991 || isNaN(data88)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Urgent_Pointer",schemaPath:"#/properties/TCP/properties/Urgent_Pointer/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data88 < -9007199254740991 || isNaN(data88)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Urgent_Pointer",schemaPath:"#/properties/TCP/properties/Urgent_Pointer/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs210 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Options !== undefined){
-let data89 = data77.Options;
-const _errs212 = errors;
-if(errors === _errs212){
-if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
-for(const key4 in data89){
-const _errs214 = errors;
-if(typeof key4 !== "string"){
-const err16 = {instancePath:instancePath+"/TCP/Options",schemaPath:"#/properties/TCP/properties/Options/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key4};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-var valid21 = _errs214 === errors;
-if(!valid21){
-const err17 = {instancePath:instancePath+"/TCP/Options",schemaPath:"#/properties/TCP/properties/Options/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-validate10.errors = vErrors;
-return false;
-break;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/TCP/Options",schemaPath:"#/properties/TCP/properties/Options/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid18 = _errs212 === errors;
-}
-else {
-var valid18 = true;
-}
-if(valid18){
-if(data77.Payload_Size !== undefined){
-let data90 = data77.Payload_Size;
-const _errs217 = errors;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-validate10.errors = [{instancePath:instancePath+"/TCP/Payload_Size",schemaPath:"#/properties/TCP/properties/Payload_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs217){
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 9007199254740991 || isNaN(data90)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Payload_Size",schemaPath:"#/properties/TCP/properties/Payload_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data90 < 0 || isNaN(data90)){
-validate10.errors = [{instancePath:instancePath+"/TCP/Payload_Size",schemaPath:"#/properties/TCP/properties/Payload_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid18 = _errs217 === errors;
-}
-else {
-var valid18 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/TCP",schemaPath:"#/properties/TCP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs184 === errors;
+const _errs14 = errors;
+if(!(validate46(data.TCP, {instancePath:instancePath+"/TCP",parentData:data,parentDataProperty:"TCP",rootData}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs14 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.UDP !== undefined){
-let data91 = data.UDP;
-const _errs219 = errors;
-if(errors === _errs219){
-if(data91 && typeof data91 == "object" && !Array.isArray(data91)){
-let missing11;
-if((((((data91.Source_Port === undefined) && (missing11 = "Source_Port")) || ((data91.Destination_Port === undefined) && (missing11 = "Destination_Port"))) || ((data91.Length === undefined) && (missing11 = "Length"))) || ((data91.Checksum === undefined) && (missing11 = "Checksum"))) || ((data91.Payload_Size === undefined) && (missing11 = "Payload_Size"))){
-validate10.errors = [{instancePath:instancePath+"/UDP",schemaPath:"#/properties/UDP/required",keyword:"required",params:{missingProperty: missing11},message:"must have required property '"+missing11+"'"}];
-return false;
+const _errs15 = errors;
+if(!(validate48(data.UDP, {instancePath:instancePath+"/UDP",parentData:data,parentDataProperty:"UDP",rootData}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+errors = vErrors.length;
 }
-else {
-if(data91.Source_Port !== undefined){
-let data92 = data91.Source_Port;
-const _errs222 = errors;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-validate10.errors = [{instancePath:instancePath+"/UDP/Source_Port",schemaPath:"#/properties/UDP/properties/Source_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs222){
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 65535 || isNaN(data92)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Source_Port",schemaPath:"#/properties/UDP/properties/Source_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
-return false;
-}
-else {
-if(data92 < 0 || isNaN(data92)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Source_Port",schemaPath:"#/properties/UDP/properties/Source_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid22 = _errs222 === errors;
-}
-else {
-var valid22 = true;
-}
-if(valid22){
-if(data91.Destination_Port !== undefined){
-let data93 = data91.Destination_Port;
-const _errs224 = errors;
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-validate10.errors = [{instancePath:instancePath+"/UDP/Destination_Port",schemaPath:"#/properties/UDP/properties/Destination_Port/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs224){
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 > 65535 || isNaN(data93)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Destination_Port",schemaPath:"#/properties/UDP/properties/Destination_Port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535"}];
-return false;
-}
-else {
-if(data93 < 0 || isNaN(data93)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Destination_Port",schemaPath:"#/properties/UDP/properties/Destination_Port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid22 = _errs224 === errors;
-}
-else {
-var valid22 = true;
-}
-if(valid22){
-if(data91.Length !== undefined){
-let data94 = data91.Length;
-const _errs226 = errors;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-validate10.errors = [{instancePath:instancePath+"/UDP/Length",schemaPath:"#/properties/UDP/properties/Length/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs226){
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 > 9007199254740991 || isNaN(data94)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Length",schemaPath:"#/properties/UDP/properties/Length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data94 < -9007199254740991 || isNaN(data94)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Length",schemaPath:"#/properties/UDP/properties/Length/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid22 = _errs226 === errors;
-}
-else {
-var valid22 = true;
-}
-if(valid22){
-if(data91.Checksum !== undefined){
-let data95 = data91.Checksum;
-const _errs228 = errors;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-validate10.errors = [{instancePath:instancePath+"/UDP/Checksum",schemaPath:"#/properties/UDP/properties/Checksum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs228){
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 9007199254740991 || isNaN(data95)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Checksum",schemaPath:"#/properties/UDP/properties/Checksum/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data95 < -9007199254740991 || isNaN(data95)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Checksum",schemaPath:"#/properties/UDP/properties/Checksum/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid22 = _errs228 === errors;
-}
-else {
-var valid22 = true;
-}
-if(valid22){
-if(data91.Payload_Size !== undefined){
-let data96 = data91.Payload_Size;
-const _errs230 = errors;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-validate10.errors = [{instancePath:instancePath+"/UDP/Payload_Size",schemaPath:"#/properties/UDP/properties/Payload_Size/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs230){
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 9007199254740991 || isNaN(data96)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Payload_Size",schemaPath:"#/properties/UDP/properties/Payload_Size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data96 < 0 || isNaN(data96)){
-validate10.errors = [{instancePath:instancePath+"/UDP/Payload_Size",schemaPath:"#/properties/UDP/properties/Payload_Size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid22 = _errs230 === errors;
-}
-else {
-var valid22 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/UDP",schemaPath:"#/properties/UDP/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs219 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.LSAP_One !== undefined){
-let data97 = data.LSAP_One;
-const _errs232 = errors;
-if(errors === _errs232){
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.Message !== undefined){
-let data98 = data97.Message;
-const _errs235 = errors;
-if(errors === _errs235){
-if(typeof data98 === "string"){
-if(data98.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/LSAP_One/Message",schemaPath:"#/properties/LSAP_One/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
+const _errs16 = errors;
+if(!(validate50(data.LSAP_One, {instancePath:instancePath+"/LSAP_One",parentData:data,parentDataProperty:"LSAP_One",rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+errors = vErrors.length;
 }
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/LSAP_One/Message",schemaPath:"#/properties/LSAP_One/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/LSAP_One",schemaPath:"#/properties/LSAP_One/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs232 === errors;
+var valid0 = _errs16 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.SNAP_Ext !== undefined){
-let data99 = data.SNAP_Ext;
-const _errs237 = errors;
-if(errors === _errs237){
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-let missing12;
-if(((data99.OUI === undefined) && (missing12 = "OUI")) || ((data99.Protocol_ID === undefined) && (missing12 = "Protocol_ID"))){
-validate10.errors = [{instancePath:instancePath+"/SNAP_Ext",schemaPath:"#/properties/SNAP_Ext/required",keyword:"required",params:{missingProperty: missing12},message:"must have required property '"+missing12+"'"}];
-return false;
+const _errs17 = errors;
+if(!(validate52(data.SNAP_Ext, {instancePath:instancePath+"/SNAP_Ext",parentData:data,parentDataProperty:"SNAP_Ext",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
 }
-else {
-if(data99.OUI !== undefined){
-let data100 = data99.OUI;
-const _errs240 = errors;
-const _errs241 = errors;
-let valid25 = false;
-const _errs242 = errors;
-if(!((typeof data100 == "number") && (isFinite(data100)))){
-const err18 = {instancePath:instancePath+"/SNAP_Ext/OUI",schemaPath:"#/properties/SNAP_Ext/properties/OUI/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-var _valid3 = _errs242 === errors;
-valid25 = valid25 || _valid3;
-if(!valid25){
-const _errs244 = errors;
-if(errors === _errs244){
-if(typeof data100 === "string"){
-if(data100.length > 64){
-const err19 = {instancePath:instancePath+"/SNAP_Ext/OUI",schemaPath:"#/properties/SNAP_Ext/properties/OUI/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/SNAP_Ext/OUI",schemaPath:"#/properties/SNAP_Ext/properties/OUI/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-var _valid3 = _errs244 === errors;
-valid25 = valid25 || _valid3;
-}
-if(!valid25){
-const err21 = {instancePath:instancePath+"/SNAP_Ext/OUI",schemaPath:"#/properties/SNAP_Ext/properties/OUI/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-validate10.errors = vErrors;
-return false;
-}
-else {
-errors = _errs241;
-if(vErrors !== null){
-if(_errs241){
-vErrors.length = _errs241;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid24 = _errs240 === errors;
-}
-else {
-var valid24 = true;
-}
-if(valid24){
-if(data99.Protocol_ID !== undefined){
-let data101 = data99.Protocol_ID;
-const _errs246 = errors;
-const _errs247 = errors;
-let valid26 = false;
-const _errs248 = errors;
-if(!((typeof data101 == "number") && (isFinite(data101)))){
-const err22 = {instancePath:instancePath+"/SNAP_Ext/Protocol_ID",schemaPath:"#/properties/SNAP_Ext/properties/Protocol_ID/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-var _valid4 = _errs248 === errors;
-valid26 = valid26 || _valid4;
-if(!valid26){
-const _errs250 = errors;
-if(errors === _errs250){
-if(typeof data101 === "string"){
-if(data101.length > 64){
-const err23 = {instancePath:instancePath+"/SNAP_Ext/Protocol_ID",schemaPath:"#/properties/SNAP_Ext/properties/Protocol_ID/anyOf/1/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/SNAP_Ext/Protocol_ID",schemaPath:"#/properties/SNAP_Ext/properties/Protocol_ID/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-var _valid4 = _errs250 === errors;
-valid26 = valid26 || _valid4;
-}
-if(!valid26){
-const err25 = {instancePath:instancePath+"/SNAP_Ext/Protocol_ID",schemaPath:"#/properties/SNAP_Ext/properties/Protocol_ID/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-validate10.errors = vErrors;
-return false;
-}
-else {
-errors = _errs247;
-if(vErrors !== null){
-if(_errs247){
-vErrors.length = _errs247;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid24 = _errs246 === errors;
-}
-else {
-var valid24 = true;
-}
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/SNAP_Ext",schemaPath:"#/properties/SNAP_Ext/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs237 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.Unknown !== undefined){
-let data102 = data.Unknown;
-const _errs252 = errors;
-if(errors === _errs252){
-if(data102 && typeof data102 == "object" && !Array.isArray(data102)){
-if(data102.Message !== undefined){
-let data103 = data102.Message;
-const _errs255 = errors;
-if(errors === _errs255){
-if(typeof data103 === "string"){
-if(data103.length > 1024){
-validate10.errors = [{instancePath:instancePath+"/Unknown/Message",schemaPath:"#/properties/Unknown/properties/Message/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
-return false;
+const _errs18 = errors;
+if(!(validate54(data.Unknown, {instancePath:instancePath+"/Unknown",parentData:data,parentDataProperty:"Unknown",rootData}))){
+vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+errors = vErrors.length;
 }
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Unknown/Message",schemaPath:"#/properties/Unknown/properties/Message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid27 = _errs255 === errors;
-}
-else {
-var valid27 = true;
-}
-if(valid27){
-if(data102.Protocol_Identifier !== undefined){
-let data104 = data102.Protocol_Identifier;
-const _errs257 = errors;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-validate10.errors = [{instancePath:instancePath+"/Unknown/Protocol_Identifier",schemaPath:"#/properties/Unknown/properties/Protocol_Identifier/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs257){
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 > 9007199254740991 || isNaN(data104)){
-validate10.errors = [{instancePath:instancePath+"/Unknown/Protocol_Identifier",schemaPath:"#/properties/Unknown/properties/Protocol_Identifier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data104 < -9007199254740991 || isNaN(data104)){
-validate10.errors = [{instancePath:instancePath+"/Unknown/Protocol_Identifier",schemaPath:"#/properties/Unknown/properties/Protocol_Identifier/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"}];
-return false;
-}
-}
-}
-}
-var valid27 = _errs257 === errors;
-}
-else {
-var valid27 = true;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/Unknown",schemaPath:"#/properties/Unknown/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs252 === errors;
+var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
@@ -2955,11 +3159,11 @@ var valid0 = true;
 }
 }
 else {
-validate10.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate21.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate10.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
-export const validatePacket = validate10 as PrecompiledValidator<Packet>;
+export const validatePacket = validate21 as PrecompiledValidator<Packet>;
