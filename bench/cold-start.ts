@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
-import { parse } from 'yaml';
+import { build } from 'esbuild';
 import { packRecords } from '../functions/shared/queue-envelope.ts';
 import { decodeNotification } from '../functions/notifications/decode.ts';
 import { normalizeNotification } from '../functions/notifications/notification.ts';
 import { PENDING_PREFIX } from '../functions/flows/storage.ts';
 import { devicePartition, PACKET_SIGHTING_PREFIX } from '../functions/devices/storage.ts';
 import { issueToken } from '../functions/live/token.ts';
+import { deployedBuildOptions } from '../infra/deployed-build.ts';
 import { loadServiceConfig, type FunctionConfig } from '../infra/local/service-config.ts';
 import { PROJECT_ROOT } from '../infra/local/runtime.ts';
 import { oneAtATimeEnv } from '../infra/local/invoke-store.ts';
@@ -18,13 +18,6 @@ import { measure, show } from './stats.ts';
 import { flows, packets, seedNotificationJson, sqsEvent } from './fixtures.ts';
 
 const OUT = '/tmp/netingest-bench-bundles';
-
-/** serverless.yml's custom.esbuild as serverless-esbuild hands it to esbuild: its own keys out, `exclude` made external. */
-function deployedBuildOptions(): BuildOptions {
-  const { custom } = parse(readFileSync('serverless.yml', 'utf8')) as { custom: { esbuild: BuildOptions & { exclude?: string[]; packager?: string } } };
-  const { exclude = [], packager: _packager, ...options } = custom.esbuild;
-  return { ...options, external: exclude };
-}
 
 /** A deployment bundle: its file, its size, and the AWS SDK clients in it (client-dynamodb, client-sqs, ...). */
 export interface Bundle {

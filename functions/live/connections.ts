@@ -96,11 +96,13 @@ export async function readPushSlot(table: string, connectionId: string): Promise
   return slotOf(Item ?? {});
 }
 
-/** Numbers of an item, as the document client gives them or, from a refused condition, as DynamoDB wrote them ({"N": "..."}): it leaves errors alone. */
+/** A connection's slot from its item, as the document client gives it or as a refused condition does. */
 function slotOf(item: Record<string, unknown>): PushSlot {
-  const number = (raw: unknown): number | undefined => {
-    const value = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : raw === undefined ? Number.NaN : Number(raw);
-    return Number.isFinite(value) ? value : undefined;
-  };
-  return { pushedAt: number(item.pushed_at), sentAt: number(item.sent_at), sentFor: number(item.sent_for) };
+  return { pushedAt: storedNumber(item.pushed_at), sentAt: storedNumber(item.sent_at), sentFor: storedNumber(item.sent_for) };
+}
+
+/** A number of an item, or from a refused condition as DynamoDB wrote it ({"N": "..."}): the document client leaves errors alone. */
+function storedNumber(raw: unknown): number | undefined {
+  const value = typeof raw === 'object' && raw !== null && 'N' in raw ? Number((raw as { N: string }).N) : raw === undefined ? Number.NaN : Number(raw);
+  return Number.isFinite(value) ? value : undefined;
 }

@@ -28,12 +28,12 @@ async function receiveAsPoller(sqs: SQSClient, queueUrl: string, wanted: number)
 
 /** Runs `work` with `middleware` on the functions' DynamoDB client (initialize step), taken off again after. */
 export async function withStoreMiddleware<T>(name: string, middleware: ClientMiddleware, work: () => Promise<T>): Promise<T> {
-  const client: MeteredClient = documentClient();
-  client.middlewareStack.add(middleware, { step: 'initialize', name });
+  const client = documentClient();
+  (client as MeteredClient).middlewareStack.add(middleware, { step: 'initialize', name });
   try {
     return await work();
   } finally {
-    documentClient().middlewareStack.remove(name);
+    client.middlewareStack.remove(name);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deployedBuildOptions } from '../../infra/deployed-build.ts';
 import { generate, targets } from '../../infra/validators/generate.ts';
 import { validateEnvelope } from '../../functions/generated/envelope-validator.ts';
 import { envelopeSchema } from '../../functions/shared/envelope-schema.ts';
@@ -84,17 +85,7 @@ describe('validators generated from the zod schemas', () => {
   });
 
   it('keep zod out of the packets writer, whose cold start its import and first parse were a fifth of', async () => {
-    const { metafile } = await build({
-      entryPoints: ['functions/packets/writer.ts'],
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      external: ['bowser'],
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const { metafile } = await build({ ...deployedBuildOptions(), entryPoints: ['functions/packets/writer.ts'], write: false, metafile: true, logLevel: 'silent' });
     expect(Object.keys(metafile.inputs).filter((input) => input.includes('node_modules/zod/'))).toEqual([]);
   });
 });
