@@ -30,44 +30,54 @@ function valueProblem(value: unknown): string | undefined {
   }
 }
 
+// A UTF-16 code unit is at most 3 bytes of UTF-8, so only a longer name can pass the limit.
+const MAX_NAME_UNITS_UNMEASURED = Math.floor(MAX_NAME_BYTES / 3);
+
 function nameProblem(name: string): string | undefined {
   if (name === '') return 'is an empty member name';
   if (!name.isWellFormed()) return 'is a member name that is not well-formed Unicode';
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `is a member name longer than ${MAX_NAME_BYTES} bytes`;
+  if (name.length > MAX_NAME_UNITS_UNMEASURED && Buffer.byteLength(name) > MAX_NAME_BYTES) return `is a member name longer than ${MAX_NAME_BYTES} bytes`;
   return undefined;
 }
 
-type Entry = { node: unknown; depth: number; key?: string | number; parent?: Entry };
+type Problem = { path: Path; message: string };
 
-function pathOf(entry: Entry, last?: string): Path {
-  const path: Path = last === undefined ? [] : [last];
-  for (let e: Entry | undefined = entry; e?.key !== undefined; e = e.parent) path.unshift(e.key);
-  return path;
+/**
+ * The first part of `value` a table could not store, in document order, with its path. The
+ * walk recurses, but never deeper than MAX_NESTING + 1 calls: input nested deeper stops
+ * there. Nothing is allocated on the way down: a walk that kept a frame per value took twice
+ * as long (500 packets: 1.0 ms against 0.5, beside 1.9 ms to parse their JSON).
+ */
+export function unstorablePart(value: unknown): Problem | undefined {
+  return problemWithin(value, 0);
 }
 
-/** The first part of `value` a table could not store, with its path; checked without recursion. */
-export function unstorablePart(value: unknown): { path: Path; message: string } | undefined {
-  const stack: Entry[] = [{ node: value, depth: 0 }];
-  while (stack.length > 0) {
-    const entry = stack.pop() as Entry;
-    const { node, depth } = entry;
-    if (typeof node !== 'object' || node === null) {
-      const message = valueProblem(node);
-      if (message !== undefined) return { path: pathOf(entry), message };
-      continue;
+function problemWithin(node: unknown, depth: number): Problem | undefined {
+  if (typeof node !== 'object' || node === null) {
+    const message = valueProblem(node);
+    return message === undefined ? undefined : { path: [], message };
+  }
+  if (depth >= MAX_NESTING) return { path: [], message: `nests deeper than ${MAX_NESTING} levels` };
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const problem = problemWithin(node[i], depth + 1);
+      if (problem !== undefined) return within(i, problem);
     }
-    if (depth >= MAX_NESTING) return { path: pathOf(entry), message: `nests deeper than ${MAX_NESTING} levels` };
-    if (Array.isArray(node)) {
-      for (let i = node.length - 1; i >= 0; i--) stack.push({ node: node[i], depth: depth + 1, key: i, parent: entry });
-      continue;
-    }
-    for (const [name, child] of Object.entries(node)) {
-      const message = nameProblem(name);
-      if (message !== undefined) return { path: pathOf(entry, name), message };
-      stack.push({ node: child, depth: depth + 1, key: name, parent: entry });
-    }
+    return undefined;
+  }
+  const members = node as Record<string, unknown>;
+  for (const name of Object.keys(members)) {
+    const message = nameProblem(name);
+    if (message !== undefined) return { path: [name], message };
+    const problem = problemWithin(members[name], depth + 1);
+    if (problem !== undefined) return within(name, problem);
   }
   return undefined;
+}
+
+function within(step: string | number, problem: Problem): Problem {
+  problem.path.unshift(step);
+  return problem;
 }
 
 /**

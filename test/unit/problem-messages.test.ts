@@ -25,6 +25,15 @@ describe('the first problem becomes the 400 message', () => {
     expect(inObject.details).toEqual([{ field: 'a', message: 'is not well-formed Unicode (a lone surrogate)' }]);
   });
 
+  it('of several parts a table cannot store, the first in the document is named', () => {
+    const body = [{ ok: 1 }, { a: { b: '\ud800', c: Number.NaN }, d: [1, Number.POSITIVE_INFINITY] }, { e: Number.NaN }];
+    expect(rejection(() => assertStorable(body, 'request body', true)).message).toBe('record 1 field a.b: is not well-formed Unicode (a lone surrogate)');
+    expect(rejection(() => assertStorable({ x: [0, { '': 1 }], y: Number.NaN })).message).toBe('request body field x.1.: is an empty member name');
+    const longName = 'é'.repeat(40_000); // 40,000 UTF-16 units, 80,000 bytes of UTF-8
+    expect(rejection(() => assertStorable({ [longName]: 1 })).message).toMatch(/is a member name longer than 65535 bytes$/);
+    expect(() => assertStorable({ ['a'.repeat(65_535)]: 1 })).not.toThrow();
+  });
+
   it('a VPC Flow Logs header that lacks fields names its line and the first field missing', () => {
     const error = rejection(() => parseVpcFlowLogs('version srcaddr dstaddr bytes\n2 1.1.1.1 2.2.2.2 10'));
     expect(error.status).toBe(400);
