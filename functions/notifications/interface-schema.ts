@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Encoding } from './decode.ts';
 import { UINT64_MAX } from '../shared/counter64.ts';
+import { MAX_INTERFACE_NAME } from './interface-name.ts';
 
 // RFC 6991 date-and-time, and phys-address.
 const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -23,9 +24,6 @@ function existsInCalendar(text: string): boolean {
   if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return false;
   return oh === undefined || (Number(oh) <= 23 && Number(om) <= 59);
 }
-
-/** Interface names end up in table keys (at most 1024 bytes); real ones are short (Linux: 15). */
-export const MAX_INTERFACE_NAME = 255;
 
 /** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a JSON integer is taken too. */
 const uint64 = z.union([z.string(), z.number(), z.bigint()]).transform((value, ctx) => {

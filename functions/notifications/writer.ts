@@ -10,7 +10,7 @@ import { storeWithinTime } from '../shared/time-budget.ts';
 import { readingItems, snapshotStoredReadings, type InterfaceReading } from '../devices/interfaces.ts';
 import { sighting } from '../devices/updates.ts';
 import { notificationsConfig } from './config.ts';
-import { MAX_INTERFACE_NAME } from './interface-schema.ts';
+import { MAX_INTERFACE_NAME } from './interface-name.ts';
 import type { NormalizedNotification } from './notification.ts';
 import { deviceReadings, notificationItems } from './storage.ts';
 
