@@ -3,11 +3,14 @@ import * as z from 'zod';
 /** The largest value of an unsigned 64-bit counter (YANG counter64). */
 export const UINT64_MAX = 2n ** 64n - 1n;
 
+/** A counter64 that is exact as a number: the part of counter64 JSON Schema can express. */
+export const safeCounter64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 /**
  * A JSON integer from 0 to 2^64 - 1: a number while it is exact, past 2^53 the bigint that
  * parseJson gives. DynamoDB numbers hold 38 digits, so such counters and their sums stay exact.
  */
 export const counter64 = z.union([
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  safeCounter64,
   z.bigint().min(0n).max(UINT64_MAX, 'may not exceed 18446744073709551615'),
 ]);

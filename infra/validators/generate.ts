@@ -5,13 +5,16 @@ import standalone from 'ajv/dist/standalone/index.js';
 import * as z from 'zod';
 import { envelopeSchema } from '../../functions/shared/envelope-schema.ts';
 import { packetSchema } from '../../functions/packets/packet-schema.ts';
+import { flowRecordSchema } from '../../functions/flows/flow-schema.ts';
+import { safeCounter64 } from '../../functions/shared/counter64.ts';
 
 /**
  * Validators compiled ahead of time from the zod schemas. A writer checks each queued
  * message again, so that a foreign or corrupt one is poison alone, and zod's import and
  * first parse were about a fifth of the packets writer's cold start; POST /packets takes a
  * packet the packet validator accepts without asking zod, which only names what is wrong
- * with the others (its issues are the record and field of a 400).
+ * with the others (its issues are the record and field of a 400), and POST /flows likewise
+ * a flow record whose byte counts are exact as numbers.
  * test/unit/precompiled-validators.test.ts checks that the files are current and that each
  * validator accepts exactly what its schema does.
  *
@@ -41,6 +44,14 @@ export function targets(): Target[] {
       type: { name: 'Packet', from: '../packets/packet-schema.ts' },
       // Without the schema's refinement (a packet needs a layer), which packet-check.ts applies beside it.
       schema: layersByReference(jsonSchema(packetSchema)),
+    },
+    {
+      file: 'functions/generated/flow-record-validator.ts',
+      exportName: 'validatePlainFlowRecord',
+      type: { name: 'FlowRecord', from: '../flows/flow-schema.ts' },
+      // Counters as numbers only (JSON Schema has no bigint) and without the names' refinement,
+      // which flow-check.ts applies beside it: a subset of what the schema accepts.
+      schema: jsonSchema(flowRecordSchema.extend({ bytes_tx: safeCounter64, bytes_rx: safeCounter64 })),
     },
   ];
 }
