@@ -1,5 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
@@ -175,6 +178,30 @@ describe('the local runtime', () => {
       { eventName: 'MODIFY', sk: 'also~1' },
       { eventName: 'INSERT', sk: 'keep~3' },
     ]);
+  });
+
+  it("keeps a data directory's tables through a restart, its writes logged ahead rather than synced one by one", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'netingest-data-'));
+    const local = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const TableName = 'kept-through-a-restart';
+    const items = Array.from({ length: 100 }, (_, i) => ({ pk: { S: 'p' }, sk: { S: String(i).padStart(3, '0') } }));
+    let own = await startEmulators({ dataDir });
+    let client = new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb });
+    onTestFinished(async () => {
+      client.destroy();
+      await own.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await client.send(new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
+    for (let i = 0; i < items.length; i += 25) await client.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    // DynamoDbLocalLoopback.java put the database in write-ahead-log mode.
+    expect(existsSync(join(dataDir, 'dynamodb', 'shared-local-instance.db-wal'))).toBe(true);
+    client.destroy();
+    await own.stop();
+    own = await startEmulators({ dataDir });
+    client = new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb });
+    const { Items } = await client.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }));
+    expect(Items?.map((i) => i.sk?.S)).toEqual(items.map((i) => i.sk.S));
   });
 
   it('gives a table kept from before an index was declared that index, filled, as CloudFormation would', async () => {
