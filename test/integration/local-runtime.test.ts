@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,28 +180,41 @@ describe('the local runtime', () => {
     ]);
   });
 
-  it("keeps a data directory's tables through a restart, its writes logged ahead rather than synced one by one", async () => {
+  it("keeps a data directory's tables and queued messages through a restart, their writes logged ahead rather than synced one by one", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'netingest-data-'));
     const local = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     const TableName = 'kept-through-a-restart';
     const items = Array.from({ length: 100 }, (_, i) => ({ pk: { S: 'p' }, sk: { S: String(i).padStart(3, '0') } }));
+    const bodies = Array.from({ length: 30 }, (_, i) => `message ${i}`);
     let own = await startEmulators({ dataDir });
-    let client = new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb });
+    const clients = () => ({ dynamodb: new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb }), sqs: new SQSClient({ ...local, endpoint: own.endpoints.sqs }) });
+    let { dynamodb, sqs } = clients();
     onTestFinished(async () => {
-      client.destroy();
+      dynamodb.destroy();
+      sqs.destroy();
       await own.stop();
       rmSync(dataDir, { recursive: true, force: true });
     });
-    await client.send(new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
-    for (let i = 0; i < items.length; i += 25) await client.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
-    // DynamoDbLocalLoopback.java put the database in write-ahead-log mode.
+    await dynamodb.send(new CreateTableCommand({ TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] }));
+    for (let i = 0; i < items.length; i += 25) await dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'kept-through-a-restart' }));
+    for (let i = 0; i < bodies.length; i += 10) await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
+    // DynamoDbLocalLoopback.java put the database in write-ahead-log mode (fauxqs's is; were
+    // its commits no longer set to sync at checkpoints, startEmulators would have thrown).
     expect(existsSync(join(dataDir, 'dynamodb', 'shared-local-instance.db-wal'))).toBe(true);
-    client.destroy();
+    dynamodb.destroy();
+    sqs.destroy();
     await own.stop();
     own = await startEmulators({ dataDir });
-    client = new DynamoDBClient({ ...local, endpoint: own.endpoints.dynamodb });
-    const { Items } = await client.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }));
+    ({ dynamodb, sqs } = clients());
+    const { Items } = await dynamodb.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }));
     expect(Items?.map((i) => i.sk?.S)).toEqual(items.map((i) => i.sk.S));
+    const received: string[] = [];
+    for (let polls = 0; received.length < bodies.length && polls < 20; polls++) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+      received.push(...Messages.map((m) => m.Body ?? ''));
+    }
+    expect(received.sort()).toEqual([...bodies].sort());
   });
 
   it('gives a table kept from before an index was declared that index, filled, as CloudFormation would', async () => {
