@@ -3,7 +3,9 @@
 // Writes the table to bench/results.md. Never part of `npm test`.
 import { spawn } from 'node:child_process';
 import { cpus, availableParallelism } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER, startQuietRuntime } from './section-alone.ts';
 import { startLocalRuntime } from '../infra/local/runtime.ts';
@@ -62,17 +64,32 @@ try {
   // No stream pollers: section 3 needs none, and their GetRecords calls halve what DynamoDB
   // Local writes (15,000 preloaded items: 3,400-4,100 items/s with them, 7,200-7,500 without).
   const live = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', schedules: false, streamEventSources: false, log: () => {} });
+  // Beside it, alternately, the same on emulators that keep their data on disk, as `npm start`
+  // does by default (DATA_DIR): what a developer sees, against the in-memory figure above.
+  const diskDir = mkdtempSync(join(tmpdir(), 'netingest-bench-data-'));
+  const onDisk = await startEmulators({ dataDir: diskDir });
+  const diskRuntime = await startLocalRuntime({ endpoints: onDisk.endpoints, port: 0, stage: 'benchlive', schedules: false, streamEventSources: false, log: () => {} });
   const e2e: number[] = [];
   const delays: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const run = await endToEndRun(live, KEY);
-    e2e.push(run.rate);
-    delays.push(...run.delays);
+  const e2eOnDisk: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const run = await endToEndRun(live, KEY);
+      e2e.push(run.rate);
+      delays.push(...run.delays);
+      e2eOnDisk.push((await endToEndRun(diskRuntime, KEY)).rate);
+    }
+  } finally {
+    await diskRuntime.stop();
+    await onDisk.stop();
+    rmSync(diskDir, { recursive: true, force: true });
   }
   const e = measure(e2e);
   const ceiling = ingestAndWrite.writeCeiling;
   row('3 end to end', 'packets POST -> visible in /packets/tables/all, packets/s', show(e), `${show(ceiling)} write ceiling`, ratioOf(e, ceiling).toFixed(2), '>= 0.5', ratioOf(e, ceiling) >= 0.5);
   row('3 end to end', 'delay from 202 to visible, p50 / p99', `${Math.round(percentile(delays, 50))} / ${Math.round(percentile(delays, 99))} ms`, '', '', '', undefined);
+  const d = measure(e2eOnDisk);
+  row('3 end to end', "the same with the emulators' data on disk (`npm start`'s default DATA_DIR), runs alternating with the row above, packets/s", show(d), `${show(e)} in memory (above)`, ratioOf(d, e).toFixed(2), '', undefined);
   // The same path with the packets `npm run import` makes of a capture (BENCH_CAPTURE, or one
   // written from the catalogue of real frames): real layer mixes instead of ten samples.
   log('end to end: real capture');
