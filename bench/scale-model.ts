@@ -57,8 +57,8 @@ const SQS_BILLING_CHUNK = 64 * 1024; // SQS bills each 64 KB of a request's payl
 const HEADROOM = 0.8; // shards are sized to keep a partition at or below 80% of its ceiling
 const ROUND_TRIP_MS = 8; // one DynamoDB request inside the region, before per-item work
 const ITEM_WRITE_MS = 0.4; // added per item a request writes; a transaction writes each item twice (prepare, commit)
-// bench/results.md section 4: parse + validate + pack at 176,794 packets/s on one core; 512 MB is 512/1,769 of a vCPU.
-const CPU_MS_PER_PACKET = (1_000 / 176_794) * (1_769 / MEMORY_MB);
+// bench/results.md section 4: parse + validate + pack at 167,877 packets/s on one core; 512 MB is 512/1,769 of a vCPU.
+const CPU_MS_PER_PACKET = (1_000 / 167_877) * (1_769 / MEMORY_MB);
 const RECORD_OVERHEAD_BYTES = 1_024; // what an SQS record adds to the Lambda event besides its body
 const DELETE_BATCH = 10; // the pollers delete handled messages ten at a time (DeleteMessageBatch's limit)
 const SMALL_ITEM_KB = 1; // markers, counters and device count items stay far below 1 KB
