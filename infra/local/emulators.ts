@@ -143,7 +143,7 @@ async function startFauxqsOnLoopback(dataDir: string | undefined): Promise<Fauxq
  * fauxqs keeps a data directory's queues in SQLite (node:sqlite, on this process's thread)
  * in write-ahead-log mode, with an fsync at every commit: every send, receive and delete
  * stopped the whole local runtime while the disk synced (SendMessageBatch of 10 2 KB
- * messages, 8 in flight: 1,900-3,100 messages/s on disk against 4,400-8,600 in memory).
+ * messages, 8 in flight, alternating: 2,000-3,200 messages/s on disk, 4,300-6,300 with this).
  * With synchronous=NORMAL a commit reaches the log without an fsync, which happens at
  * checkpoints: a kill of the process loses nothing, a crash of the machine the last
  * messages, as DynamoDB Local's settings (DynamoDbLocalLoopback.java). fauxqs has no option
