@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { settle, type Handling, type Settled } from '../shared/lenient.ts';
+import { settleRecords, type Handling, type Settled } from '../shared/lenient.ts';
 import { normalizeMac } from './mac.ts';
 
 const text = z.string().trim().min(1).max(256);
@@ -43,20 +43,12 @@ export function parseInventoryRequest(body: unknown, handling: Handling): Settle
   if (!Array.isArray(body)) throw badRequest('send a JSON array of inventory records');
   if (body.length === 0) throw badRequest('the array of inventory records is empty');
   if (body.length > MAX_INVENTORY_RECORDS) throw badRequest(`request has ${body.length} records; the limit is ${MAX_INVENTORY_RECORDS}`);
-  const records: InventoryRecord[] = [];
-  const details: ErrorDetail[] = [];
-  body.forEach((item, record) => {
-    const result = inventoryRecordSchema.safeParse(item);
-    if (result.success) {
-      records.push(result.data);
-      return;
-    }
-    for (const issue of result.error.issues) {
-      const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-      details.push({ record, field: field === '' ? undefined : field, message: issue.path.length === 0 && issue.code === 'invalid_type' ? 'an inventory record must be a JSON object' : issue.message });
-    }
-  });
-  return settle(records, details, handling, 'record');
+  return settleRecords<InventoryRecord>(body, { schema: inventoryRecordSchema, describe: describeIssue }, handling);
+}
+
+function describeIssue(record: number, issue: z.core.$ZodIssue): ErrorDetail {
+  const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+  return { record, field: field === '' ? undefined : field, message: issue.path.length === 0 && issue.code === 'invalid_type' ? 'an inventory record must be a JSON object' : issue.message };
 }
 
 /** A whole inventory, all valid or a 400 (what strict handling gives; the simulator's own inventory too). */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { settle, type Handling, type Settled } from '../shared/lenient.ts';
+import { settleRecords, type Handling, type Settled } from '../shared/lenient.ts';
 import { counter64 } from '../shared/counter64.ts';
 import { isPlainFlowRecord } from './flow-check.ts';
 
@@ -40,20 +40,9 @@ export function parseFlowRequest(body: unknown, handling: Handling): Settled<Flo
   if (!Array.isArray(body)) throw badRequest('send a JSON array of flow records', [{ message: `got ${body === null ? 'null' : typeof body}` }]);
   if (body.length === 0) throw badRequest('the array of flow records is empty');
   if (body.length > MAX_FLOW_RECORDS) throw badRequest(`request has ${body.length} records; the limit is ${MAX_FLOW_RECORDS}`);
-  const details: ErrorDetail[] = [];
-  const records: FlowRecord[] = [];
-  body.forEach((item, record) => {
-    // The compiled check takes most records (test/unit/precompiled-validators.test.ts holds it
-    // to the schema), several times as fast; the schema takes big counts and names problems.
-    if (isPlainFlowRecord(item)) {
-      records.push(item);
-      return;
-    }
-    const result = flowRecordSchema.safeParse(item);
-    if (result.success) records.push(result.data);
-    else for (const issue of result.error.issues) details.push(describe(record, issue));
-  });
-  return settle(records, details, handling, 'record');
+  // The compiled check takes most records (test/unit/precompiled-validators.test.ts holds it
+  // to the schema), several times as fast; the schema takes big counts and names problems.
+  return settleRecords<FlowRecord>(body, { accepts: isPlainFlowRecord, schema: flowRecordSchema, describe }, handling);
 }
 
 function describe(record: number, issue: z.core.$ZodIssue): ErrorDetail {

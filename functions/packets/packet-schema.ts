@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
-import { settle, type Handling, type Settled } from '../shared/lenient.ts';
+import { settleRecords, type Handling, type Settled } from '../shared/lenient.ts';
 import { infoSchema, layerSchemas } from './layer-schemas.ts';
 import { packetProblem } from './packet-check.ts';
 import { PROTOCOLS, type Protocol } from './protocols.ts';
@@ -31,23 +31,9 @@ export function parsePacketRequest(body: unknown, handling: Handling): Settled<P
   if (packets.length > MAX_PACKETS_PER_REQUEST) {
     throw badRequest(`request has ${packets.length} packets; the limit is ${MAX_PACKETS_PER_REQUEST} per request`);
   }
-  const details: ErrorDetail[] = [];
-  const valid: Packet[] = [];
-  packets.forEach((packet, record) => {
-    // The validator compiled from this schema accepts exactly what it does
-    // (test/unit/precompiled-validators.test.ts), faster; zod names what is wrong with the rest.
-    if (packetProblem(packet) === undefined) {
-      valid.push(packet as Packet);
-      return;
-    }
-    const result = packetSchema.safeParse(packet);
-    if (result.success) {
-      valid.push(result.data as Packet);
-      return;
-    }
-    for (const issue of result.error.issues) details.push(describeIssue(record, issue));
-  });
-  return settle(valid, details, handling, 'record');
+  // The validator compiled from this schema accepts exactly what it does
+  // (test/unit/precompiled-validators.test.ts), faster; zod names what is wrong with the rest.
+  return settleRecords<Packet>(packets, { accepts: (packet) => packetProblem(packet) === undefined, schema: packetSchema, describe: describeIssue }, handling);
 }
 
 function describeIssue(record: number, issue: z.core.$ZodIssue): ErrorDetail {

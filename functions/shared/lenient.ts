@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { invalidRecords, type ErrorDetail } from './errors.ts';
 
 /**
@@ -87,6 +88,30 @@ export function settle<T>(records: T[], details: readonly ErrorDetail[], mode: H
   }
   rejected.sort((a, b) => a.record - b.record);
   return omitted > 0 ? { records, rejected, rejected_omitted: omitted } : { records, rejected };
+}
+
+/** How a body's records are checked: their schema, what a detail says of an issue and, optionally, a faster check. */
+export interface RecordCheck {
+  schema: z.ZodType;
+  describe: (record: number, issue: z.core.$ZodIssue) => ErrorDetail;
+  /** A check compiled from the schema, which accepts only what it does: a record it takes goes as it is, without asking zod. */
+  accepts?: (item: unknown) => boolean;
+}
+
+/** Each record of a JSON array body through its check, settled under the request's handling (see settle). */
+export function settleRecords<T>(items: readonly unknown[], check: RecordCheck, mode: Handling): Settled<T> {
+  const records: T[] = [];
+  const details: ErrorDetail[] = [];
+  items.forEach((item, record) => {
+    if (check.accepts?.(item) === true) {
+      records.push(item as T);
+      return;
+    }
+    const result = check.schema.safeParse(item);
+    if (result.success) records.push(result.data as T);
+    else for (const issue of result.error.issues) details.push(check.describe(record, issue));
+  });
+  return settle(records, details, mode, 'record');
 }
 
 function splitOutsideQuotes(text: string, separator: string): string[] {
