@@ -63,12 +63,13 @@ try {
   log('end to end');
   // No stream pollers: section 3 needs none, and their GetRecords calls halve what DynamoDB
   // Local writes (15,000 preloaded items: 3,400-4,100 items/s with them, 7,200-7,500 without).
-  const live = await startLocalRuntime({ endpoints: emulators.endpoints, port: 0, stage: 'benchlive', schedules: false, streamEventSources: false, log: () => {} });
+  const endToEndRuntime = { port: 0, stage: 'benchlive', schedules: false, streamEventSources: false, log: () => {} };
+  const live = await startLocalRuntime({ endpoints: emulators.endpoints, ...endToEndRuntime });
   // Beside it, alternately, the same on emulators that keep their data on disk, as `npm start`
   // does by default (DATA_DIR): what a developer sees, against the in-memory figure above.
   const diskDir = mkdtempSync(join(tmpdir(), 'netingest-bench-data-'));
   const onDisk = await startEmulators({ dataDir: diskDir });
-  const diskRuntime = await startLocalRuntime({ endpoints: onDisk.endpoints, port: 0, stage: 'benchlive', schedules: false, streamEventSources: false, log: () => {} });
+  const diskRuntime = await startLocalRuntime({ endpoints: onDisk.endpoints, ...endToEndRuntime });
   const e2e: number[] = [];
   const delays: number[] = [];
   const e2eOnDisk: number[] = [];

@@ -81,7 +81,7 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
   if (sqsDir !== undefined) mkdirSync(sqsDir, { recursive: true });
   let fauxqs: FauxqsServer;
   try {
-    fauxqs = await withCommitsSyncedAtCheckpoints(sqsDir !== undefined, () => startFauxqsOnLoopback(sqsDir));
+    fauxqs = await startFauxqsOnLoopback(sqsDir);
   } catch (error) {
     await stopProcess(java);
     throw error;
@@ -114,7 +114,8 @@ function spawnDynamoDbLocal(port: number, dbPath: string | undefined): ChildProc
 
 /**
  * fauxqs always listens on 0.0.0.0 (its host option only names queue URLs), so the
- * wildcard address its server asks for is narrowed to loopback while it starts.
+ * wildcard address its server asks for is narrowed to loopback while it starts; with a data
+ * directory, its commits are synced at checkpoints (withCommitsSyncedAtCheckpoints).
  */
 async function startFauxqsOnLoopback(dataDir: string | undefined): Promise<FauxqsServer> {
   const listen = NetServer.prototype.listen;
@@ -127,7 +128,7 @@ async function startFauxqsOnLoopback(dataDir: string | undefined): Promise<Fauxq
   } as typeof listen;
   let fauxqs: FauxqsServer;
   try {
-    fauxqs = await startFauxqs({ port: 0, logger: false, dataDir });
+    fauxqs = await withCommitsSyncedAtCheckpoints(dataDir !== undefined, () => startFauxqs({ port: 0, logger: false, dataDir }));
   } finally {
     NetServer.prototype.listen = listen;
   }
