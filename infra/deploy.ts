@@ -10,9 +10,13 @@
 // http://127.0.0.1:4566 (localhost.localstack.cloud needs DNS, which may be offline; the
 // SDK addresses S3 buckets by path on an IP address). The same works for MiniStack
 // (the compose file's `ministack` profile); `npm run test:deploy` needs no Docker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runOsls } from './osls.ts';
 import { applyWorkarounds } from './emulator/workarounds.ts';
+import { packageForMiniStack } from './emulator/ministack-package.ts';
 import { stackOutputs, storeApiKey } from './stack.ts';
 
 const { values, positionals } = parseArgs({
@@ -48,13 +52,27 @@ function osls(...args: string[]): void {
   if (status !== 0) process.exit(status);
 }
 
-osls(action, ...(action === 'deploy' ? apiParams : []));
+// MiniStack (the compose file's `ministack` profile) answers its own health path; its
+// defects are worked around in one place, as npm run test:deploy does.
+const endpoint = env.AWS_ENDPOINT_URL as string;
+const ministack = local && action === 'deploy' && (await fetch(`${endpoint}/_ministack/health`).then((r) => r.ok, () => false));
+if (ministack) {
+  // Packaged first, so that the template can go without what MiniStack cannot create.
+  const dir = mkdtempSync(join(tmpdir(), 'netingest-package-'));
+  const args = [...apiParams, '--stage', stage as string, '--region', values.region as string];
+  let status: number;
+  try {
+    for (const line of await packageForMiniStack(async (more) => runOsls(more, env), { endpoint, region: values.region as string, args, dir })) console.log(line);
+    status = runOsls(['deploy', ...args, '--package', dir], env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (status !== 0) process.exit(status);
+} else {
+  osls(action, ...(action === 'deploy' ? apiParams : []));
+}
 if (action === 'deploy') {
   if (local) {
-    const endpoint = env.AWS_ENDPOINT_URL as string;
-    // MiniStack (the compose file's `ministack` profile) answers its own health path; its
-    // defects are worked around in one place, as npm run test:deploy does.
-    const ministack = await fetch(`${endpoint}/_ministack/health`).then((r) => r.ok, () => false);
     if (ministack) {
       const outputs = await stackOutputs(stage, env);
       for (const line of await applyWorkarounds({ endpoint, stage, region: values.region as string, outputs })) console.log(line);

@@ -35,7 +35,7 @@ export const EMULATOR_DEFAULTS = {
  * the rest, so nothing else of it (IoT's MQTT listener, Transfer's SFTP, RDS's proxies)
  * can start.
  */
-const SERVICES = ['cloudformation', 's3', 'iam', 'sts', 'lambda', 'logs', 'sqs', 'dynamodb', 'apigateway', 'events', 'ssm', 'ecr'];
+const SERVICES = ['cloudformation', 's3', 'iam', 'sts', 'lambda', 'logs', 'sqs', 'dynamodb', 'apigateway', 'events', 'ssm', 'secretsmanager', 'ecr'];
 
 /** An HTTP API's path-style execute-api URL on MiniStack (its `$default` stage has no path segment). */
 function executeApiUrl(endpoint: string, apiId: string): string {

@@ -2,7 +2,8 @@
 // Docker and no account. In order, cleaning up on failure and on Ctrl-C too:
 //   1. install the pinned MiniStack into .venv-ministack (once; git ignores it);
 //   2. start it on a free 127.0.0.1 port, its extras off;
-//   3. `osls deploy` the same serverless.yml to it, stage `emulator`, then apply the
+//   3. `osls package` the same serverless.yml, stage `emulator`, take out of the template
+//      what MiniStack cannot create, `osls deploy` that package to it, then apply the
 //      workarounds for its defects (workarounds.ts) and store an API key's hash in its SSM;
 //   4. run the end-to-end suite against the deployed API (test:e2e --target emulator);
 //   5. `osls remove` the stack and stop MiniStack; print the pass and fail counts.
@@ -18,6 +19,7 @@ import { runOslsAsync } from '../osls.ts';
 import { stackOutputs, storeApiKey } from '../stack.ts';
 import { EMULATOR_DEFAULTS, LOG_FILE, MINISTACK_VERSION, VENV_DIR, deployedApiUrl, provideMiniStack, startMiniStack, type MiniStack } from './ministack.ts';
 import { applyWorkarounds } from './workarounds.ts';
+import { packageForMiniStack } from './ministack-package.ts';
 
 const { values } = parseArgs({
   options: { keep: { type: 'boolean', default: false }, stage: { type: 'string', default: EMULATOR_DEFAULTS.stage }, api: { type: 'string', default: 'http' } },
@@ -31,6 +33,8 @@ if (apiType !== 'http' && apiType !== 'rest') {
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const region = EMULATOR_DEFAULTS.region;
 const log = (line: string) => console.log(`[test:deploy] ${line}`);
+/** Where the stack is packaged before it is deployed (git ignores .venv-ministack). */
+const PACKAGE_DIR = join(VENV_DIR, 'run', 'package');
 const timings: string[] = [];
 async function step<T>(name: string, work: () => Promise<T> | T): Promise<T> {
   log(`${name}...`);
@@ -133,8 +137,14 @@ try {
   log(`MiniStack ${MINISTACK_VERSION} on ${emulator.endpoint} (pid ${emulator.pid}, Lambdas on node ${emulator.nodeVersion}, log ${LOG_FILE})`);
   const env = awsEnv(emulator.endpoint);
 
+  // Packaged first, so that the template can go without what MiniStack cannot create.
+  const stageOptions = ['--stage', stage, '--region', region, '--param', `apiType=${apiType}`];
+  const patched = await step('package', () =>
+    packageForMiniStack((args) => runOslsAsync(args, env, track), { endpoint: emulator!.endpoint, region, args: stageOptions, dir: PACKAGE_DIR }),
+  );
+  for (const line of patched) log(line);
   deployStarted = true;
-  const deployed = await step('deploy', () => runOslsAsync(['deploy', '--stage', stage, '--region', region, '--param', `apiType=${apiType}`], env, track));
+  const deployed = await step('deploy', () => runOslsAsync(['deploy', ...stageOptions, '--package', PACKAGE_DIR], env, track));
   if (deployed !== 0) throw new Error(`osls deploy exited ${deployed}`);
   const outputs = await stackOutputs(stage, env);
   const url = deployedApiUrl(emulator.endpoint, outputs);

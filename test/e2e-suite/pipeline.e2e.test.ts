@@ -302,18 +302,43 @@ describe('end to end', () => {
     expect(response.headers.get('access-control-allow-methods')).toContain('POST');
   });
 
-  it('live push: a WebSocket URL from GET /live sends the device list', timeout, async (context) => {
+  it('live push: a WebSocket URL from GET /live sends the device list, then again when a device changes', timeout, async (context) => {
     const reason = gap('live');
     if (reason) context.skip(reason);
     const live = await call(target, 'GET', '/live');
     if (live.status === 404) context.skip('this stack has no live push yet: serverless.yml declares no GET /live route and no WebSocket API');
     expect(live.status).toBe(200);
     const socket = new WebSocket(reachable(target, live.body.url));
-    const first = await new Promise<string>((resolve, reject) => {
-      socket.addEventListener('message', (event) => resolve(String(event.data)), { once: true });
-      socket.addEventListener('error', () => reject(new Error('WebSocket error')), { once: true });
-      setTimeout(() => reject(new Error('no message within 30 s')), 30_000);
-    }).finally(() => socket.close());
-    expect(Array.isArray(JSON.parse(first))).toBe(true);
+    const messages: { mac_address: string; host_name: string | null }[][] = [];
+    let arrived: () => void = () => undefined;
+    socket.addEventListener('message', (event) => {
+      messages.push(JSON.parse(String(event.data)));
+      arrived();
+    });
+    /** The first message (from the one on hand) that holds a device matching `found`. */
+    const nextMessage = (found: (devices: (typeof messages)[number]) => boolean, ms: number) =>
+      new Promise<(typeof messages)[number]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no such message within ${ms / 1000} s (${messages.length} received)`)), ms);
+        socket.addEventListener('error', () => reject(new Error('WebSocket error')), { once: true });
+        const check = () => {
+          const match = messages.find(found);
+          if (match === undefined) return;
+          clearTimeout(timer);
+          resolve(match);
+        };
+        arrived = check;
+        check();
+      });
+    try {
+      expect(Array.isArray(await nextMessage(() => true, 30_000))).toBe(true);
+      // A device the connection has not seen: the devices table's stream pushes the array again.
+      const mac = uniqueMac('02:e5');
+      const inventory = [{ host_name: `live-${target.runId}`, device_type: 'Laptop', operating_system: 'Linux', mac_address: mac, ip_address: '10.9.8.6' }];
+      expect((await call(target, 'POST', '/devices', JSON.stringify(inventory))).status).toBe(202);
+      const pushed = await nextMessage((devices) => devices.some((d) => d.mac_address === mac), target.waitMs);
+      expect(pushed.find((d) => d.mac_address === mac)).toMatchObject({ mac_address: mac, host_name: `live-${target.runId}` });
+    } finally {
+      socket.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
+import { TEMPLATE_WORKAROUNDS, type Template } from '../../infra/emulator/workarounds.ts';
 
 let template: CfnTemplate;
 
@@ -84,5 +85,21 @@ describe('the live channel in the packaged template', () => {
     expect(functions).toContain('LiveBroadcasterLambdaFunction');
     expect(functions.filter((id) => id.startsWith('Simulator'))).toEqual([]);
     expect(resourcesOfType(template, 'AWS::Events::Rule')).toEqual([]);
+  });
+
+  it("deploys on MiniStack without the WebSocket API's deployment, and nothing left names it", () => {
+    const patched = structuredClone(template) as CfnTemplate & Template;
+    const workaround = TEMPLATE_WORKAROUNDS.find((w) => w.name === 'websocket-deployment-resource');
+    expect(workaround?.apply(patched)).toBe(true);
+    expect(resourcesOfType(patched, 'AWS::ApiGatewayV2::Deployment')).toEqual([]);
+    // Only the deployment went; the stage stays, serving the API's routes.
+    const gone = Object.keys(template.Resources).filter((id) => !(id in patched.Resources));
+    expect(gone).toHaveLength(1);
+    expect(template.Resources[gone[0] as string]?.Type).toBe('AWS::ApiGatewayV2::Deployment');
+    expect(patched.Resources.WebsocketsDeploymentStage?.Properties).toEqual({ ...template.Resources.WebsocketsDeploymentStage?.Properties, DeploymentId: undefined });
+    const text = JSON.stringify(patched);
+    expect(text).not.toContain(gone[0]);
+    // Applied again, it has nothing left to change.
+    expect(workaround?.apply(patched)).toBe(false);
   });
 });

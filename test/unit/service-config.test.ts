@@ -31,11 +31,13 @@ describe('reading serverless.yml', () => {
     expect(names('qa')).not.toContain('simulatorRetention');
     expect(names('qa', { simulator: 'on' })).toContain('simulator');
     expect(names('local', { simulator: 'off' })).not.toContain('simulator');
-    // The live channel: off on the emulator stage, with its table and secret.
-    const emulator = loadServiceConfig('serverless.yml', { stage: 'emulator' });
-    expect(emulator.functions.map((f) => f.name)).not.toContain('liveBroadcaster');
-    expect(emulator.resources.LiveConnectionsTable).toBeUndefined();
+    // The live channel: on unless a stage turns it off, with its table and secret.
+    const off = loadServiceConfig('serverless.yml', { stage: 'qa', params: { live: 'off' } });
+    expect(off.functions.map((f) => f.name)).not.toContain('liveBroadcaster');
+    expect(off.resources.LiveConnectionsTable).toBeUndefined();
+    expect(off.resources.LiveTokenSecret).toBeUndefined();
     expect(config.resources.LiveConnectionsTable).toBeDefined();
+    expect(names('emulator')).toContain('liveBroadcaster');
   });
 });
 
