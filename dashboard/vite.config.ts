@@ -8,7 +8,13 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root,
-  base: '/dashboard/',
+  // Relative URLs: the page is at <API>/dashboard, and the API is not always at its host's
+  // root (a REST API's stage, an emulator's path-style URL). The page links its files as
+  // dashboard/assets/..., the files each other by their own place.
+  base: './',
+  experimental: {
+    renderBuiltUrl: (filename, { hostType }) => (hostType === 'html' ? `dashboard/${filename}` : { relative: true }),
+  },
   plugins: [preact({ prerender: { enabled: false } })],
   build: {
     outDir: 'dist',

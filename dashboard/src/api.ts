@@ -9,8 +9,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Where the API is: the page is its /dashboard, and the API is not always at its host's root
+ * (a REST API's stage, an emulator's path-style URL). Paths below, and the API's Link
+ * headers, are from the API's root.
+ */
+const API_ROOT = location.pathname.replace(/\/dashboard\/?$/, '');
+
 async function request(path: string, key: string, signal: AbortSignal): Promise<{ body: unknown; link: string | null }> {
-  const response = await fetch(path, { headers: { 'x-api-key': key, accept: 'application/json' }, signal });
+  const response = await fetch(`${API_ROOT}${path}`, { headers: { 'x-api-key': key, accept: 'application/json' }, signal });
   const text = await response.text();
   let body: unknown;
   try {

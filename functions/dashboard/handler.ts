@@ -24,7 +24,13 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>()
     }),
   )
   .handler(async (event): Promise<HttpResult> => {
-    const answer = dashboardAsset(root(), event.pathParameters?.file ?? '');
+    const file = event.pathParameters?.file ?? '';
+    // The page links its files from /dashboard (dashboard/assets/...); anywhere else they would not be found.
+    if (file === 'index.html' || (file === '' && event.rawPath.endsWith('/'))) {
+      const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+      return { statusCode: 302, headers: { location: `../dashboard${query}`, 'cache-control': 'no-cache' }, body: '' };
+    }
+    const answer = dashboardAsset(root(), file);
     const text = isText(answer.headers['content-type'] ?? '');
     return {
       statusCode: answer.status,

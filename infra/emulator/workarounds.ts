@@ -106,37 +106,50 @@ export const WORKAROUNDS: Workaround[] = [
     },
   },
   {
-    // Defect (MiniStack 1.5.33): its Lambdas reach MiniStack only by its own address; the
-    // WebSocket API's @connections endpoint a deployed function is given,
-    // https://<api>.execute-api.<region>.amazonaws.com/<stage>, is AWS's host, which a
-    // Lambda on MiniStack cannot resolve, so the broadcaster's pushes never arrive.
-    // Workaround: point the broadcaster's LIVE_CONNECTIONS_ENDPOINT at the same API and stage
-    // on MiniStack's path-style URL (/_aws/execute-api/<api>/<stage>), which serves
-    // @connections. Drop it when MiniStack serves execute-api hosts to its Lambdas.
-    name: 'websocket-connections-endpoint',
-    defect: "a Lambda cannot reach the WebSocket API's @connections endpoint on AWS's execute-api host: the live broadcaster's pushes never arrive",
+    // Defect (MiniStack 1.5.33): it serves a WebSocket API only on its own address, by path
+    // (/_aws/execute-api/<api>/<stage>), not on the API's host on AWS,
+    // <api>.execute-api.<region>.amazonaws.com, which the deployed functions are given: the
+    // broadcaster (a Lambda on MiniStack cannot resolve that host) never reaches @connections,
+    // and GET /live hands browsers a URL that leads nowhere.
+    // Workaround: point both at the same API and stage on MiniStack's path-style URL.
+    // Drop it when MiniStack serves execute-api hosts (to its Lambdas and to clients).
+    name: 'websocket-api-urls',
+    defect: "the WebSocket API is served only on MiniStack's own address: GET /live's URL leads nowhere and the broadcaster cannot reach @connections",
     applies: (stack) => stack.outputs.ServiceEndpointWebsocket !== undefined,
     async needed(stack) {
-      const endpoint = (await broadcasterEnvironment(stack)).LIVE_CONNECTIONS_ENDPOINT ?? '';
-      return new URL(endpoint).hostname.endsWith('.amazonaws.com');
+      for (const { fn, variable } of WEBSOCKET_URLS) {
+        const url = (await environmentOf(stack, fn))[variable] ?? '';
+        if (new URL(url).hostname.endsWith('.amazonaws.com')) return true;
+      }
+      return false;
     },
     async apply(stack) {
-      const variables = await broadcasterEnvironment(stack);
-      const aws = /^https:\/\/([^./]+)\.execute-api\.[^/]+\/([^/?#]+)/.exec(variables.LIVE_CONNECTIONS_ENDPOINT ?? '');
-      if (!aws) throw new Error(`unexpected LIVE_CONNECTIONS_ENDPOINT ${variables.LIVE_CONNECTIONS_ENDPOINT}`);
-      const onMiniStack = `${stack.endpoint.replace(/\/$/, '')}/_aws/execute-api/${aws[1]}/${aws[2]}`;
-      await miniStack(stack, 'PUT', `/2015-03-31/functions/${broadcasterName(stack)}/configuration`, 'lambda', {
-        Environment: { Variables: { ...variables, LIVE_CONNECTIONS_ENDPOINT: onMiniStack } },
-      });
+      for (const { fn, variable, scheme } of WEBSOCKET_URLS) {
+        const variables = await environmentOf(stack, fn);
+        const aws = /^[a-z]+:\/\/([^./]+)\.execute-api\.[^/]+\/([^/?#]+)/.exec(variables[variable] ?? '');
+        if (!aws) throw new Error(`unexpected ${variable} ${variables[variable]}`);
+        const onMiniStack = new URL(`/_aws/execute-api/${aws[1]}/${aws[2]}`, stack.endpoint);
+        // ws: or http:, and wss: or https: on a MiniStack that serves TLS.
+        onMiniStack.protocol = onMiniStack.protocol === 'https:' ? scheme.replace(':', 's:') : scheme;
+        await miniStack(stack, 'PUT', `/2015-03-31/functions/${functionName(stack, fn)}/configuration`, 'lambda', {
+          Environment: { Variables: { ...variables, [variable]: onMiniStack.href } },
+        });
+      }
     },
   },
 ];
 
-/** The live broadcaster's deployed name, as osls names functions: <service>-<stage>-<function>. */
-const broadcasterName = (stack: DeployedStack) => `${stackName(stack.stage)}-liveBroadcaster`;
+/** The functions given the WebSocket API's URLs: the one browsers open, and @connections. */
+const WEBSOCKET_URLS = [
+  { fn: 'live', variable: 'LIVE_WEBSOCKET_URL', scheme: 'ws:' },
+  { fn: 'liveBroadcaster', variable: 'LIVE_CONNECTIONS_ENDPOINT', scheme: 'http:' },
+];
 
-async function broadcasterEnvironment(stack: DeployedStack): Promise<Record<string, string>> {
-  const configuration = await miniStack(stack, 'GET', `/2015-03-31/functions/${broadcasterName(stack)}/configuration`, 'lambda');
+/** A function's deployed name, as osls names functions: <service>-<stage>-<function>. */
+const functionName = (stack: DeployedStack, fn: string) => `${stackName(stack.stage)}-${fn}`;
+
+async function environmentOf(stack: DeployedStack, fn: string): Promise<Record<string, string>> {
+  const configuration = await miniStack(stack, 'GET', `/2015-03-31/functions/${functionName(stack, fn)}/configuration`, 'lambda');
   return (configuration?.Environment?.Variables ?? {}) as Record<string, string>;
 }
 

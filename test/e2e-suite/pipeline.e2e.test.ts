@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, gap, openTarget, reachable, settled, uniqueHour, uniqueMac, until, type Target } from './target.ts';
 
@@ -13,6 +13,8 @@ beforeAll(async () => {
 afterAll(async () => target?.close());
 
 const timeout = { timeout: 300_000 };
+/** Debian's chromium (or CHROMIUM_PATH), for the dashboard in a real browser. */
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
 /** Layers the simulator also sends on a deployment (where its schedule runs): counts there only grow. */
 const SIMULATED_LAYERS = new Set(['Packet_802_3', 'IPv4', 'TCP']);
 const samplePackets = readdirSync('events/packets')
@@ -279,15 +281,39 @@ describe('end to end', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    const files = [...html.matchAll(/(?:src|href)="(\/dashboard\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    // Linked from the page's place: the API's root is not the host's on every target.
+    const files = [...html.matchAll(/(?:src|href)="(dashboard\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
     expect(files.length, html).toBeGreaterThanOrEqual(2);
     for (const file of files) {
-      const response = await fetch(`${target.url}${file}`);
+      const response = await fetch(new URL(file, `${target.url}/dashboard`));
       expect(response.status, file).toBe(200);
       expect(response.headers.get('content-type'), file).toMatch(file.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
       expect((await response.text()).length, file).toBeGreaterThan(1_000);
     }
     expect((await fetch(`${target.url}/dashboard/no-such-file.js`)).status).toBe(404);
+  });
+
+  it('dashboard: in a browser, the page goes live and shows a device posted while it is open', timeout, async (context) => {
+    const reason = gap('live');
+    if (reason) context.skip(reason);
+    if (CHROMIUM === undefined) context.skip('no chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)');
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${target.url}/dashboard?key=${encodeURIComponent(target.key)}`);
+      await expect.poll(() => page.getByTestId('live-state').innerText(), { timeout: 30_000 }).toBe('Live');
+      const mac = uniqueMac('02:e6');
+      const inventory = [{ host_name: `browser-${target.runId}`, device_type: 'Laptop', operating_system: 'Linux', mac_address: mac, ip_address: '10.9.8.5' }];
+      expect((await call(target, 'POST', '/devices', JSON.stringify(inventory))).status).toBe(202);
+      // Pushed over the live channel: the table the pushes fill, not one a poll filled.
+      await page.locator('table[data-testid="devices"][data-source="live"]', { hasText: `browser-${target.runId}` }).waitFor({ timeout: target.waitMs });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('CORS: API Gateway answers preflights', async (context) => {

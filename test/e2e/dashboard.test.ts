@@ -72,12 +72,17 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
     expect(index.headers.get('content-type')).toMatch(/^text\/html/);
     expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await index.text();
-    const script = html.match(/src="(\/dashboard\/assets\/[^"]+\.js)"/)?.[1];
+    // Linked from the page's place, so that the page works wherever the API's root is.
+    const script = html.match(/src="(dashboard\/assets\/[^"]+\.js)"/)?.[1];
     expect(script, html).toBeDefined();
-    const asset = await fetch(`${runtime.url}${script}`);
+    const asset = await fetch(new URL(script as string, `${runtime.url}/dashboard`));
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    // Anywhere else the page's links would lead astray: it sends the browser to /dashboard.
+    const elsewhere = await fetch(`${runtime.url}/dashboard/index.html?key=k`, { redirect: 'manual' });
+    expect(elsewhere.status).toBe(302);
+    expect(new URL(elsewhere.headers.get('location') as string, `${runtime.url}/dashboard/index.html`).href).toBe(`${runtime.url}/dashboard?key=k`);
     expect((await fetch(`${runtime.url}/dashboard/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${runtime.url}/dashboard/%2e%2e/build.ts`)).status).toBe(404);
   });
