@@ -25,7 +25,8 @@ export const handler = httpHandler(async (event) => {
   const body = rows.map((r) => ({ src_app: r.src_app, dest_app: r.dest_app, vpc_id: r.vpc_id, bytes_tx: exactInteger(r.bytes_tx), bytes_rx: exactInteger(r.bytes_rx), hour }));
   const headers: Record<string, string> = {};
   if (next !== undefined && rows.length >= limit) {
-    headers.link = `<${event.rawPath}?hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}>; rel="next"`;
+    // Relative to the request's path (RFC 8288 resolves it there): the API is not always at its host's root.
+    headers.link = `<${event.rawPath.slice(event.rawPath.lastIndexOf('/') + 1)}?hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}>; rel="next"`;
   }
   return json(200, body, headers);
 });

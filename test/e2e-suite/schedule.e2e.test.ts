@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, gap, openTarget, until, type Target } from './target.ts';
+import { nextPage } from '../helpers/next-page.ts';
 
 // The simulator's EventBridge schedule (rate(1 minute)) fires the simulator Lambda, which sends
 // a simulated network's traffic through the same queues: its devices appear in the device
@@ -28,7 +29,7 @@ async function simulated(): Promise<DeviceView[]> {
     const answer = await call(target, 'GET', path);
     if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status}`);
     devices.push(...(answer.body as DeviceView[]));
-    path = /<([^>]+)>;\s*rel="next"/.exec(answer.headers.get('link') ?? '')?.[1];
+    path = nextPage(answer.headers.get('link'), path);
   }
   return devices.filter((d) => d.mac_address.startsWith('02:5e:'));
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { TEST_API_KEY, eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+import { nextPage } from '../helpers/next-page.ts';
 
 let runtime: LocalRuntime;
 let base: string;
@@ -78,7 +79,7 @@ describe('devices over HTTP', () => {
     expect(first.body).toHaveLength(3);
     const link = first.headers.get('link');
     expect(link).toMatch(/rel="next"/);
-    const next = /<([^>]+)>/.exec(link ?? '')?.[1] as string;
+    const next = nextPage(link, '/devices?limit=3') as string;
     const second = await getJson(base, next);
     const macs = [...first.body, ...second.body].map((d: { mac_address: string }) => d.mac_address);
     expect(macs).toEqual([...macs].sort());

@@ -3,6 +3,7 @@ import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { flowsConfig } from '../../functions/flows/config.ts';
 import { pendingKeys } from '../helpers/flow-sums.ts';
 import { TEST_API_KEY, eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+import { nextPage } from '../helpers/next-page.ts';
 
 // The flows table's stream feeds the folder here, as on AWS: posted sums are read while
 // pending, and read the same once the folder has moved every delta into the hours' sums.
@@ -25,7 +26,7 @@ async function hourOverHttp(hour: number, limit: number): Promise<Row[]> {
     const { status, body, headers } = await getJson(runtime.url, path);
     expect(status).toBe(200);
     rows.push(...(body as Row[]));
-    path = /<([^>]+)>; rel="next"/.exec(headers.get('link') ?? '')?.[1];
+    path = nextPage(headers.get('link'), path);
   }
   return rows.sort((a, b) => `${a.src_app}|${a.dest_app}`.localeCompare(`${b.src_app}|${b.dest_app}`));
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { TEST_API_KEY, eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+import { nextPage } from '../helpers/next-page.ts';
 
 let runtime: LocalRuntime;
 let base: string;
@@ -70,7 +71,7 @@ describe('flow logs over HTTP', () => {
       expect(Array.isArray(body)).toBe(true);
       expect(body.length).toBeLessThanOrEqual(50);
       seen.push(...body.map((r: { src_app: string }) => r.src_app));
-      path = /<([^>]+)>; rel="next"/.exec(headers.get('link') ?? '')?.[1];
+      path = nextPage(headers.get('link'), path);
       pages++;
     }
     expect(pages).toBe(3);

@@ -8,6 +8,7 @@ import { parseJson, stringifyJson } from '../../functions/shared/json.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
+import { nextPage } from '../helpers/next-page.ts';
 
 /**
  * Hostile but valid records, generated, through ingest and the writers against the emulators:
@@ -108,7 +109,7 @@ describe('whatever ingest accepts is stored, exactly', () => {
             for (const row of body as { src_app: string; dest_app: string; vpc_id: string; bytes_tx: number | bigint; bytes_rx: number | bigint }[]) {
               stored.set(JSON.stringify([row.src_app, row.dest_app, row.vpc_id, hour]), { tx: BigInt(row.bytes_tx), rx: BigInt(row.bytes_rx) });
             }
-            path = link?.match(/<([^>]+)>/)?.[1];
+            path = nextPage(link, path);
           }
         }
         for (const [key, sum] of expected) {
