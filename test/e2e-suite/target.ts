@@ -63,22 +63,6 @@ export async function openTarget(options: { schedules?: boolean } = {}): Promise
   return { name, url, key, runId, waitMs: 120_000, scheduleWaitMs: 300_000, close: async () => undefined };
 }
 
-/**
- * A URL the API handed out (the live WebSocket's), made reachable from here: on MiniStack
- * an API's own host name (`<id>.execute-api.<region>.amazonaws.com`, or MiniStack's
- * `<id>.execute-api.127.0.0.1`) resolves nowhere, so it becomes MiniStack's path-style URL
- * on the endpoint the suite talks to. Elsewhere it is used as it is.
- */
-export function reachable(target: Target, url: string): string {
-  if (target.name !== 'emulator') return url;
-  const match = /^(wss?|https?):\/\/([a-z0-9]+)\.execute-api\.[^/?#]+(.*)$/.exec(url);
-  if (!match) return url;
-  const [, scheme, apiId, rest] = match as unknown as [string, string, string, string];
-  const endpoint = new URL(target.url);
-  const plain = scheme.startsWith('ws') ? 'ws' : 'http';
-  return `${plain}://${endpoint.host}/_aws/execute-api/${apiId}${rest}`;
-}
-
 export interface Answer {
   status: number;
   headers: Headers;
