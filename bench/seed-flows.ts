@@ -14,6 +14,7 @@ import { pendingPartition } from '../functions/flows/storage.ts';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { measure, show, sideBySide } from './stats.ts';
+import { nextPage } from '../test/helpers/next-page.ts';
 
 const RECORDS = 20_000;
 const HOURS = 5;
@@ -148,7 +149,7 @@ export async function seedFlowsRows(endpoints: Endpoints, key: string, runs: num
           for (let path: string | undefined = `/flows?hour=${hour}`; path !== undefined; ) {
             const response = await fetch(`${runtime.url}${path}`, { headers: { 'x-api-key': key } });
             rows.push(...((await response.json()) as FlowRecord[]));
-            path = response.headers.get('link')?.match(/<([^>]+)>/)?.[1];
+            path = nextPage(response.headers.get('link'), path);
           }
           return rows;
         },

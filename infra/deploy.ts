@@ -10,13 +10,9 @@
 // http://127.0.0.1:4566 (localhost.localstack.cloud needs DNS, which may be offline; the
 // SDK addresses S3 buckets by path on an IP address). The same works for MiniStack
 // (the compose file's `ministack` profile); `npm run test:deploy` needs no Docker.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runOsls } from './osls.ts';
 import { applyWorkarounds } from './emulator/workarounds.ts';
-import { packageForMiniStack } from './emulator/ministack-package.ts';
 import { stackOutputs, storeApiKey } from './stack.ts';
 
 const { values, positionals } = parseArgs({
@@ -56,21 +52,11 @@ function osls(...args: string[]): void {
 // defects are worked around in one place, as npm run test:deploy does.
 const endpoint = env.AWS_ENDPOINT_URL as string;
 const ministack = local && action === 'deploy' && (await fetch(`${endpoint}/_ministack/health`).then((r) => r.ok, () => false));
-if (ministack) {
-  // Packaged first, so that the template can go without what MiniStack cannot create.
-  const dir = mkdtempSync(join(tmpdir(), 'netingest-package-'));
-  const args = [...apiParams, '--stage', stage as string, '--region', values.region as string];
-  let status: number;
-  try {
-    for (const line of await packageForMiniStack(async (more) => runOsls(more, env), { endpoint, region: values.region as string, args, dir })) console.log(line);
-    status = runOsls(['deploy', ...args, '--package', dir], env);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  if (status !== 0) process.exit(status);
-} else {
-  osls(action, ...(action === 'deploy' ? apiParams : []));
-}
+// Without the live channel there: the profile runs its Lambdas in containers, which reach
+// MiniStack by another address than this one, and the channel's URLs would need it (npm
+// run test:deploy runs the channel on MiniStack without Docker). The dashboard polls.
+const ministackParams = ministack && !apiParams.includes('live=off') ? ['--param', 'live=off'] : [];
+osls(action, ...(action === 'deploy' ? [...apiParams, ...ministackParams] : []));
 if (action === 'deploy') {
   if (local) {
     if (ministack) {

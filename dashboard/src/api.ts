@@ -84,7 +84,7 @@ export function openLive(key: string, onDevices: (devices: Device[]) => void, on
     } catch (error) {
       if (stopped) return;
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return onState('failed', error.message);
-      // A stage without the live channel (live: off, or an emulator without WebSocket APIs).
+      // A stage without the live channel (live: off).
       if (error instanceof ApiError && error.status === 404) return onState('polling', 'this deployment has no live channel');
       return retry((error as Error).message);
     }

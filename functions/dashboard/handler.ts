@@ -26,7 +26,7 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>()
   .handler(async (event): Promise<HttpResult> => {
     const file = event.pathParameters?.file ?? '';
     // The page links its files from /dashboard (dashboard/assets/...); anywhere else they would not be found.
-    if (file === 'index.html' || (file === '' && event.rawPath.endsWith('/'))) {
+    if (isPageElsewhere(file, event.rawPath)) {
       const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
       return { statusCode: 302, headers: { location: `../dashboard${query}`, 'cache-control': 'no-cache' }, body: '' };
     }
@@ -39,3 +39,13 @@ export const handler = middy<HttpEvent, HttpResult, Error, Context>()
       isBase64Encoded: !text,
     };
   });
+
+/** The page asked for by another path than /dashboard: /dashboard/index.html (however encoded) or /dashboard/. */
+function isPageElsewhere(file: string, rawPath: string): boolean {
+  if (file === '') return rawPath.endsWith('/');
+  try {
+    return decodeURIComponent(file) === 'index.html';
+  } catch {
+    return false;
+  }
+}

@@ -93,6 +93,7 @@ async function listDevices(params: Map<string, string>, options: ViewOptions, de
   }
   const more = full || morePages;
   const query = `limit=${limit}&snapshots=${options.snapshots}&applications=${options.applications}&interfaces=${options.interfaces}`;
+  // Relative to the request's path (RFC 8288 resolves it there): the API is not always at its host's root.
   const headers: Record<string, string> = more && last !== undefined ? { link: `<devices?${query}&cursor=${deviceListCursor.encode(last)}>; rel="next"` } : {};
   return json(200, views, headers);
 }

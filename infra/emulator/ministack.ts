@@ -38,7 +38,7 @@ export const EMULATOR_DEFAULTS = {
 const SERVICES = ['cloudformation', 's3', 'iam', 'sts', 'lambda', 'logs', 'sqs', 'dynamodb', 'apigateway', 'events', 'ssm', 'secretsmanager', 'ecr'];
 
 /** An HTTP API's path-style execute-api URL on MiniStack (its `$default` stage has no path segment). */
-function executeApiUrl(endpoint: string, apiId: string): string {
+export function executeApiUrl(endpoint: string, apiId: string): string {
   return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${apiId}`;
 }
 

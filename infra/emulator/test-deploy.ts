@@ -79,6 +79,7 @@ function cleanUp(): Promise<boolean> {
       }
     } finally {
       if (emulator) await step('stop MiniStack', () => emulator!.stop());
+      rmSync(PACKAGE_DIR, { recursive: true, force: true });
     }
     return removed;
   })());

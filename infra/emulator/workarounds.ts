@@ -11,7 +11,7 @@ import {
   DescribeStacksCommand,
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
-import { EMULATOR_DEFAULTS } from './ministack.ts';
+import { EMULATOR_DEFAULTS, executeApiUrl } from './ministack.ts';
 import { stackName } from '../stack.ts';
 
 /** Capabilities the end-to-end suite checks that an emulator may lack. */
@@ -112,13 +112,16 @@ export const WORKAROUNDS: Workaround[] = [
     // broadcaster (a Lambda on MiniStack cannot resolve that host) never reaches @connections,
     // and GET /live hands browsers a URL that leads nowhere.
     // Workaround: point both at the same API and stage on MiniStack's path-style URL.
-    // Drop it when MiniStack serves execute-api hosts (to its Lambdas and to clients).
+    // `needed` tells whether the functions still name AWS's host; it cannot tell whether
+    // MiniStack has begun to serve it. Drop this when MiniStack's release notes say it serves
+    // execute-api hosts to its Lambdas and clients, and a run without it passes.
     name: 'websocket-api-urls',
     defect: "the WebSocket API is served only on MiniStack's own address: GET /live's URL leads nowhere and the broadcaster cannot reach @connections",
     applies: (stack) => stack.outputs.ServiceEndpointWebsocket !== undefined,
     async needed(stack) {
       for (const { fn, variable } of WEBSOCKET_URLS) {
-        const url = (await environmentOf(stack, fn))[variable] ?? '';
+        const url = (await environmentOf(stack, fn))[variable];
+        if (url === undefined || !URL.canParse(url)) throw new Error(`${fn} has no ${variable} to point at MiniStack (${url})`);
         if (new URL(url).hostname.endsWith('.amazonaws.com')) return true;
       }
       return false;
@@ -128,7 +131,7 @@ export const WORKAROUNDS: Workaround[] = [
         const variables = await environmentOf(stack, fn);
         const aws = /^[a-z]+:\/\/([^./]+)\.execute-api\.[^/]+\/([^/?#]+)/.exec(variables[variable] ?? '');
         if (!aws) throw new Error(`unexpected ${variable} ${variables[variable]}`);
-        const onMiniStack = new URL(`/_aws/execute-api/${aws[1]}/${aws[2]}`, stack.endpoint);
+        const onMiniStack = new URL(`${executeApiUrl(stack.endpoint, aws[1] as string)}/${aws[2]}`);
         // ws: or http:, and wss: or https: on a MiniStack that serves TLS.
         onMiniStack.protocol = onMiniStack.protocol === 'https:' ? scheme.replace(':', 's:') : scheme;
         await miniStack(stack, 'PUT', `/2015-03-31/functions/${functionName(stack, fn)}/configuration`, 'lambda', {
@@ -178,6 +181,8 @@ export interface Template {
 export interface TemplateWorkaround {
   name: string;
   defect: string;
+  /** Whether the defect concerns this template at all (say, a stage without the live channel). */
+  applies(template: Template): boolean;
   /** Whether the running MiniStack still shows the defect. */
   needed(endpoint: string, region: string): Promise<boolean>;
   /** Changes the template in place; false when it had nothing to change. */
@@ -189,14 +194,15 @@ const DEPLOYMENT = 'AWS::ApiGatewayV2::Deployment';
 export const TEMPLATE_WORKAROUNDS: TemplateWorkaround[] = [
   {
     // Defect (MiniStack 1.5.33): its CloudFormation has no provisioner for
-    // AWS::ApiGatewayV2::Deployment ("Unsupported resource type"), which osls puts beside a
-    // WebSocket API's stage, so the stack fails to create. Its stages need no deployment:
+    // AWS::ApiGatewayV2::Deployment and refuses any template naming one ("Template format
+    // error: Unrecognized resource types"); osls puts one beside a WebSocket API's stage. Its stages need no deployment:
     // a stage serves the API's routes as they are.
     // Workaround: deploy the template without the deployment (and the stage's DeploymentId).
     // Drop it when `needed` finds that MiniStack creates one (npm run test:deploy prints
     // "no longer needed"): delete this entry.
     name: 'websocket-deployment-resource',
     defect: `CloudFormation cannot create ${DEPLOYMENT}, which the WebSocket API's stage names`,
+    applies: (template) => Object.values(template.Resources).some((resource) => resource.Type === DEPLOYMENT),
     needed: (endpoint, region) => refusesResource(endpoint, region, DEPLOYMENT),
     apply(template) {
       const removed = new Set(Object.entries(template.Resources).flatMap(([id, resource]) => (resource.Type === DEPLOYMENT ? [id] : [])));
@@ -213,8 +219,9 @@ export const TEMPLATE_WORKAROUNDS: TemplateWorkaround[] = [
 ];
 
 /**
- * Whether MiniStack's CloudFormation refuses or fails a stack of a WebSocket API with one
- * resource of this type: a probe stack of its own, deleted after.
+ * Whether MiniStack's CloudFormation refuses a stack of a WebSocket API (one route) with one
+ * resource of this type, or fails it on that resource: a probe stack of its own, deleted
+ * after. A failure for another reason is an error, not an answer.
  */
 async function refusesResource(endpoint: string, region: string, type: string): Promise<boolean> {
   const client = new CloudFormationClient({
@@ -226,7 +233,8 @@ async function refusesResource(endpoint: string, region: string, type: string): 
   const TemplateBody = JSON.stringify({
     Resources: {
       Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: StackName, ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' } },
-      Probe: { Type: type, Properties: { ApiId: { Ref: 'Api' } } },
+      Route: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Api' }, RouteKey: '$default' } },
+      Probe: { Type: type, DependsOn: ['Route'], Properties: { ApiId: { Ref: 'Api' } } },
     },
   });
   try {
@@ -239,9 +247,12 @@ async function refusesResource(endpoint: string, region: string, type: string): 
     }
     for (let attempt = 0; attempt < 60; attempt++) {
       const { Stacks } = await client.send(new DescribeStacksCommand({ StackName }));
-      const status = Stacks?.[0]?.StackStatus ?? '';
+      const { StackStatus: status = '', StackStatusReason: reason = '' } = Stacks?.[0] ?? {};
       if (status === 'CREATE_COMPLETE') return false;
-      if (!status.endsWith('_IN_PROGRESS')) return true;
+      if (!status.endsWith('_IN_PROGRESS')) {
+        if (reason.includes(type)) return true;
+        throw new Error(`probe stack ${StackName} ended ${status}: ${reason}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     throw new Error(`probe stack ${StackName} did not settle in 30 s`);
@@ -255,6 +266,7 @@ async function refusesResource(endpoint: string, region: string, type: string): 
 export async function applyTemplateWorkarounds(template: Template, endpoint: string, region: string): Promise<string[]> {
   const lines: string[] = [];
   for (const workaround of TEMPLATE_WORKAROUNDS) {
+    if (!workaround.applies(template)) continue;
     if (!(await workaround.needed(endpoint, region))) {
       lines.push(`no longer needed: ${workaround.name} (${workaround.defect}); remove it from infra/emulator/workarounds.ts`);
     } else if (workaround.apply(template)) {

@@ -180,7 +180,11 @@ const OPERATIONS: Record<string, Json> = {
   'GET /dashboard/{file+}': {
     summary: "The dashboard's files (scripts and styles under assets/, named by their content and cached for good)",
     security: [],
-    responses: { '200': { description: 'the file', content: { '*/*': { schema: { type: 'string' } } } }, '404': { description: 'no such file' } },
+    responses: {
+      '200': { description: 'the file', content: { '*/*': { schema: { type: 'string' } } } },
+      '302': { description: 'index.html: to /dashboard, the one path the page links its files from' },
+      '404': { description: 'no such file' },
+    },
   },
 };
 // Aliases answer exactly as the routes they stand for.

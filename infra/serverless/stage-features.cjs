@@ -3,8 +3,7 @@
 // switched by a stage parameter read into `custom`. The local runtime applies the same table
 // (infra/local/service-config.ts), so that `npm start` runs what a deploy would create.
 // - live: GET /live, the WebSocket API, the broadcaster, their table and secret. Emulators
-//   that cannot create WebSocket APIs still run everything else: MiniStack 1.5.33 refuses
-//   AWS::ApiGatewayV2::Deployment (infra/emulator/workarounds.ts).
+//   without WebSocket APIs (LocalStack's free plan) still run everything else.
 // - simulator: seed 004's simulated network and its retention job. It is a demo: its
 //   packets, flows and devices land in the same tables as real clients' data.
 const FEATURES = {

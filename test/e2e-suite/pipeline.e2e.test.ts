@@ -300,6 +300,7 @@ describe('end to end', () => {
     const reason = gap('live');
     if (reason) context.skip(reason);
     if (CHROMIUM === undefined) context.skip('no chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)');
+    if ((await call(target, 'GET', '/live')).status === 404) context.skip('this stack has no live channel (live: off): the page polls instead');
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     try {

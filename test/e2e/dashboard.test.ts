@@ -83,6 +83,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
     const elsewhere = await fetch(`${runtime.url}/dashboard/index.html?key=k`, { redirect: 'manual' });
     expect(elsewhere.status).toBe(302);
     expect(new URL(elsewhere.headers.get('location') as string, `${runtime.url}/dashboard/index.html`).href).toBe(`${runtime.url}/dashboard?key=k`);
+    expect((await fetch(`${runtime.url}/dashboard/index%2Ehtml`, { redirect: 'manual' })).status).toBe(302);
     expect((await fetch(`${runtime.url}/dashboard/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${runtime.url}/dashboard/%2e%2e/build.ts`)).status).toBe(404);
   });
