@@ -56,7 +56,8 @@ const ministack = local && action === 'deploy' && (await fetch(`${endpoint}/_min
 // MiniStack by another address than this one, and the channel's URLs would need it (npm
 // run test:deploy runs the channel on MiniStack without Docker). The dashboard polls.
 const ministackParams = ministack && !apiParams.includes('live=off') ? ['--param', 'live=off'] : [];
-osls(action, ...(action === 'deploy' ? [...apiParams, ...ministackParams] : []));
+const deployParams = [...apiParams, ...ministackParams];
+osls(action, ...(action === 'deploy' ? deployParams : []));
 if (action === 'deploy') {
   if (local) {
     if (ministack) {
@@ -68,5 +69,5 @@ if (action === 'deploy') {
     const target = ministack ? 'emulator' : 'local';
     console.log(`API key for stage ${stage}: ${key}   (npm run test:e2e -- --target ${target} --stage ${stage} reads it from API_KEY)`);
   }
-  osls('info', '--verbose');
+  osls('info', '--verbose', ...deployParams);
 }

@@ -44,7 +44,8 @@ function restEvents(events, cors) {
 class StageFeatures {
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { 'before:package:initialize': () => this.apply() };
+    // Also before `info`, so that it lists what the stage deployed.
+    this.hooks = { 'before:package:initialize': () => this.apply(), 'before:info:info': () => this.apply() };
   }
 
   apply() {
