@@ -29,7 +29,12 @@ if (values.api !== 'http' && values.api !== 'rest') {
   process.exit(2);
 }
 const apiParams = values.api === 'rest' ? ['--param', 'apiType=rest', '--param', 'live=off'] : [];
-const action = positionals[0] === 'remove' ? 'remove' : 'deploy';
+const [action, ...unexpected] = positionals;
+// Anything else is a mistake, not a deploy.
+if ((action !== 'deploy' && action !== 'remove') || unexpected.length > 0) {
+  console.error('usage: node infra/deploy.ts deploy|remove [--stage <stage> | --local] [--api http|rest]   (npm run deploy, deploy:local, remove, remove:local)');
+  process.exit(2);
+}
 const local = values.local;
 const stage = values.stage ?? (local ? 'local' : undefined);
 if (stage === undefined) {
