@@ -14,7 +14,7 @@ import { pendingPartition } from '../functions/flows/storage.ts';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { isEntryPoint, runSectionAlone } from './section-alone.ts';
 import { measure, show, sideBySide } from './stats.ts';
-import { nextPage } from '../test/helpers/next-page.ts';
+import { nextPage } from '../dashboard/src/next-page.ts';
 
 const RECORDS = 20_000;
 const HOURS = 5;

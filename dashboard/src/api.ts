@@ -1,4 +1,5 @@
 import { fromLive, fromView, type Device, type HttpDeviceView, type LiveDevice } from './model.ts';
+import { nextPage } from './next-page.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -32,14 +33,6 @@ async function request(path: string, key: string, signal: AbortSignal): Promise<
   return { body, link: response.headers.get('link') };
 }
 
-/** The next page's path from the API's root: a Link's target is relative to the path it answered. */
-function nextPath(link: string, path: string): string | null {
-  const target = /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];
-  if (target === undefined) return null;
-  const url = new URL(target, new URL(path, location.origin));
-  return `${url.pathname}${url.search}`;
-}
-
 /** Every page of GET /devices (Link rel="next"), up to a bound that keeps the page quick. */
 export async function fetchDevices(key: string, signal: AbortSignal): Promise<Device[]> {
   const devices: Device[] = [];
@@ -47,7 +40,7 @@ export async function fetchDevices(key: string, signal: AbortSignal): Promise<De
   for (let page = 0; path !== null && page < 20; page++) {
     const { body, link }: { body: unknown; link: string | null } = await request(path, key, signal);
     for (const view of body as HttpDeviceView[]) devices.push(fromView(view));
-    path = link === null ? null : nextPath(link, path);
+    path = nextPage(link, path) ?? null;
   }
   return devices;
 }

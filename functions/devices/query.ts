@@ -1,7 +1,7 @@
 import { cursorParameter } from '../shared/cursor.ts';
 import { groupClock, invocationDeadline } from '../shared/deadline.ts';
 import { badRequest, notFound } from '../shared/errors.ts';
-import { json, type HttpResult } from '../shared/http-response.ts';
+import { json, nextPageLink, type HttpResult } from '../shared/http-response.ts';
 import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { pathParameter } from '../shared/path-parameters.ts';
@@ -46,7 +46,7 @@ export const handler = httpHandler(async (event, context) => {
     interfaces: integerParameter(params, 'interfaces', 0, MAX_INTERFACES) ?? DEFAULT_VIEW_LIMITS.interfaces,
   };
   if (event.routeKey === 'GET /devices/{mac}') return oneDevice(pathParameter(event, 'mac'), options);
-  return listDevices(params, options, invocationDeadline(context) - LIST_RESERVE_MS);
+  return listDevices(event.rawPath, params, options, invocationDeadline(context) - LIST_RESERVE_MS);
 });
 
 async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult> {
@@ -59,7 +59,7 @@ async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult>
   return json(200, view);
 }
 
-async function listDevices(params: Map<string, string>, options: ViewOptions, deadline: number): Promise<HttpResult> {
+async function listDevices(rawPath: string, params: Map<string, string>, options: ViewOptions, deadline: number): Promise<HttpResult> {
   const limit = integerParameter(params, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
   const after = cursorParameter(params, deviceListCursor.decode);
   const { items: page, more: morePages } = await deviceMacs(limit, after);
@@ -93,9 +93,7 @@ async function listDevices(params: Map<string, string>, options: ViewOptions, de
   }
   const more = full || morePages;
   const query = `limit=${limit}&snapshots=${options.snapshots}&applications=${options.applications}&interfaces=${options.interfaces}`;
-  // Relative to the request's path (RFC 8288 resolves it there): the API is not always at its host's root.
-  const headers: Record<string, string> = more && last !== undefined ? { link: `<devices?${query}&cursor=${deviceListCursor.encode(last)}>; rel="next"` } : {};
-  return json(200, views, headers);
+  return json(200, views, more && last !== undefined ? nextPageLink(rawPath, `${query}&cursor=${deviceListCursor.encode(last)}`) : {});
 }
 
 async function deviceView(mac: string, options: ViewOptions): Promise<DeviceView | undefined> {

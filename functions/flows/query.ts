@@ -1,6 +1,6 @@
 import { badRequest } from '../shared/errors.ts';
 import { cursorParameter } from '../shared/cursor.ts';
-import { json } from '../shared/http-response.ts';
+import { json, nextPageLink } from '../shared/http-response.ts';
 import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { flowsConfig } from './config.ts';
@@ -23,12 +23,8 @@ export const handler = httpHandler(async (event) => {
   const cursor = hourCursor(flowsConfig().shards);
   const { rows, next } = await readHour(hour, limit, cursorParameter(params, cursor.decode) ?? { shard: 0 });
   const body = rows.map((r) => ({ src_app: r.src_app, dest_app: r.dest_app, vpc_id: r.vpc_id, bytes_tx: exactInteger(r.bytes_tx), bytes_rx: exactInteger(r.bytes_rx), hour }));
-  const headers: Record<string, string> = {};
-  if (next !== undefined && rows.length >= limit) {
-    // Relative to the request's path (RFC 8288 resolves it there): the API is not always at its host's root.
-    headers.link = `<${event.rawPath.slice(event.rawPath.lastIndexOf('/') + 1)}?hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}>; rel="next"`;
-  }
-  return json(200, body, headers);
+  const more = next !== undefined && rows.length >= limit;
+  return json(200, body, more ? nextPageLink(event.rawPath, `hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}`) : {});
 });
 
 /** Sums are read as number or, past 2^53, bigint (see shared/json.ts): answered exact either way. */

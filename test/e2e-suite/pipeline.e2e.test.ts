@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, gap, openTarget, settled, uniqueHour, uniqueMac, until, type Target } from './target.ts';
-import { nextPage } from '../helpers/next-page.ts';
+import { nextPage } from '../../dashboard/src/next-page.ts';
 
 // Every capability over HTTP, against whichever target E2E_TARGET names (embedded by default):
 // through API Gateway (or the runtime's gateway), the authorizer, the ingest functions, the

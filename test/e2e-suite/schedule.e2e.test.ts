@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, gap, openTarget, until, type Target } from './target.ts';
-import { nextPage } from '../helpers/next-page.ts';
+import { nextPage } from '../../dashboard/src/next-page.ts';
 
 // The simulator's EventBridge schedule (rate(1 minute)) fires the simulator Lambda, which sends
 // a simulated network's traffic through the same queues: its devices appear in the device

@@ -3,7 +3,7 @@ import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { flowsConfig } from '../../functions/flows/config.ts';
 import { pendingKeys } from '../helpers/flow-sums.ts';
 import { TEST_API_KEY, eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
-import { nextPage } from '../helpers/next-page.ts';
+import { nextPage } from '../../dashboard/src/next-page.ts';
 
 // The flows table's stream feeds the folder here, as on AWS: posted sums are read while
 // pending, and read the same once the folder has moved every delta into the hours' sums.

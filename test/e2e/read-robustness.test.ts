@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
 import { lambdaContext } from '../helpers/sqs-events.ts';
-import { nextPage } from '../helpers/next-page.ts';
+import { nextPage } from '../../dashboard/src/next-page.ts';
 
 let runtime: LocalRuntime;
 let base: string;

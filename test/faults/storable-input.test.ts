@@ -8,7 +8,7 @@ import { parseJson, stringifyJson } from '../../functions/shared/json.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
-import { nextPage } from '../helpers/next-page.ts';
+import { nextPage } from '../../dashboard/src/next-page.ts';
 
 /**
  * Hostile but valid records, generated, through ingest and the writers against the emulators:

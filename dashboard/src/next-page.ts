@@ -1,7 +1,7 @@
 /**
  * The next page's path (with its query) from a Link header's rel="next", resolved against
  * the path of the request that answered it, as RFC 8288 has a client do; undefined on the
- * last page.
+ * last page. The dashboard's, and the tests' and benchmark's that page through the API.
  */
 export function nextPage(link: string | null | undefined, requestPath: string): string | undefined {
   const target = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
