@@ -2,9 +2,8 @@
 // BENCH_RUNS runs (default 3) with its range, every comparison measured side by side.
 // Writes the table to bench/results.md. Never part of `npm test`.
 import { spawn } from 'node:child_process';
-import { cpus, availableParallelism } from 'node:os';
+import { cpus, availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulators } from '../infra/local/emulators.ts';
 import { TABLE_HEADER, startQuietRuntime } from './section-alone.ts';

@@ -63,6 +63,10 @@ async function miniStack(stack: DeployedStack, method: string, path: string, ser
   return text === '' ? undefined : JSON.parse(text);
 }
 
+/** MiniStack's CloudFormation, with the emulator's credentials. */
+const cloudFormation = (endpoint: string, region: string) =>
+  new CloudFormationClient({ endpoint, region, credentials: { accessKeyId: EMULATOR_DEFAULTS.accessKeyId, secretAccessKey: EMULATOR_DEFAULTS.secretAccessKey } });
+
 const lowerFirst = (key: string) => key.charAt(0).toLowerCase() + key.slice(1);
 
 export const WORKAROUNDS: Workaround[] = [
@@ -86,11 +90,7 @@ export const WORKAROUNDS: Workaround[] = [
       return Object.keys(stored).some((key) => /^[A-Z]/.test(key));
     },
     async apply(stack) {
-      const client = new CloudFormationClient({
-        endpoint: stack.endpoint,
-        region: stack.region,
-        credentials: { accessKeyId: EMULATOR_DEFAULTS.accessKeyId, secretAccessKey: EMULATOR_DEFAULTS.secretAccessKey },
-      });
+      const client = cloudFormation(stack.endpoint, stack.region);
       let template: { Resources?: Record<string, { Type?: string; Properties?: { ProtocolType?: string; CorsConfiguration?: Record<string, unknown> } }> };
       try {
         const { TemplateBody } = await client.send(new GetTemplateCommand({ StackName: stackName(stack.stage) }));
@@ -224,11 +224,7 @@ export const TEMPLATE_WORKAROUNDS: TemplateWorkaround[] = [
  * after. A failure for another reason is an error, not an answer.
  */
 async function refusesResource(endpoint: string, region: string, type: string): Promise<boolean> {
-  const client = new CloudFormationClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: EMULATOR_DEFAULTS.accessKeyId, secretAccessKey: EMULATOR_DEFAULTS.secretAccessKey },
-  });
+  const client = cloudFormation(endpoint, region);
   const StackName = `netingest-probe-${randomUUID().slice(0, 8)}`;
   const TemplateBody = JSON.stringify({
     Resources: {
