@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { counter64 } from '../shared/counter64.ts';
 import { HttpError, type ErrorDetail } from '../shared/errors.ts';
-import { parseUntrustedJson } from '../shared/json.ts';
+import { parseUntrustedJson } from '../shared/request-json.ts';
 import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { assertStorable } from '../shared/storable.ts';
 import { normalizeMac } from './mac.ts';

@@ -1,6 +1,7 @@
 import { unsupportedMediaType } from '../shared/errors.ts';
 import { json } from '../shared/http-response.ts';
-import { bodyText, jsonBody, mediaType } from '../shared/http-request.ts';
+import { bodyText, mediaType } from '../shared/http-request.ts';
+import { jsonBody } from '../shared/request-json.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';

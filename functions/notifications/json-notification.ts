@@ -1,5 +1,5 @@
 import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
-import { parseUntrustedJson } from '../shared/json.ts';
+import { parseUntrustedJson } from '../shared/request-json.ts';
 import { assertStorable } from '../shared/storable.ts';
 
 /** The member that holds a notification in JSON (and names its XML root). */

@@ -1,5 +1,5 @@
 import { json } from '../shared/http-response.ts';
-import { jsonBody } from '../shared/http-request.ts';
+import { jsonBody } from '../shared/request-json.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { publishOptions } from '../shared/idempotent-request.ts';
 import { publishRecords } from '../shared/queue-publisher.ts';

@@ -1,7 +1,5 @@
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
 import type { HttpEvent } from './http-response.ts';
-import { parseUntrustedJson } from './json.ts';
-import { assertStorable } from './storable.ts';
 
 export function header(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()];
@@ -28,33 +26,6 @@ export function bodyText(event: HttpEvent, maxBytes: number): string {
   } catch {
     throw unsupportedMediaType('request body is not valid UTF-8');
   }
-}
-
-function isJsonMediaType(type: string | undefined): boolean {
-  return type === undefined || type === 'application/json' || type.endsWith('+json');
-}
-
-/**
- * Parses a JSON request body. Content-Type must be JSON (or absent); a body that is not
- * JSON is 415 as API.md says; keys that could pollute prototypes are refused.
- */
-export function jsonBody(event: HttpEvent, maxBytes: number): unknown {
-  const type = mediaType(event);
-  if (!isJsonMediaType(type)) throw unsupportedMediaType(`Content-Type ${type} is not supported; send application/json`);
-  const text = bodyText(event, maxBytes);
-  if (text.trim() === '') throw badRequest('request body is empty');
-  let body: unknown;
-  try {
-    body = parseUntrustedJson(text);
-  } catch (error) {
-    const reason = (error as Error).message;
-    if (/prototype|__proto__|constructor/i.test(reason)) {
-      throw badRequest('request body contains a forbidden key (__proto__ or constructor.prototype)');
-    }
-    throw unsupportedMediaType(`request body is not valid JSON: ${reason}`);
-  }
-  assertStorable(body, 'request body', Array.isArray(body));
-  return body;
 }
 
 /**

@@ -1,5 +1,3 @@
-import secureJson from 'secure-json-parse';
-
 /**
  * JSON with exact integers. YANG counter64 and byte sums go up to 2^64 - 1, past what a
  * JavaScript number holds exactly (2^53): integers beyond it are parsed as bigint, and
@@ -10,7 +8,7 @@ import secureJson from 'secure-json-parse';
 type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
 const JSON_WITH_RAW = JSON as JSON & { rawJSON(text: string): unknown };
 
-const exactIntegers: Reviver = (_key, value, context) =>
+export const exactIntegers: Reviver = (_key, value, context) =>
   typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)
     ? BigInt(context.source)
     : value;
@@ -18,12 +16,6 @@ const exactIntegers: Reviver = (_key, value, context) =>
 /** JSON.parse with big integers kept exact as bigint. */
 export function parseJson(text: string): unknown {
   return mayHoldBigInteger(text) ? JSON.parse(text, exactIntegers as Parameters<typeof JSON.parse>[1]) : JSON.parse(text);
-}
-
-/** secure-json-parse (prototype keys are errors) with big integers kept exact. */
-export function parseUntrustedJson(text: string): unknown {
-  const reviver = mayHoldBigInteger(text) ? (exactIntegers as Parameters<typeof JSON.parse>[1]) : undefined;
-  return secureJson.parse(text, reviver, { protoAction: 'error', constructorAction: 'error' });
 }
 
 const MIN_UNSAFE_DIGITS = 16; // 2^53 + 1 = 9007199254740993

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mayHoldBigInteger, parseJson, parseUntrustedJson } from '../../functions/shared/json.ts';
+import { mayHoldBigInteger, parseJson } from '../../functions/shared/json.ts';
+import { parseUntrustedJson } from '../../functions/shared/request-json.ts';
 
 const SIXTEEN_DIGITS = /\d{16}/;
 
