@@ -11,7 +11,12 @@ export const MAX_PACKETS_PER_REQUEST = 1000;
 export const packetSchema = z
   .strictObject({ Info: infoSchema.optional(), ...layerSchemas })
   .partial()
-  .refine((packet) => PROTOCOLS.some((p) => packet[p] !== undefined), { message: 'a packet needs at least one layer' });
+  .refine((packet) => PROTOCOLS.some((p) => packet[p] !== undefined), {
+    message: 'a packet needs at least one layer',
+    // As zod's default, not on a value whose checks stopped (not an object); and not on a
+    // packet naming unknown layers, which is told so with the known ones, not this too.
+    when: (payload) => payload.aborted !== true && payload.issues.every((issue) => issue.continue === true && !(issue.code === 'unrecognized_keys' && (issue.path ?? []).length === 0)),
+  });
 
 export type Packet = { Info?: z.infer<typeof infoSchema> } & Partial<Record<Protocol, Record<string, unknown>>>;
 

@@ -35,6 +35,21 @@ describe('flow record validation', () => {
     expect(error.message).toMatch(new RegExp(`^record 1 field ${field}`));
   });
 
+  it.each([
+    ['100', 'received the string "100"'],
+    [2.25, 'received the fraction 2.25'],
+    [null, 'received null'],
+    [true, 'received a boolean'],
+    [[1], 'received an array'],
+  ])('says what a byte count of %j is, and what it must be', (value, received) => {
+    const { message } = rejection(() => parseFlowRecords([{ ...valid, bytes_tx: value }])).details[0] ?? {};
+    expect(message).toBe(`expected a JSON integer from 0 to 18446744073709551615, ${received}`);
+  });
+
+  it('says a negative byte count may not be', () => {
+    expect(rejection(() => parseFlowRecords([{ ...valid, bytes_rx: -5 }])).details[0]?.message).toBe('may not be negative');
+  });
+
   it.each(['src_app', 'dest_app', 'vpc_id', 'bytes_tx', 'bytes_rx', 'hour'])('rejects a record without %s', (field) => {
     const { [field as keyof typeof valid]: _removed, ...rest } = valid;
     expect(rejection(() => parseFlowRecords([rest])).details[0]).toMatchObject({ record: 0, field });

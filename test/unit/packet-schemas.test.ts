@@ -71,6 +71,11 @@ describe('packet layer schemas', () => {
     expect(error.details[0]?.message).toContain('unknown layer');
   });
 
+  it('rejects a packet of unknown layers alone with that, not also for having no layer', () => {
+    const error = rejection({ Bogus: {} });
+    expect(error.details).toEqual([expect.objectContaining({ record: 0, field: 'Bogus', message: expect.stringContaining('unknown layer Bogus; known layers are') })]);
+  });
+
   it('rejects a packet with no layer, an empty array, and too many packets', () => {
     expect(rejection({ Info: { Size: 1 } }).message).toContain('at least one layer');
     expect(rejection([]).status).toBe(400);
