@@ -6,6 +6,12 @@ import { settle, type Handling, type Settled } from '../shared/lenient.ts';
 import { assertStorable } from '../shared/storable.ts';
 import { normalizeMac } from './mac.ts';
 
+/**
+ * What POST /netify takes a body as: newline-delimited JSON under any of the names it goes
+ * by, and plain text, as whatever reads the agent's socket may label it.
+ */
+export const NETIFY_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json', 'text/plain'] as const;
+
 const digest = z.string().min(1).max(128);
 // Bytes and packets since the last report; sums of them stay exact past 2^53.
 const count = counter64;

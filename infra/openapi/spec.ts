@@ -3,7 +3,7 @@ import { counter64 } from '../../functions/shared/counter64.ts';
 import { packetSchema, MAX_PACKETS_PER_REQUEST } from '../../functions/packets/packet-schema.ts';
 import { flowRecordSchema, MAX_FLOW_RECORDS } from '../../functions/flows/flow-schema.ts';
 import { inventoryRecordSchema, MAX_INVENTORY_RECORDS } from '../../functions/devices/inventory-schema.ts';
-import { netifyRecordSchema } from '../../functions/devices/netify.ts';
+import { NETIFY_MEDIA_TYPES, netifyRecordSchema } from '../../functions/devices/netify.ts';
 import { dateAndTime, interfaceSchema } from '../../functions/notifications/interface-schema.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
 import type { HttpApiEvent } from '../local/service-config.ts';
@@ -154,7 +154,7 @@ const OPERATIONS: Record<string, Json> = {
   'POST /netify': {
     summary: "Netify agent output as read from its socket (newline-delimited JSON)",
     parameters: INGEST_HEADERS,
-    requestBody: { required: true, content: { 'application/x-ndjson': { schema: ref('NetifyRecord') } }, description: 'one record per line' },
+    requestBody: { required: true, content: Object.fromEntries(NETIFY_MEDIA_TYPES.map((type) => [type, { schema: ref('NetifyRecord') }])), description: 'one record per line' },
     responses: { '202': { description: 'queued', content: json(ref('Accepted')) }, ...INGEST_ERRORS },
   },
   'GET /devices': {

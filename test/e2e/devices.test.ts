@@ -112,4 +112,14 @@ describe('devices over HTTP', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.details[0]).toMatchObject({ line: 2 });
   });
+
+  it('takes Netify lines under each media type the contract lists, and 415 naming them for another', async () => {
+    const spec = JSON.parse(readFileSync('openapi.json', 'utf8')) as { paths: Record<string, Record<string, { requestBody: { content: Record<string, unknown> } }>> };
+    const types = Object.keys(spec.paths['/netify']?.post?.requestBody.content ?? {});
+    expect(types).toContain('application/x-ndjson');
+    for (const type of types) expect(await postNetify('{"length": 2}\n', { 'content-type': type }), type).toMatchObject({ status: 202, body: { accepted: 0, skipped: 1 } });
+    const refused = await postNetify('{"length": 2}\n', { 'content-type': 'application/xml' });
+    expect(refused.status).toBe(415);
+    for (const type of types) expect(refused.body.error.message).toContain(type);
+  });
 });
