@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { util } from 'zod/v4/core';
 import { badRequest, type ErrorDetail } from '../shared/errors.ts';
 import { settleRecords, type Handling, type Settled } from '../shared/lenient.ts';
 import { infoSchema, layerSchemas } from './layer-schemas.ts';
@@ -13,9 +14,9 @@ export const packetSchema = z
   .partial()
   .refine((packet) => PROTOCOLS.some((p) => packet[p] !== undefined), {
     message: 'a packet needs at least one layer',
-    // As zod's default, not on a value whose checks stopped (not an object); and not on a
-    // packet naming unknown layers, which is told so with the known ones, not this too.
-    when: (payload) => payload.aborted !== true && payload.issues.every((issue) => issue.continue === true && !(issue.code === 'unrecognized_keys' && (issue.path ?? []).length === 0)),
+    // zod's default (not on a value whose checks stopped, as one that is no object), and not on
+    // a packet naming unknown layers, which is told so with the known ones, not this too.
+    when: (payload) => !util.aborted(payload) && !payload.issues.some((issue) => issue.code === 'unrecognized_keys' && (issue.path ?? []).length === 0),
   });
 
 export type Packet = { Info?: z.infer<typeof infoSchema> } & Partial<Record<Protocol, Record<string, unknown>>>;
