@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, gap, openTarget, settled, uniqueHour, uniqueMac, until, type Target } from './target.ts';
 import { nextPage } from '../../dashboard/src/next-page.ts';
+import { CHROMIUM, NO_CHROMIUM, launchChromium } from '../helpers/chromium.ts';
 
 // Every capability over HTTP, against whichever target E2E_TARGET names (embedded by default):
 // through API Gateway (or the runtime's gateway), the authorizer, the ingest functions, the
@@ -14,8 +15,6 @@ beforeAll(async () => {
 afterAll(async () => target?.close());
 
 const timeout = { timeout: 300_000 };
-/** Debian's chromium (or CHROMIUM_PATH), for the dashboard in a real browser. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
 /** Layers the simulator also sends on a deployment (where its schedule runs): counts there only grow. */
 const SIMULATED_LAYERS = new Set(['Packet_802_3', 'IPv4', 'TCP']);
 const samplePackets = readdirSync('events/packets')
@@ -299,10 +298,9 @@ describe('end to end', () => {
   it('dashboard: in a browser, the page goes live and shows a device posted while it is open', timeout, async (context) => {
     const reason = gap('live');
     if (reason) context.skip(reason);
-    if (CHROMIUM === undefined) context.skip('no chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)');
+    if (CHROMIUM === undefined) context.skip(NO_CHROMIUM);
     if ((await call(target, 'GET', '/live')).status === 404) context.skip('this stack has no live channel (live: off): the page polls instead');
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -4,10 +4,10 @@ import type { Browser, Page } from 'playwright-core';
 import { buildDashboard } from '../../dashboard/build.ts';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { READ_ONLY_KEY, TEST_API_KEY, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
+import { CHROMIUM, NO_CHROMIUM, launchChromium } from '../helpers/chromium.ts';
 
 // The dashboard in a real browser: Debian's chromium, headless, loopback only.
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
-if (CHROMIUM === undefined) console.warn('test/e2e/dashboard.test.ts skipped: no chromium binary (apt-get install -y chromium, or set CHROMIUM_PATH)');
+if (CHROMIUM === undefined) console.warn(`test/e2e/dashboard.test.ts skipped: ${NO_CHROMIUM}`);
 
 const ARTIFACTS = 'test-results';
 const seedJson = readFileSync('events/notifications/seed-interfaces.json', 'utf8');
@@ -51,8 +51,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in headless Chromium', ()
     for (const m of [inventoryMac, mac]) {
       for (let i = 0; i < 100 && (await getJson(runtime.url, `/devices/${m}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     }
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
     page.on('pageerror', (error) => browserErrors.push(error.message));
     page.on('console', (message) => {
@@ -147,8 +146,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard where the stage has no li
     await buildDashboard({ ifMissing: true });
     // As on LocalStack's free plan or MiniStack: live off, so GET /live is 404.
     runtime = await startTestRuntime({ params: { live: 'off' } });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
