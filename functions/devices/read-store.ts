@@ -79,14 +79,12 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
     const sightings = await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX });
     // Markers before the shards: a marker that appears later is a fold after this read began.
     const markers = sightings.length === 0 ? [] : await getAll(idempotencyTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true);
-    const [projected, packetShards, snapshotsNewestFirst] = await Promise.all([
+    const [projected, snapshotsNewestFirst] = await Promise.all([
       limits.stateOnly === true
-        ? // Whole, shards and all: the state holds no interface statistics to leave out.
+        ? // Whole: the state holds no interface statistics to leave out.
           queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
-        : // From the application counts on: the applications themselves are read newest first, as many as shown (withDetails).
+        : // From the application counts on, packet-count shards and all: the applications themselves are read newest first, as many as shown (withDetails).
           queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
-      // Whole: their attributes are one count per protocol, which the projection cannot name.
-      limits.stateOnly === true ? Promise.resolve(undefined) : queryPartition(table, pk, { beginsWith: PACKET_COUNTS_PREFIX }),
       limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
     ]);
     if (sightings.length > 0) {
@@ -101,7 +99,7 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
     const copies = new Set(markers.map((m) => String(m.id)));
     const pending = sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
     const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
-    const shards = packetShards ?? projected.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
+    const shards = projected.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
     const summary = [...projected.filter((i) => !isPacketCounts(i)), ...shards, ...pending];
     if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
     return withDetails(pk, summary, snapshotsNewestFirst, limits);

@@ -1,4 +1,5 @@
 import { stringifyJson } from '../shared/json.ts';
+import { PROTOCOLS } from '../packets/protocols.ts';
 import {
   APPLICATION_COUNT_ATTRIBUTE,
   APPLICATION_COUNT_PREFIX,
@@ -57,13 +58,15 @@ export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 
 
 /**
  * The attributes a view reads from the device's items (everything but interface statistics),
- * so that listing a device with many large interfaces does not load them all.
+ * so that listing a device with many large interfaces does not load them all. Packet counts
+ * are named one per protocol: writers count the layers of PROTOCOLS alone (layersOf).
  */
-export const SUMMARY_ATTRIBUTES = [
+export const SUMMARY_ATTRIBUTES: readonly string[] = [
   'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',
   'ip_address', 'ip_seen', 'host_name', 'device_type', 'operating_system', 'first_seen', 'simulated',
   APPLICATION_COUNT_ATTRIBUTE,
-] as const;
+  ...PROTOCOLS.map((protocol) => `${PACKET_COUNT_ATTRIBUTE_PREFIX}${protocol}`),
+];
 
 type Item = Record<string, unknown>;
 
