@@ -6,7 +6,7 @@ import { integerParameter, queryParameters } from '../shared/http-request.ts';
 import { httpHandler } from '../shared/http-handler.ts';
 import { pathParameter } from '../shared/path-parameters.ts';
 import { normalizeMac } from './mac.ts';
-import { deviceMacs, readDevice } from './read-store.ts';
+import { deviceMacs, readDevices } from './read-store.ts';
 import { deviceListCursor } from './storage.ts';
 import { DEFAULT_VIEW_LIMITS, buildDeviceView, jsonBytes, type DeviceView, type ViewLimits } from './view.ts';
 
@@ -54,7 +54,7 @@ async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult>
   if (mac === undefined) {
     throw badRequest(`${JSON.stringify(raw.slice(0, 64))} is not a MAC address (six hex octets separated by : or -)`, [{ field: 'mac', message: 'malformed' }]);
   }
-  const view = await deviceView(mac, options);
+  const [view] = await deviceViews([mac], options);
   if (view === undefined) throw notFound(`no device ${mac}`);
   return json(200, view);
 }
@@ -77,7 +77,7 @@ async function listDevices(rawPath: string, params: Map<string, string>, options
       break;
     }
     const chunk = page.slice(start, start + PARALLEL_VIEWS);
-    const built = await clock.time(() => Promise.all(chunk.map((mac) => deviceView(mac, options))));
+    const built = await clock.time(() => deviceViews(chunk, options));
     for (const [i, view] of built.entries()) {
       if (view !== undefined) {
         const size = jsonBytes(view) + 1;
@@ -96,7 +96,7 @@ async function listDevices(rawPath: string, params: Map<string, string>, options
   return json(200, views, more && last !== undefined ? nextPageLink(rawPath, `${query}&cursor=${deviceListCursor.encode(last)}`) : {});
 }
 
-async function deviceView(mac: string, options: ViewOptions): Promise<DeviceView | undefined> {
-  const device = await readDevice(mac, options);
-  return device === undefined ? undefined : buildDeviceView(mac, device.items, device.snapshotsNewestFirst, device.flowStats, options);
+async function deviceViews(macs: readonly string[], options: ViewOptions): Promise<(DeviceView | undefined)[]> {
+  const devices = await readDevices(macs, options);
+  return devices.map((device, i) => (device === undefined ? undefined : buildDeviceView(macs[i] as string, device.items, device.snapshotsNewestFirst, device.flowStats, options)));
 }

@@ -62,64 +62,100 @@ const FOLD_RACE_ATTEMPTS = 40;
 
 /**
  * The items of one device that a view with these limits shows, or undefined when nothing is
- * known about it. Of its applications only those the view shows are read (the newest,
- * through the applications index; their number comes from the count shards), with their
- * sums; of its interfaces, the statistics of those it shows.
- *
+ * known about it (see readDevices).
+ */
+export async function readDevice(mac: string, limits: DeviceReadOptions): Promise<DeviceItems | undefined> {
+  return (await readDevices([mac], limits))[0];
+}
+
+/**
+ * The items of each device that a view with these limits shows, in the order of `macs`,
+ * undefined for a device nothing is known about. Of its applications only those the view
+ * shows are read (the newest, through the applications index; their number comes from the
+ * count shards), with their sums; of its interfaces, the statistics of those it shows. The
+ * devices are read together, so that their fold markers, interface statistics and flow sums
+ * each take one BatchGetItem per 100 keys rather than one per device.
+ */
+export async function readDevices(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceItems | undefined)[]> {
+  return withDetails(await readSummaries(macs, limits), limits);
+}
+
+/** A device's items but its applications and its interfaces' statistics, and its snapshots. */
+interface DeviceSummary {
+  pk: string;
+  summary: Item[];
+  snapshotsNewestFirst: Item[];
+}
+
+/**
  * Packet sightings not yet folded count beside the shards. They are listed before and after
  * the shards are read: a sighting gone from the second list was folded meanwhile, perhaps
  * into the shards read, so the device is read again (DynamoDB has no snapshot of two
  * queries). A sighting whose fold marker existed before the shards were read is a copy put
  * again after its fold: skipped.
  */
-export async function readDevice(mac: string, limits: DeviceReadOptions): Promise<DeviceItems | undefined> {
+async function readSummaries(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceSummary | undefined)[]> {
   const { devicesTable: table, idempotencyTable } = devicesConfig();
-  const pk = devicePartition(mac);
-  for (let attempt = 1; ; attempt++) {
-    const sightings = await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX });
+  const summaries: (DeviceSummary | undefined)[] = macs.map(() => undefined);
+  let unread = macs.map((mac, i) => ({ pk: devicePartition(mac), i }));
+  for (let attempt = 1; unread.length > 0; attempt++) {
+    const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX })));
     // Markers before the shards: a marker that appears later is a fold after this read began.
-    const markers = sightings.length === 0 ? [] : await getAll(idempotencyTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true);
-    const [projected, snapshotsNewestFirst] = await Promise.all([
-      limits.stateOnly === true
-        ? // Whole: the state holds no interface statistics to leave out.
-          queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
-        : // From the application counts on, packet-count shards and all: the applications themselves are read newest first, as many as shown (withDetails).
-          queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
-      limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
-    ]);
-    if (sightings.length > 0) {
-      const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));
-      if (sightings.some((s) => !after.has(String(s.sk)))) {
-        // Never counts that may hold a sighting twice or not at all: read again, or say so.
-        if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable(`device ${mac} is being folded; try again`);
-        await sleep(backoffDelay(attempt, 5, 100));
-        continue;
-      }
-    }
-    const copies = new Set(markers.map((m) => String(m.id)));
-    const pending = sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
-    const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
-    const shards = projected.filter((i) => String(i.sk).startsWith(PACKET_COUNTS_PREFIX));
-    const summary = [...projected.filter((i) => !isPacketCounts(i)), ...shards, ...pending];
-    if (summary.length === 0 && snapshotsNewestFirst.length === 0) return undefined;
-    return withDetails(pk, summary, snapshotsNewestFirst, limits);
+    const markerKeys = sightings.flat().map((s) => ({ id: sightingFoldMarkerId(s as Key) }));
+    const copies = new Set((markerKeys.length === 0 ? [] : await getAll(idempotencyTable, markerKeys, true)).map((m) => String(m.id)));
+    const raced = await Promise.all(
+      unread.map(async ({ pk, i }, n) => {
+        const listed = sightings[n] ?? [];
+        const [projected, snapshotsNewestFirst] = await Promise.all([
+          limits.stateOnly === true
+            ? // Whole: the state holds no interface statistics to leave out.
+              queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
+            : // From the application counts on, packet-count shards and all: the applications themselves are read newest first, as many as shown (withDetails).
+              queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
+          limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
+        ]);
+        if (listed.length > 0) {
+          const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));
+          // Never counts that may hold a sighting twice or not at all: read again, or say so.
+          if (listed.some((s) => !after.has(String(s.sk)))) return true;
+        }
+        const pending = listed.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
+        const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
+        const shards = projected.filter((item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX));
+        const summary = [...projected.filter((item) => !isPacketCounts(item)), ...shards, ...pending];
+        if (summary.length > 0 || snapshotsNewestFirst.length > 0) summaries[i] = { pk, summary, snapshotsNewestFirst };
+        return false;
+      }),
+    );
+    unread = unread.filter((_, n) => raced[n] === true);
+    if (unread.length === 0) break;
+    if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable(`device ${macOfDevicePartition(unread[0]?.pk ?? '')} is being folded; try again`);
+    await sleep(backoffDelay(attempt, 5, 100));
   }
+  return summaries;
 }
 
-/** The statistics of the applications and interfaces the view shows, read for those alone. */
-async function withDetails(pk: string, summary: Item[], snapshotsNewestFirst: Item[], limits: ViewLimits): Promise<DeviceItems> {
+/** The statistics of the applications and interfaces each view shows, read for those alone. */
+async function withDetails(summaries: readonly (DeviceSummary | undefined)[], limits: ViewLimits): Promise<(DeviceItems | undefined)[]> {
   const table = devicesConfig().devicesTable;
-  const applications = await newestApplicationItems(table, macOfDevicePartition(pk), limits.applications);
-  const digests = applications.map((i) => String(i.digest));
-  const interfaceKeys = newestInterfaces(summary, limits.interfaces).map((i) => ({ pk, sk: String(i.sk) }));
-  const [stats, interfaces] = await Promise.all([getAll(table, digests.map(flowStatsKey)), getAll(table, interfaceKeys)]);
-  const full = new Map(interfaces.map((i) => [String(i.sk), i]));
-  return {
-    items: [...summary.map((i) => full.get(String(i.sk)) ?? i), ...applications],
-    snapshotsNewestFirst,
-    flowStats: new Map(stats.map((s) => [digestOfFlowStats(s), s])),
-  };
+  const applications = await Promise.all(summaries.map((device) => (device === undefined ? [] : newestApplicationItems(table, macOfDevicePartition(device.pk), limits.applications))));
+  const interfaceKeys = summaries.flatMap((device) => (device === undefined ? [] : newestInterfaces(device.summary, limits.interfaces).map((i) => ({ pk: device.pk, sk: String(i.sk) }))));
+  // Two devices may share a flow, and BatchGetItem refuses a key named twice.
+  const keys = new Map([...applications.flat().map((a) => flowStatsKey(String(a.digest))), ...interfaceKeys].map((key) => [keyId(key), key]));
+  const found = new Map<string, Item>((keys.size === 0 ? [] : await getAll(table, [...keys.values()])).map((item) => [keyId(item), item]));
+  return summaries.map((device, n) => {
+    if (device === undefined) return undefined;
+    const shown = applications[n] ?? [];
+    const stats = shown.map((a) => found.get(keyId(flowStatsKey(String(a.digest))))).filter((item) => item !== undefined);
+    return {
+      items: [...device.summary.map((i) => found.get(keyId({ pk: device.pk, sk: i.sk })) ?? i), ...shown],
+      snapshotsNewestFirst: device.snapshotsNewestFirst,
+      flowStats: new Map(stats.map((s) => [digestOfFlowStats(s), s])),
+    };
+  });
 }
+
+const keyId = (key: { pk?: unknown; sk?: unknown }): string => `${String(key.pk)}\u0000${String(key.sk)}`;
 
 /**
  * A device's `limit` newest applications, as newestApplications orders them (last_seen, then

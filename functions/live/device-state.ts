@@ -1,4 +1,4 @@
-import { deviceMacs, readDevice } from '../devices/read-store.ts';
+import { deviceMacs, readDevices } from '../devices/read-store.ts';
 import { buildDeviceView, type DeviceView, type ViewLimits } from '../devices/view.ts';
 import { liveDevices, type LiveDevice } from './message.ts';
 import { groupClock } from '../shared/deadline.ts';
@@ -50,9 +50,9 @@ export async function currentDevices(snapshots: number, options: DeviceStateOpti
       break;
     }
     const chunk = macs.slice(start, start + PARALLEL_READS);
-    const read = await clock.time(() => Promise.all(chunk.map(async (mac) => ({ mac, device: await readDevice(mac, { ...LIMITS, snapshots, stateOnly: true }) }))));
-    for (const { mac, device } of read) {
-      if (device !== undefined) views.push(buildDeviceView(mac, device.items, device.snapshotsNewestFirst, device.flowStats, LIMITS));
+    const read = await clock.time(() => readDevices(chunk, { ...LIMITS, snapshots, stateOnly: true }));
+    for (const [i, device] of read.entries()) {
+      if (device !== undefined) views.push(buildDeviceView(chunk[i] as string, device.items, device.snapshotsNewestFirst, device.flowStats, LIMITS));
     }
   }
   views.sort((a, b) => (a.mac_address < b.mac_address ? -1 : a.mac_address > b.mac_address ? 1 : 0));

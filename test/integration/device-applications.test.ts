@@ -4,7 +4,7 @@ import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords } from '../../functions/shared/queue-envelope.ts';
 import { putAll } from '../../functions/shared/batch-writer.ts';
 import { devicesConfig } from '../../functions/devices/config.ts';
-import { readDevice } from '../../functions/devices/read-store.ts';
+import { readDevice, readDevices } from '../../functions/devices/read-store.ts';
 import { countLegacyApplications } from '../../functions/devices/legacy-applications.ts';
 import { applicationKey } from '../../functions/devices/storage.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
@@ -70,6 +70,27 @@ describe('a device\'s applications against DynamoDB Local', () => {
     expect(shown?.applications.map((a) => a.digest)).toEqual(expected);
     // The 25 shown, the 20 of the tie, the profile and the count shards: not 150.
     expect(read).toBeLessThan(80);
+  });
+
+  it('reads devices together, two of which report the same flow, each with its sums', async () => {
+    const [a, b, unknown] = ['02:1e:00:00:00:04', '02:1e:00:00:00:05', '02:1e:00:00:00:06'];
+    const shared = digest(a, 1);
+    const seenBy = (mac: string) => ({ ...flow(a, 1), flow: { ...flow(a, 1).flow, local_mac: mac } });
+    const stats = { type: 'flow_stats', interface: 'eth0', internal: true, flow: { digest: shared, local_bytes: 100, other_bytes: 2_000, local_packets: 3, other_packets: 4, last_seen_at: T0 + 5_000 } };
+    await store(...bodies([seenBy(a), seenBy(b), flow(b, 2), stats]));
+    const limits = { applications: 10, interfaces: 0, interfaceBytes: 0 };
+    const devices = await readDevices([b, unknown, a], { ...limits, snapshots: 0 });
+    expect(devices[1]).toBeUndefined();
+    const [viewB, viewA] = [b, a].map((mac) => {
+      const device = devices[mac === b ? 0 : 2];
+      if (device === undefined) throw new Error(`no device ${mac}`);
+      return buildDeviceView(mac, device.items, [], device.flowStats, limits);
+    });
+    expect(viewA?.applications.map((app) => [app.digest, app.bytes_up, app.bytes_dn])).toEqual([[shared, 100, 2_000]]);
+    expect(viewB?.applications.map((app) => [app.digest, app.bytes_up, app.bytes_dn]).sort()).toEqual([[shared, 100, 2_000], [digest(b, 2), 0, 0]].sort());
+    // Read together as each is read alone.
+    expect(viewA).toEqual(await view(a, 10));
+    expect(viewB).toEqual(await view(b, 10));
   });
 
   it('counts and indexes, once, the applications stored before they were counted', async () => {

@@ -6,7 +6,7 @@ import { putAll } from '../../functions/shared/batch-writer.ts';
 import { queryPartition } from '../../functions/shared/partition-query.ts';
 import { packRecords, parseEnvelope, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
 import { devicesConfig } from '../../functions/devices/config.ts';
-import { readDevice } from '../../functions/devices/read-store.ts';
+import { readDevice, readDevices } from '../../functions/devices/read-store.ts';
 import { foldSightings, type SightingsFoldResult } from '../../functions/devices/sightings-fold.ts';
 import { PACKET_SIGHTING_PREFIX, devicePartition } from '../../functions/devices/storage.ts';
 import { buildDeviceView, type DeviceView } from '../../functions/devices/view.ts';
@@ -178,5 +178,32 @@ describe('packet sightings of devices against DynamoDB Local', () => {
     for (const read of during) expect(read).toEqual(want);
     expect(await pending(host)).toEqual([]);
     expect(summary(await view(host))).toEqual(want);
+  });
+
+  it('reads devices together while one of them is folded, each as exact as alone', async () => {
+    const [host, peer, other, unknown] = [newMac(), newMac(), newMac(), newMac()];
+    const sent = Array.from({ length: 60 }, (_, i) => [packet(i % 3 === 0 ? udp : tcp, host, peer, 1_800_003_000 + i, `10.4.0.${i % 50}`)]);
+    const elsewhere = [packet(tcp, other, peer, 1_800_003_500, '10.4.1.1')];
+    for (let i = 0; i < sent.length; i += 10) await ok(sqsEvent(sent.slice(i, i + 10).map((packets) => sqsRecord(message(packets).body))));
+    await ok(sqsEvent([sqsRecord(message(elsewhere).body)]));
+    const macs = [other, unknown, host, peer];
+    const want = [expected(other, elsewhere), undefined, expected(host, sent.flat()), expected(peer, [...sent.flat(), ...elsewhere])];
+    const group = async () => {
+      const devices = await readDevices(macs, { applications: 0, interfaces: 0, interfaceBytes: 0, snapshots: 0 });
+      return devices.map((device, i) => device && summary(buildDeviceView(macs[i] as string, device.items, [], device.flowStats)));
+    };
+    expect(await group()).toEqual(want);
+    let folding = true;
+    const during: unknown[] = [];
+    await Promise.all([
+      fold(host).finally(() => (folding = false)),
+      (async () => {
+        while (folding) during.push(await group());
+      })(),
+    ]);
+    expect(during.length).toBeGreaterThan(0);
+    for (const read of during) expect(read).toEqual(want);
+    expect(await pending(host)).toEqual([]);
+    expect(await group()).toEqual(want);
   });
 });
