@@ -113,6 +113,7 @@ let timeBase = 1_760_000_000;
 
 // On-demand list prices in us-east-1, as docs/scale-model.md states them.
 const WRITE_UNIT_USD = 0.625 / 1e6;
+const READ_UNIT_USD = 0.125 / 1e6;
 const SQS_REQUEST_USD = 0.4 / 1e6;
 const usd = (dollars: number) => `$${dollars.toFixed(2)}`;
 
@@ -136,14 +137,13 @@ async function endToEnd(
   clients: number,
   sqs: SQSClient,
   drainLimitSeconds: number,
-): Promise<{ rate: number; drainedSeconds: number; conflicts: number; wouldConflict: number; transactions: number; writeUnitsPerMillion: number; sqsRequestsPerMillion: number }> {
+): Promise<{ rate: number; drainedSeconds: number; conflicts: number; wouldConflict: number; transactions: number }> {
   const headers = { 'x-api-key': key };
   const count = async () => ((await (await fetch(`${runtime.url}/packets/tables/all`, { headers })).json()) as Record<string, number>).AF_Packet ?? 0;
   const queueUrl = runtime.resources.queues.get('PacketsQueue')?.url as string;
   const total = bodies.reduce((n, b) => n + b.length, 0);
   const base = await count();
   const before = { ...exactlyOnceStats };
-  const usageBefore = { ...meteredUsage };
   const started = performance.now();
   let next = 0;
   const posting = Promise.all(
@@ -179,11 +179,7 @@ async function endToEnd(
     await new Promise((r) => setTimeout(r, 25));
   }
   await posting;
-  // Billed write units (functions/shared/usage-meter.ts: transactions at 2 units per action).
-  const writeUnits = meteredUsage.writeUnits - usageBefore.writeUnits;
   return {
-    writeUnitsPerMillion: (writeUnits / total) * 1e6,
-    sqsRequestsPerMillion: ((meteredUsage.sqsRequests - usageBefore.sqsRequests) / total) * 1e6,
     rate: total / (((visibleAt as number) - started) / 1000),
     drainedSeconds,
     conflicts: exactlyOnceStats.conflictRetries - before.conflictRetries,
@@ -299,12 +295,21 @@ export interface HotItemsResult {
   failures: number[];
   /** Seconds from the queue's emptying until the stream-fed functions had nothing left to read, each run. */
   streamsIdle: number[];
-  /** Billed DynamoDB write units and SQS requests (ingest's sends, the pollers' receives and deletes) per million packets, each run. */
+  /**
+   * Billed DynamoDB write units, read units of the write path (not the query function's reads
+   * of the counts that tell when packets are visible) and SQS requests (ingest's sends, the
+   * pollers' receives and deletes) per million packets, each run.
+   */
   writeUnitsPerMillion: number[];
+  readUnitsPerMillion: number[];
   sqsRequestsPerMillion: number[];
   /** Layer items per packet of the workload: the write units its layers alone take. */
   layersPerPacket: number;
 }
+
+/** Read units of every function but those answering clients' GETs (the *Query functions). */
+const pipelineReadUnits = (usage: typeof meteredUsage): number =>
+  Object.entries(usage.readUnitsByFunction).reduce((sum, [fn, units]) => (fn.endsWith('Query') ? sum : sum + units), 0);
 
 /** Stream-fed functions count as idle after this long without records (their pollers wait 250 ms between empty reads). */
 const STREAMS_QUIET_MS = 2_000;
@@ -401,10 +406,12 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
       const failures: number[] = [];
       const idle: number[] = [];
       const writeUnitsPerMillion: number[] = [];
+      const readUnitsPerMillion: number[] = [];
       const sqsRequestsPerMillion: number[] = [];
       for (let run = 0; run < options.runs; run++) {
         const bodies = () => Array.from({ length: requests }, () => workload(options.perRequest, (timeBase += 1_000)));
         const failed = writerFailures.count;
+        const usageBefore = structuredClone(meteredUsage);
         const e = await endToEnd(runtime, key, bodies(), options.clients, sqs, options.drainLimitSeconds);
         e2e.push(e.rate);
         drained.push(e.drainedSeconds);
@@ -412,9 +419,13 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         wouldConflict.push(e.wouldConflict);
         transactions.push(e.transactions);
         failures.push(writerFailures.count - failed);
-        writeUnitsPerMillion.push(e.writeUnitsPerMillion);
-        sqsRequestsPerMillion.push(e.sqsRequestsPerMillion);
         idle.push(await streamsIdle());
+        // Until the stream-fed functions are idle, so that folds count; writes are billed as
+        // functions/shared/usage-meter.ts says (transactions at 2 units per action).
+        const perMillion = (n: number) => (n / (requests * options.perRequest)) * 1e6;
+        writeUnitsPerMillion.push(perMillion(meteredUsage.writeUnits - usageBefore.writeUnits));
+        readUnitsPerMillion.push(perMillion(pipelineReadUnits(meteredUsage) - pipelineReadUnits(usageBefore)));
+        sqsRequestsPerMillion.push(perMillion(meteredUsage.sqsRequests - usageBefore.sqsRequests));
         raw.push(await rawCeiling(bodies(), options.rawConcurrency));
         options.log(
           `hot items ${name} run ${run + 1}: end to end ${e.rate.toFixed(0)} packets/s, raw ${raw.at(-1)?.toFixed(0)} packets/s; queue empty after ${e.drainedSeconds.toFixed(1)} s, streams idle ${idle.at(-1)?.toFixed(1)} s later, ` +
@@ -422,7 +433,7 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         );
       }
       const [m, c] = [measure(e2e), measure(raw)];
-      results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures, streamsIdle: idle, writeUnitsPerMillion, sqsRequestsPerMillion, layersPerPacket: layersPerPacket(workload) });
+      results.push({ workload: name, requests, endToEnd: m, ceiling: c, ratio: m.median / c.median, drained, conflicts, wouldConflict, transactions, failures, streamsIdle: idle, writeUnitsPerMillion, readUnitsPerMillion, sqsRequestsPerMillion, layersPerPacket: layersPerPacket(workload) });
     }
     for (let run = 0; run < options.runs; run++) {
       const cost = await itemCosts(options.rawConcurrency, options.perRequest);
@@ -444,7 +455,7 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
   return results.flatMap((r) => [
     `| 8 hot items | ${r.workload}: POST -> visible in /packets/tables/all, packets/s (${setting(r)}) | ${show(r.endToEnd)} | ${show(r.ceiling)} BatchWriteItem of the layer items | ${r.ratio.toFixed(2)} | >= 0.8 | ${r.ratio >= 0.8 ? 'met' : '**missed**'} |`,
     `| 8 hot items | ${r.workload}: TransactionConflict retries per run; writes naming an item a transaction in flight held (DynamoDB would refuse them, DynamoDB Local does not); transactions per run | ${r.conflicts.join(', ')}; ${r.wouldConflict.join(', ')}; ${r.transactions.join(', ')} |  |  | 0; 0 | ${r.conflicts.every((n) => n === 0) && r.wouldConflict.every((n) => n === 0) ? 'met' : '**missed**'} |`,
-    `| 8 hot items | ${r.workload}: per million packets, DynamoDB write units billed (as DynamoDB Local reports them; transactions at 2 units per action) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
+    `| 8 hot items | ${r.workload}: per million packets, until the stream-fed functions are idle: DynamoDB write units billed (as DynamoDB Local reports them; transactions at 2 units per action), read units of the write path (writers and folders, not the count queries) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}), ${show(measure(r.readUnitsPerMillion))} RRU (${usd(measure(r.readUnitsPerMillion).median * READ_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run); then until the stream-fed functions (live broadcaster, sightings folder) had read every record, waited for before the next run | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}); ${r.streamsIdle.map((d) => d.toFixed(1)).join(', ')} |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,

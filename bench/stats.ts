@@ -17,7 +17,7 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-const round = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+const round = (n: number) => (n === 0 ? '0' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
 
 export function show(m: Measure, unit = ''): string {
   return `${round(m.median)}${unit} (${round(m.min)}–${round(m.max)})`;

@@ -7,7 +7,32 @@
  * `writeUnits`. Off unless NETINGEST_METER_USAGE=true, so that deployed functions
  * neither ask for capacity figures nor count.
  */
-export const meteredUsage = { dynamodbRequests: 0, writeUnits: 0, readUnits: 0, sqsRequests: 0, transactionWriteUnits: 0 };
+export const meteredUsage = {
+  dynamodbRequests: 0,
+  writeUnits: 0,
+  readUnits: 0,
+  /** readUnits by the function whose invocation read them ('' outside one), so that a client's reads tell apart from a writer's. */
+  readUnitsByFunction: {} as Record<string, number>,
+  sqsRequests: 0,
+  transactionWriteUnits: 0,
+};
+
+/** Where the local runtime keeps the invoked function's name in an invocation's context (infra/local/lambda.ts). */
+export const FUNCTION_NAME_KEY = 'netingest:functionName';
+
+/** The function whose invocation is running, as the local runtime's InvokeStore says. */
+function invokedFunction(): string {
+  const store = (globalThis as { awslambda?: { InvokeStore?: { get?: (key: string) => unknown } } }).awslambda?.InvokeStore;
+  const name = store?.get?.(FUNCTION_NAME_KEY);
+  return typeof name === 'string' ? name : '';
+}
+
+function addReadUnits(units: number): void {
+  if (units === 0) return;
+  meteredUsage.readUnits += units;
+  const fn = invokedFunction();
+  meteredUsage.readUnitsByFunction[fn] = (meteredUsage.readUnitsByFunction[fn] ?? 0) + units;
+}
 
 export const meteringOn = (): boolean => process.env.NETINGEST_METER_USAGE === 'true';
 
@@ -54,9 +79,9 @@ export function meterDynamoDb(client: MeteredClient): void {
         const write = c.WriteCapacityUnits ?? 0;
         const read = c.ReadCapacityUnits ?? 0;
         meteredUsage.writeUnits += write;
-        meteredUsage.readUnits += read;
+        addReadUnits(read);
         if (write === 0 && read === 0 && c.CapacityUnits !== undefined) {
-          if (READ_COMMAND.test(context.commandName ?? '')) meteredUsage.readUnits += c.CapacityUnits;
+          if (READ_COMMAND.test(context.commandName ?? '')) addReadUnits(c.CapacityUnits);
           else meteredUsage.writeUnits += c.CapacityUnits;
         }
       }

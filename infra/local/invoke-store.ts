@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvokeStoreBase } from '@aws/lambda-invoke-store';
+import { FUNCTION_NAME_KEY } from '../../functions/shared/usage-meter.ts';
 
 type InvocationContext = Record<string | symbol, unknown>;
 
@@ -64,5 +65,11 @@ export function oneAtATimeEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return rest;
 }
 
-/** An invocation's context: its request id, as the runtime sets it. */
-export const invocationContext = (requestId: string): InvocationContext => ({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId });
+/**
+ * An invocation's context: its request id, as the runtime sets it, and the function's name,
+ * which tells the benchmark's usage meter whose reads it counts (one process runs them all).
+ */
+export const invocationContext = (requestId: string, functionName: string): InvocationContext => ({
+  [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId,
+  [FUNCTION_NAME_KEY]: functionName,
+});

@@ -42,7 +42,7 @@ export async function loadFunction(root: string, config: FunctionConfig, deploye
         timer = setTimeout(() => reject(new FunctionTimeoutError(config.name, config.timeout)), config.timeout * 1000);
       });
       try {
-        return await Promise.race([store.run(invocationContext(context.awsRequestId), () => (handler as Handler)(event, context)), timeout]);
+        return await Promise.race([store.run(invocationContext(context.awsRequestId, config.name), () => (handler as Handler)(event, context)), timeout]);
       } finally {
         clearTimeout(timer);
       }
