@@ -23,8 +23,7 @@ export const handler = httpHandler(async (event) => {
   const cursor = hourCursor(flowsConfig().shards);
   const { rows, next } = await readHour(hour, limit, cursorParameter(params, cursor.decode) ?? { shard: 0 });
   const body = rows.map((r) => ({ src_app: r.src_app, dest_app: r.dest_app, vpc_id: r.vpc_id, bytes_tx: exactInteger(r.bytes_tx), bytes_rx: exactInteger(r.bytes_rx), hour }));
-  const more = next !== undefined && rows.length >= limit;
-  return json(200, body, more ? nextPageLink(event.rawPath, `hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}`) : {});
+  return json(200, body, next !== undefined ? nextPageLink(event.rawPath, `hour=${hour}&limit=${limit}&cursor=${cursor.encode(next)}`) : {});
 });
 
 /** Sums are read as number or, past 2^53, bigint (see shared/json.ts): answered exact either way. */

@@ -21,21 +21,27 @@ export interface HourPage {
 const FOLD_RACE_ATTEMPTS = 40;
 
 /**
- * Up to `limit` rows of an hour from `from` on. The hour's shards are read in order, each in
- * key order (its folded sums with its pending deltas added), so the rows concatenate without
- * a merge and a position is a shard and a key.
+ * Up to `limit` rows of an hour from `from` on, and where the next page starts when a row
+ * follows them. The hour's shards are read in order, each in key order (its folded sums with
+ * its pending deltas added), so the rows concatenate without a merge and a position is a
+ * shard and a key. One row more than asked is read, so that a page that ends the hour says
+ * so, rather than leading to an empty one.
  */
 export async function readHour(hour: number, limit: number, from: HourPosition): Promise<HourPage> {
   const rows: Item[] = [];
+  const positions: HourPosition[] = [];
   let position: HourPosition | undefined = from;
-  while (position !== undefined && rows.length < limit) {
-    const page = await readShard(hour, position, limit - rows.length);
-    rows.push(...page.rows);
+  while (position !== undefined && rows.length <= limit) {
+    const page = await readShard(hour, position, limit + 1 - rows.length);
+    for (const row of page.rows) {
+      rows.push(row);
+      positions.push({ shard: position.shard, after: String(row.sk) });
+    }
     position = page.lastKey !== undefined
       ? { shard: position.shard, after: page.lastKey }
       : position.shard + 1 < flowsConfig().shards ? { shard: position.shard + 1 } : undefined;
   }
-  return { rows, next: position };
+  return rows.length > limit ? { rows: rows.slice(0, limit), next: positions[limit - 1] } : { rows, next: undefined };
 }
 
 /**

@@ -63,4 +63,22 @@ describe('flow sums folded in the background', () => {
       expect(await hourOverHttp(hour, 1000)).toEqual(want(hour));
     }
   });
+
+  it('ends a folded hour on its last full page, with no Link to an empty one', async () => {
+    const hour = 800_000 + Math.floor(Math.random() * 100_000);
+    const records = Array.from({ length: 40 }, (_, i) => ({ src_app: `end-${i}`, dest_app: 'd', vpc_id: 'vpc-end', bytes_tx: i, bytes_rx: 1, hour }));
+    for (let post = 0; post < POSTS; post++) expect((await postJson(runtime.url, '/flows', records)).status).toBe(202);
+    await eventually(async () => ((await pendingKeys(hour)).length === 0 && (await hourOverHttp(hour, 1000)).length === 40 ? true : undefined), 30_000, `hour ${hour} folded`);
+    // A shard read to its last item with DynamoDB's Limit comes back with a LastEvaluatedKey as if more followed.
+    for (const [limit, sizes] of [[40, [40]], [20, [20, 20]], [10, [10, 10, 10, 10]], [1000, [40]]] as const) {
+      const pages: number[] = [];
+      let path: string | undefined = `/flows?hour=${hour}&limit=${limit}`;
+      while (path !== undefined && pages.length < 10) {
+        const { body, headers } = await getJson(runtime.url, path);
+        pages.push((body as Row[]).length);
+        path = nextPage(headers.get('link'), path);
+      }
+      expect(pages, `pages of ${limit}`).toEqual(sizes);
+    }
+  });
 });
