@@ -41,7 +41,10 @@ export async function readHour(hour: number, limit: number, from: HourPosition):
       ? { shard: position.shard, after: page.lastKey }
       : position.shard + 1 < flowsConfig().shards ? { shard: position.shard + 1 } : undefined;
   }
-  return rows.length > limit ? { rows: rows.slice(0, limit), next: positions[limit - 1] } : { rows, next: undefined };
+  if (rows.length <= limit) return { rows, next: undefined };
+  const [last, following] = [positions[limit - 1] as HourPosition, positions[limit] as HourPosition];
+  // A row past the page in a later shard is that shard's first: the next page starts there, not in a shard it finished.
+  return { rows: rows.slice(0, limit), next: following.shard > last.shard ? { shard: following.shard } : last };
 }
 
 /**
