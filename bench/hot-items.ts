@@ -296,9 +296,10 @@ export interface HotItemsResult {
   /** Seconds from the queue's emptying until the stream-fed functions had nothing left to read, each run. */
   streamsIdle: number[];
   /**
-   * Billed DynamoDB write units, read units of the write path (not the query function's reads
-   * of the counts that tell when packets are visible) and SQS requests (ingest's sends, the
-   * pollers' receives and deletes) per million packets, each run.
+   * Billed DynamoDB write units and read units of every function but the query functions
+   * (whose reads of the counts tell the bench when packets are visible), until the stream-fed
+   * functions are idle, and SQS requests (ingest's sends, the pollers' receives and deletes)
+   * until the queue is empty, per million packets, each run.
    */
   writeUnitsPerMillion: number[];
   readUnitsPerMillion: number[];
@@ -307,9 +308,9 @@ export interface HotItemsResult {
   layersPerPacket: number;
 }
 
-/** Read units of every function but those answering clients' GETs (the *Query functions). */
+/** Read units of every function but those answering clients' GETs (the *Query functions); none of reads made outside an invocation. */
 const pipelineReadUnits = (usage: typeof meteredUsage): number =>
-  Object.entries(usage.readUnitsByFunction).reduce((sum, [fn, units]) => (fn.endsWith('Query') ? sum : sum + units), 0);
+  Object.entries(usage.readUnitsByFunction).reduce((sum, [fn, units]) => (fn === '' || fn.endsWith('Query') ? sum : sum + units), 0);
 
 /** Stream-fed functions count as idle after this long without records (their pollers wait 250 ms between empty reads). */
 const STREAMS_QUIET_MS = 2_000;
@@ -413,6 +414,8 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         const failed = writerFailures.count;
         const usageBefore = structuredClone(meteredUsage);
         const e = await endToEnd(runtime, key, bodies(), options.clients, sqs, options.drainLimitSeconds);
+        // SQS requests until the queue is empty: after it, pollers' empty receives count time, not packets.
+        const sqsRequests = meteredUsage.sqsRequests - usageBefore.sqsRequests;
         e2e.push(e.rate);
         drained.push(e.drainedSeconds);
         conflicts.push(e.conflicts);
@@ -420,12 +423,12 @@ export async function hotItemsRun(endpoints: Endpoints, key: string, options: Ho
         transactions.push(e.transactions);
         failures.push(writerFailures.count - failed);
         idle.push(await streamsIdle());
-        // Until the stream-fed functions are idle, so that folds count; writes are billed as
-        // functions/shared/usage-meter.ts says (transactions at 2 units per action).
+        // DynamoDB units until the stream-fed functions are idle, so that folds count; writes
+        // are billed as functions/shared/usage-meter.ts says (transactions at 2 units per action).
         const perMillion = (n: number) => (n / (requests * options.perRequest)) * 1e6;
         writeUnitsPerMillion.push(perMillion(meteredUsage.writeUnits - usageBefore.writeUnits));
         readUnitsPerMillion.push(perMillion(pipelineReadUnits(meteredUsage) - pipelineReadUnits(usageBefore)));
-        sqsRequestsPerMillion.push(perMillion(meteredUsage.sqsRequests - usageBefore.sqsRequests));
+        sqsRequestsPerMillion.push(perMillion(sqsRequests));
         raw.push(await rawCeiling(bodies(), options.rawConcurrency));
         options.log(
           `hot items ${name} run ${run + 1}: end to end ${e.rate.toFixed(0)} packets/s, raw ${raw.at(-1)?.toFixed(0)} packets/s; queue empty after ${e.drainedSeconds.toFixed(1)} s, streams idle ${idle.at(-1)?.toFixed(1)} s later, ` +
@@ -455,7 +458,7 @@ export function hotItemsRows(report: HotItemsReport, options: HotItemsOptions = 
   return results.flatMap((r) => [
     `| 8 hot items | ${r.workload}: POST -> visible in /packets/tables/all, packets/s (${setting(r)}) | ${show(r.endToEnd)} | ${show(r.ceiling)} BatchWriteItem of the layer items | ${r.ratio.toFixed(2)} | >= 0.8 | ${r.ratio >= 0.8 ? 'met' : '**missed**'} |`,
     `| 8 hot items | ${r.workload}: TransactionConflict retries per run; writes naming an item a transaction in flight held (DynamoDB would refuse them, DynamoDB Local does not); transactions per run | ${r.conflicts.join(', ')}; ${r.wouldConflict.join(', ')}; ${r.transactions.join(', ')} |  |  | 0; 0 | ${r.conflicts.every((n) => n === 0) && r.wouldConflict.every((n) => n === 0) ? 'met' : '**missed**'} |`,
-    `| 8 hot items | ${r.workload}: per million packets, until the stream-fed functions are idle: DynamoDB write units billed (as DynamoDB Local reports them; transactions at 2 units per action), read units of the write path (writers and folders, not the count queries) and SQS requests (sends, receives, deletes) | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}), ${show(measure(r.readUnitsPerMillion))} RRU (${usd(measure(r.readUnitsPerMillion).median * READ_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
+    `| 8 hot items | ${r.workload}: per million packets: DynamoDB write units billed (as DynamoDB Local reports them; transactions at 2 units per action) and read units of every function but the count queries the bench polls, until the stream-fed functions are idle; SQS requests (sends, receives, deletes) until the queue is empty | ${show(measure(r.writeUnitsPerMillion))} WRU (${usd(measure(r.writeUnitsPerMillion).median * WRITE_UNIT_USD)}), ${show(measure(r.readUnitsPerMillion))} RRU (${usd(measure(r.readUnitsPerMillion).median * READ_UNIT_USD)}) and ${show(measure(r.sqsRequestsPerMillion))} requests (${usd(measure(r.sqsRequestsPerMillion).median * SQS_REQUEST_USD)}) | ${(r.layersPerPacket * 1e6).toLocaleString('en-US')} WRU: one per layer item |  |  |  |`,
     `| 8 hot items | ${r.workload}: seconds from the first POST until the queue was empty (writer invocations failed or timed out per run); then until the stream-fed functions (live broadcaster, sightings folder) had read every record, waited for before the next run | ${r.drained.map((d) => (Number.isFinite(d) ? d.toFixed(1) : `not empty ${options.drainLimitSeconds} s after the counts`)).join(', ')} (${r.failures.join(', ')}); ${r.streamsIdle.map((d) => d.toFixed(1)).join(', ')} |  |  |  |  |`,
   ]).concat(
     `| 8 hot items | DynamoDB Local, items/s written by TransactWriteItems (100 updates) and by UpdateItem (one item), ${options.rawConcurrency} requests in flight | ${show(measure(report.costs.transactUpdate))} and ${show(measure(report.costs.singleUpdate))} | ${show(measure(report.costs.batchPut))} BatchWriteItem (25 layer items) | ${(measure(report.costs.transactUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} and ${(measure(report.costs.singleUpdate).median / measure(report.costs.batchPut).median).toFixed(2)} |  |  |`,

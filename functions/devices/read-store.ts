@@ -73,8 +73,8 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
  * undefined for a device nothing is known about. Of its applications only those the view
  * shows are read (the newest, through the applications index; their number comes from the
  * count shards), with their sums; of its interfaces, the statistics of those it shows. The
- * devices are read together, so that their fold markers, interface statistics and flow sums
- * each take one BatchGetItem per 100 keys rather than one per device.
+ * devices are read together, so that their fold markers take one BatchGetItem per 100 keys,
+ * and their interface statistics and flow sums another, rather than each device its own.
  */
 export async function readDevices(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceItems | undefined)[]> {
   return withDetails(await readSummaries(macs, limits), limits);
@@ -101,8 +101,9 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
   for (let attempt = 1; unread.length > 0; attempt++) {
     const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX })));
     // Markers before the shards: a marker that appears later is a fold after this read began.
-    const markerKeys = sightings.flat().map((s) => ({ id: sightingFoldMarkerId(s as Key) }));
-    const copies = new Set((markerKeys.length === 0 ? [] : await getAll(idempotencyTable, markerKeys, true)).map((m) => String(m.id)));
+    // Once each, should a MAC be asked for twice: BatchGetItem refuses a key named twice.
+    const markerIds = [...new Set(sightings.flat().map((s) => sightingFoldMarkerId(s as Key)))];
+    const copies = new Set((markerIds.length === 0 ? [] : await getAll(idempotencyTable, markerIds.map((id) => ({ id })), true)).map((m) => String(m.id)));
     const raced = await Promise.all(
       unread.map(async ({ pk, i }, n) => {
         const listed = sightings[n] ?? [];

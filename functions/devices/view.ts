@@ -59,7 +59,8 @@ export const DEFAULT_VIEW_LIMITS: ViewLimits = { applications: 100, interfaces: 
 /**
  * The attributes a view reads from the device's items (everything but interface statistics),
  * so that listing a device with many large interfaces does not load them all. Packet counts
- * are named one per protocol: writers count the layers of PROTOCOLS alone (layersOf).
+ * are named one per protocol: writers count the layers of PROTOCOLS alone (layersOf), so a
+ * protocol taken off that list would drop out of views with its counts.
  */
 export const SUMMARY_ATTRIBUTES: readonly string[] = [
   'sk', 'digest', 'app_name', 'last_seen', 'packets', 'eventTime',

@@ -5,7 +5,8 @@ import { PACKET_COUNT_ATTRIBUTE_PREFIX, indexKey, packetCountsKey, packetSightin
 import type { Packet } from './packet-schema.ts';
 import { layersOf } from './storage.ts';
 
-// Packets feed the device read model one way: this module writes to it, devices/ knows nothing of packets.
+// Packets feed the device read model one way: this module writes to it; of packets, devices/
+// knows only the protocol names (protocols.ts), which name the counts its views read.
 
 export interface Endpoint {
   mac: string;

@@ -41,8 +41,5 @@ describe('the usage meter under the local runtime', () => {
     await getAll(runtime.resources.tables.get('PacketCountsTable')?.name as string, allCounterKeys(packetsConfig().counterShards), true);
     expect(meteredUsage.readUnitsByFunction['']).toBeGreaterThan(outside);
     expect(meteredUsage.readUnitsByFunction.packetsQuery).toBe((before.readUnitsByFunction.packetsQuery ?? 0) + queryReads);
-    // Every unit is someone's.
-    const byFunction = Object.values(meteredUsage.readUnitsByFunction).reduce((sum, units) => sum + units, 0);
-    expect(byFunction).toBeCloseTo(meteredUsage.readUnits, 6);
   });
 });
