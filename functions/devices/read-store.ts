@@ -1,4 +1,4 @@
-import { getAll } from '../shared/batch-writer.ts';
+import { getAll, keyOf } from '../shared/batch-writer.ts';
 import { serviceUnavailable } from '../shared/errors.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
@@ -9,7 +9,6 @@ import {
   APPLICATION_COUNT_PREFIX,
   APPLICATIONS_INDEX,
   DEVICE_STATE_PREFIX,
-  PACKET_COUNTS_PREFIX,
   PACKET_SIGHTING_PREFIX,
   SNAPSHOT_PREFIX,
   NO_SPEEDS,
@@ -101,9 +100,8 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
   for (let attempt = 1; unread.length > 0; attempt++) {
     const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX })));
     // Markers before the shards: a marker that appears later is a fold after this read began.
-    // Once each, should a MAC be asked for twice: BatchGetItem refuses a key named twice.
-    const markerIds = [...new Set(sightings.flat().map((s) => sightingFoldMarkerId(s as Key)))];
-    const copies = new Set((markerIds.length === 0 ? [] : await getAll(idempotencyTable, markerIds.map((id) => ({ id })), true)).map((m) => String(m.id)));
+    const markerKeys = sightings.flat().map((s) => ({ id: sightingFoldMarkerId(s as Key) }));
+    const copies = new Set((markerKeys.length === 0 ? [] : await getAll(idempotencyTable, markerKeys, true)).map((m) => String(m.id)));
     const raced = await Promise.all(
       unread.map(async ({ pk, i }, n) => {
         const listed = sightings[n] ?? [];
@@ -120,10 +118,9 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
           // Never counts that may hold a sighting twice or not at all: read again, or say so.
           if (listed.some((s) => !after.has(String(s.sk)))) return true;
         }
+        // The sightings as first listed stand for those the query above met again, less the copies of folded ones.
         const pending = listed.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
-        const isPacketCounts = (item: Item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX) || String(item.sk).startsWith(PACKET_SIGHTING_PREFIX);
-        const shards = projected.filter((item) => String(item.sk).startsWith(PACKET_COUNTS_PREFIX));
-        const summary = [...projected.filter((item) => !isPacketCounts(item)), ...shards, ...pending];
+        const summary = [...projected.filter((item) => !String(item.sk).startsWith(PACKET_SIGHTING_PREFIX)), ...pending];
         if (summary.length > 0 || snapshotsNewestFirst.length > 0) summaries[i] = { pk, summary, snapshotsNewestFirst };
         return false;
       }),
@@ -141,22 +138,20 @@ async function withDetails(summaries: readonly (DeviceSummary | undefined)[], li
   const table = devicesConfig().devicesTable;
   const applications = await Promise.all(summaries.map((device) => (device === undefined ? [] : newestApplicationItems(table, macOfDevicePartition(device.pk), limits.applications))));
   const interfaceKeys = summaries.flatMap((device) => (device === undefined ? [] : newestInterfaces(device.summary, limits.interfaces).map((i) => ({ pk: device.pk, sk: String(i.sk) }))));
-  // Two devices may share a flow, and BatchGetItem refuses a key named twice.
-  const keys = new Map([...applications.flat().map((a) => flowStatsKey(String(a.digest))), ...interfaceKeys].map((key) => [keyId(key), key]));
-  const found = new Map<string, Item>((keys.size === 0 ? [] : await getAll(table, [...keys.values()])).map((item) => [keyId(item), item]));
+  // Two devices may share a flow: getAll reads its statistics once.
+  const keys = [...applications.flat().map((a) => flowStatsKey(String(a.digest))), ...interfaceKeys];
+  const found = new Map((keys.length === 0 ? [] : await getAll(table, keys)).map((item) => [keyOf(item), item]));
   return summaries.map((device, n) => {
     if (device === undefined) return undefined;
     const shown = applications[n] ?? [];
-    const stats = shown.map((a) => found.get(keyId(flowStatsKey(String(a.digest))))).filter((item) => item !== undefined);
+    const stats = shown.map((a) => found.get(keyOf(flowStatsKey(String(a.digest))))).filter((item) => item !== undefined);
     return {
-      items: [...device.summary.map((i) => found.get(keyId({ pk: device.pk, sk: i.sk })) ?? i), ...shown],
+      items: [...device.summary.map((i) => found.get(keyOf({ pk: device.pk, sk: i.sk })) ?? i), ...shown],
       snapshotsNewestFirst: device.snapshotsNewestFirst,
       flowStats: new Map(stats.map((s) => [digestOfFlowStats(s), s])),
     };
   });
 }
-
-const keyId = (key: { pk?: unknown; sk?: unknown }): string => `${String(key.pk)}\u0000${String(key.sk)}`;
 
 /**
  * A device's `limit` newest applications, as newestApplications orders them (last_seen, then

@@ -34,9 +34,9 @@ type DeltaKey = Pick<FlowDelta, 'pk' | 'sk'>;
  * summed per key.
  */
 export async function foldDeltas(keys: readonly DeltaKey[], options: FoldOptions): Promise<FoldResult> {
-  const unique = [...new Map(keys.filter((k) => k.pk.startsWith(PENDING_PREFIX)).map((k) => [`${k.pk}\u0000${k.sk}`, { pk: k.pk, sk: k.sk }])).values()];
-  // Consistent: a delta that a stream record names was just written. Absent: folded already.
-  const deltas = (await getAll(options.flowsTable, unique, true)) as unknown as FlowDelta[];
+  const pending = keys.filter((k) => k.pk.startsWith(PENDING_PREFIX)).map((k) => ({ pk: k.pk, sk: k.sk }));
+  // Consistent: a delta that a stream record names was just written (twice, when redelivered: read once). Absent: folded already.
+  const deltas = (await getAll(options.flowsTable, pending, true)) as unknown as FlowDelta[];
   const byPartition = new Map<string, FlowDelta[]>();
   for (const delta of deltas.sort((a, b) => (a.sk < b.sk ? -1 : 1))) byPartition.set(delta.pk, [...(byPartition.get(delta.pk) ?? []), delta]);
   const result: FoldResult = { folded: 0, duplicates: 0, transactions: 0 };

@@ -28,9 +28,12 @@ export async function putAcross(tables: readonly { tableName: string; items: rea
   await writeAll(requests, parallel);
 }
 
-/** BatchWriteItem refuses a request that names one key twice; the last put would win anyway. */
+/** An item's key as one string: the tables here are keyed by pk and sk, or by id. */
+export const keyOf = (item: Item): string => JSON.stringify([item.pk, item.sk, item.id]);
+
+/** BatchWriteItem and BatchGetItem refuse a request that names one key twice; the last put would win anyway. */
 function uniqueByKey(items: readonly Item[]): Item[] {
-  return [...new Map(items.map((item) => [JSON.stringify([item.pk, item.sk, item.id]), item])).values()];
+  return [...new Map(items.map((item) => [keyOf(item), item])).values()];
 }
 
 /** Deletes every item by key with BatchWriteItem, as putAll puts them. */
@@ -73,12 +76,14 @@ function groupByTable(chunk: readonly TableRequest[]): Record<string, WriteReque
 
 /**
  * Reads items by key with BatchGetItem, retrying UnprocessedKeys; missing keys are simply
- * absent. `consistent` reads what was written just before (a stream consumer must).
+ * absent, a key given twice is read once. `consistent` reads what was written just before
+ * (a stream consumer must).
  */
 export async function getAll(tableName: string, keys: readonly Item[], consistent = false): Promise<Item[]> {
   const found: Item[] = [];
   const chunks: Item[][] = [];
-  for (let i = 0; i < keys.length; i += GET_CHUNK) chunks.push(keys.slice(i, i + GET_CHUNK));
+  const unique = uniqueByKey(keys);
+  for (let i = 0; i < unique.length; i += GET_CHUNK) chunks.push(unique.slice(i, i + GET_CHUNK));
   await forEachLimited(chunks, PARALLEL_REQUESTS, async (chunk) => {
     let pending = chunk;
     for (let attempt = 0; pending.length > 0; attempt++) {
