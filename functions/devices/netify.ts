@@ -15,6 +15,8 @@ export const NETIFY_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl', 
 const digest = z.string().min(1).max(128);
 // Bytes and packets since the last report; sums of them stay exact past 2^53.
 const count = counter64;
+/** Netify's times are milliseconds since 1970; from the year 10000 on a time has no ISO 8601 date of four-digit year. */
+const epochMilliseconds = z.number().nonnegative().lt(253_402_300_800_000, 'is after the year 9999 (milliseconds since 1970 expected)');
 
 /** A `flow` record: which device (local side) runs which application for a flow digest. */
 const flowRecord = z.object({
@@ -29,7 +31,7 @@ const flowRecord = z.object({
     local_ip: z.string().max(64).optional(),
     detected_application_name: z.string().max(256).optional(),
     detected_protocol_name: z.string().max(256).optional(),
-    last_seen_at: z.number().nonnegative().optional(),
+    last_seen_at: epochMilliseconds.optional(),
   }),
 });
 
@@ -42,7 +44,7 @@ const statsRecord = z.object({
     other_bytes: count.default(0),
     local_packets: count.default(0),
     other_packets: count.default(0),
-    last_seen_at: z.number().nonnegative().optional(),
+    last_seen_at: epochMilliseconds.optional(),
   }),
 });
 

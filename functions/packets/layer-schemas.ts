@@ -8,12 +8,18 @@ const num = z.number();
 // The client has sent some LLC fields as numbers and others as hex strings.
 const numberOrString = z.union([z.number(), z.string().max(64)]);
 const text = z.string().max(1024);
+/**
+ * Seconds since 1970, before the year 10000: later ones have no ISO 8601 date of four-digit
+ * year, which a device's first and last seen are kept as (and compared by), and from
+ * 8.64e12 on no date at all. Milliseconds sent for seconds land here.
+ */
+const epochSeconds = num.nonnegative().lt(253_402_300_800, 'is after the year 9999 (seconds since 1970 expected)');
 
 export const infoSchema = z.looseObject({
-  Sniffed_Timestamp: num.nonnegative().optional(),
-  Processed_Timestamp: num.nonnegative().optional(),
-  Submitted_Timestamp: num.nonnegative().optional(),
-  Submitter_Timestamp: num.nonnegative().optional(),
+  Sniffed_Timestamp: epochSeconds.optional(),
+  Processed_Timestamp: epochSeconds.optional(),
+  Submitted_Timestamp: epochSeconds.optional(),
+  Submitter_Timestamp: epochSeconds.optional(),
   Size: int.nonnegative().optional(),
 });
 
