@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { logger } from './observability.ts';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './dynamodb-client.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, serviceUnavailable } from './errors.ts';
 import { type HttpEvent } from './http-response.ts';
 import { idempotencyKey, mediaType } from './http-request.ts';
 
@@ -10,7 +10,7 @@ import { idempotencyKey, mediaType } from './http-request.ts';
 const KEY_LIFETIME_SECONDS = 24 * 3600;
 
 export interface IdempotentRequest {
-  /** What ingest ids derive from: the caller, its key and the body's fingerprint. */
+  /** What ingest ids derive from: the caller, its key, the body's fingerprint and the first attempt's arrival. */
   key: string;
   /** When the first attempt arrived: retries keep its timestamp, so they pack identically. */
   receivedAt: number;
@@ -19,8 +19,13 @@ export interface IdempotentRequest {
 /**
  * The Idempotency-Key of a request, as the IETF httpapi Idempotency-Key draft has it:
  * scoped to the caller's credential and bound to a fingerprint of the body. The first
- * request claims the key; a retry with the same body gets the first one's arrival time
- * (and so the same messages and ingest ids); the same key with another body is a 422.
+ * request claims the key; a retry with the same body gets the first one's arrival time, and
+ * so the same messages and ingest ids; the same key with another body is a 422. A request
+ * is its first arrival as much as its key: once the record is gone (KEY_LIFETIME_SECONDS),
+ * the key names a new request, stored anew, rather than one whose counts the writers'
+ * markers would drop while its packets without a time of their own, stamped with the new
+ * arrival, were listed twice. For the same reason a key that cannot be claimed (the table
+ * throttled or down) is a 503 and nothing is queued: a retry could not be known as one.
  * Undefined when the client sent no key.
  */
 export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promise<IdempotentRequest | undefined> {
@@ -52,12 +57,11 @@ export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promi
         { field: 'Idempotency-Key', message: 'already used with a different body' },
       ]);
     }
-    // Queueing must not depend on the table: without the record a retry still maps to the
-    // same ingest ids (they derive from caller, key and body), so nothing is doubled; only
-    // the check for a reused key with another body is skipped while the table is down.
-    logger.warn('idempotency record unavailable; key not checked against its body', { reason: (error as Error).name });
+    logger.warn('idempotency record unavailable; request refused', { reason: (error as Error).name });
+    throw serviceUnavailable('the Idempotency-Key cannot be checked now; try again with the same key');
   }
-  return { key: `${scoped}\u0000${fingerprint}`, receivedAt: Number(stored?.received_at ?? now) };
+  const receivedAt = Number(stored?.received_at ?? now);
+  return { key: `${scoped}\u0000${fingerprint}\u0000${receivedAt}`, receivedAt };
 }
 
 /** publishRecords' options for a validated request: its claimed key, and when it first arrived. */

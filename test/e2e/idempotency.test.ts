@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '../../functions/shared/dynamodb-client.ts';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { INGEST_ONLY_KEY, TEST_API_KEY, eventually, getJson, postJson, startTestRuntime } from '../helpers/runtime.ts';
 
@@ -37,5 +40,58 @@ describe('Idempotency-Key (IETF httpapi draft): scoped to the caller, bound to t
     const theirs = await postJson(runtime.url, '/flows', flows('vpc-callers', 1), { 'idempotency-key': 'k-shared', 'x-api-key': INGEST_ONLY_KEY });
     expect([mine.status, theirs.status]).toEqual([202, 202]);
     await eventually(async () => ((await sums())['vpc-callers'] === 2 ? true : undefined), 20_000, 'both callers stored');
+  });
+
+  /** The sample TCP packet without a time of its own (its layers are stamped with its arrival), on a port of its own. */
+  const untimedPacket = (port: number) => {
+    const packet = JSON.parse(readFileSync('events/packets/tcp-ipv4.json', 'utf8')) as Record<string, Record<string, unknown>>;
+    delete packet.Info;
+    return { ...packet, TCP: { ...packet.TCP, Source_Port: port } };
+  };
+  /** The TCP rows of a port, and the TCP count. */
+  const stored = async (port: number) => {
+    const { body } = await getJson(runtime.url, '/packets/tables/view?ProtocolName=TCP&Limit=1000');
+    return { rows: (body.view as { Source_Port: number }[]).filter((row) => row.Source_Port === port).length, count: Number((await getJson(runtime.url, '/packets/tables/TCP')).body.TCP ?? 0) };
+  };
+
+  it('answers 503 and queues nothing while the key cannot be claimed; the retry is then stored once', async () => {
+    const before = await stored(41_001);
+    const client = documentClient();
+    const send = client.send.bind(client);
+    // The idempotency table throttled for the key's claim alone, as DynamoDB answers under load.
+    const throttled = (async (command: unknown, ...rest: unknown[]) => {
+      if (command instanceof UpdateCommand && String(command.input.Key?.id).startsWith('request#')) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
+    }) as typeof client.send;
+    client.send = throttled;
+    let refused: Awaited<ReturnType<typeof postJson>>;
+    try {
+      refused = await postJson(runtime.url, '/packets', untimedPacket(41_001), { 'idempotency-key': 'k-throttled' });
+    } finally {
+      client.send = send;
+    }
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('service_unavailable');
+    const retry = await postJson(runtime.url, '/packets', untimedPacket(41_001), { 'idempotency-key': 'k-throttled' });
+    expect(retry.status).toBe(202);
+    await eventually(async () => ((await stored(41_001)).rows === before.rows + 1 ? true : undefined), 20_000, 'the packet stored');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await stored(41_001)).toEqual({ rows: before.rows + 1, count: before.count + 1 });
+  });
+
+  it('takes a key whose record is gone as a new request: stored again, counted again, never listed twice and counted once', async () => {
+    const first = await postJson(runtime.url, '/packets', untimedPacket(41_002), { 'idempotency-key': 'k-forgotten' });
+    expect(first.status).toBe(202);
+    await eventually(async () => ((await stored(41_002)).rows === 1 ? true : undefined), 20_000, 'the first packet stored');
+    const before = await stored(41_002);
+    // What DynamoDB's TTL does to the record once its 24 hours are over.
+    const table = runtime.resources.tables.get('IdempotencyTable')?.name as string;
+    const { Items = [] } = await documentClient().send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(id, :request)', ExpressionAttributeValues: { ':request': 'request#' } }));
+    for (const { id } of Items) await documentClient().send(new DeleteCommand({ TableName: table, Key: { id } }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await postJson(runtime.url, '/packets', untimedPacket(41_002), { 'idempotency-key': 'k-forgotten' })).status).toBe(202);
+    await eventually(async () => ((await stored(41_002)).rows === 2 ? true : undefined), 20_000, 'the second packet stored');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await stored(41_002)).toEqual({ rows: 2, count: before.count + 1 });
   });
 });
