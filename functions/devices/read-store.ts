@@ -91,14 +91,16 @@ interface DeviceSummary {
  * the shards are read: a sighting gone from the second list was folded meanwhile, perhaps
  * into the shards read, so the device is read again (DynamoDB has no snapshot of two
  * queries). A sighting whose fold marker existed before the shards were read is a copy put
- * again after its fold: skipped.
+ * again after its fold: skipped. Every read of the sightings, their markers and the shards is
+ * strongly consistent: an eventually consistent one may answer from before a fold or a put
+ * that an earlier read saw, and a sighting counts twice or not at all.
  */
 async function readSummaries(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceSummary | undefined)[]> {
   const { devicesTable: table, idempotencyTable } = devicesConfig();
   const summaries: (DeviceSummary | undefined)[] = macs.map(() => undefined);
   let unread = macs.map((mac, i) => ({ pk: devicePartition(mac), i }));
   for (let attempt = 1; unread.length > 0; attempt++) {
-    const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX })));
+    const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, consistent: true })));
     // Markers before the shards: a marker that appears later is a fold after this read began.
     const markerKeys = sightings.flat().map((s) => ({ id: sightingFoldMarkerId(s as Key) }));
     const copies = new Set((markerKeys.length === 0 ? [] : await getAll(idempotencyTable, markerKeys, true)).map((m) => String(m.id)));
@@ -108,13 +110,14 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
         const [projected, snapshotsNewestFirst] = await Promise.all([
           limits.stateOnly === true
             ? // Whole: the state holds no interface statistics to leave out.
-              queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
+              queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX, consistent: true })
             : // From the application counts on, packet-count shards and all: the applications themselves are read newest first, as many as shown (withDetails).
-              queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
+              queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES, consistent: true }),
+          // Eventually consistent: snapshots are not added to anything read here, so a stale one only lags.
           limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
         ]);
         if (listed.length > 0) {
-          const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));
+          const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'], consistent: true })).map((s) => String(s.sk)));
           // Never counts that may hold a sighting twice or not at all: read again, or say so.
           if (listed.some((s) => !after.has(String(s.sk)))) return true;
         }
@@ -138,7 +141,8 @@ async function withDetails(summaries: readonly (DeviceSummary | undefined)[], li
   const table = devicesConfig().devicesTable;
   const applications = await Promise.all(summaries.map((device) => (device === undefined ? [] : newestApplicationItems(table, macOfDevicePartition(device.pk), limits.applications))));
   const interfaceKeys = summaries.flatMap((device) => (device === undefined ? [] : newestInterfaces(device.summary, limits.interfaces).map((i) => ({ pk: device.pk, sk: String(i.sk) }))));
-  // Two devices may share a flow: getAll reads its statistics once.
+  // Two devices may share a flow: getAll reads its statistics once. Eventually consistent: an
+  // item read here is added to nothing (an interface's takes the summary's copy's place), so a stale one only lags.
   const keys = [...applications.flat().map((a) => flowStatsKey(String(a.digest))), ...interfaceKeys];
   const found = new Map((keys.length === 0 ? [] : await getAll(table, keys)).map((item) => [keyOf(item), item]));
   return summaries.map((device, n) => {
@@ -161,6 +165,7 @@ async function withDetails(summaries: readonly (DeviceSummary | undefined)[], li
  */
 async function newestApplicationItems(table: string, mac: string, limit: number): Promise<Item[]> {
   if (limit === 0) return [];
+  // An index is never read strongly consistent; the applications are shown, not counted (their number comes from the count shards).
   const newest = await queryPartition(table, mac, { index: APPLICATIONS_INDEX, descending: true, limit: limit + 1 });
   const [last, next] = [newest[limit - 1]?.last_seen, newest[limit]?.last_seen];
   if (next === undefined || next !== last) return newestApplications(newest, limit);

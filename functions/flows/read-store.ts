@@ -52,19 +52,21 @@ export async function readHour(hour: number, limit: number, from: HourPosition):
  * more. The deltas are listed before and after the folded sums are read: a delta gone from
  * the second list was folded meanwhile, perhaps into the sums read, so the shard is read
  * again (DynamoDB has no snapshot of two queries). A delta whose fold marker existed before
- * the sums were read is a copy put again after its fold: skipped.
+ * the sums were read is a copy put again after its fold: skipped. Every read is strongly
+ * consistent: an eventually consistent one may answer from before a fold or a put that an
+ * earlier read saw, and a delta counts twice or not at all.
  */
 async function readShard(hour: number, position: HourPosition, limit: number): Promise<{ rows: Item[]; lastKey?: string }> {
   const config = flowsConfig();
   const pendingPk = pendingPartition(hour, position.shard);
   for (let attempt = 1; ; attempt++) {
-    const before = (await queryPartition(config.flowsTable, pendingPk, {})) as unknown as FlowDelta[];
+    const before = (await queryPartition(config.flowsTable, pendingPk, { consistent: true })) as unknown as FlowDelta[];
     // Markers before the sums: a marker that appears later is a fold after this read began,
     // whose rows the sums may lack (the second list then tells).
     const markers = before.length === 0 ? [] : await getAll(config.idempotencyTable, before.map((d) => ({ id: foldMarkerId(d) })), true);
-    const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit });
+    const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit, consistent: true });
     if (before.length > 0) {
-      const after = new Set((await queryPartition(config.flowsTable, pendingPk, { attributes: ['sk'] })).map((d) => String(d.sk)));
+      const after = new Set((await queryPartition(config.flowsTable, pendingPk, { attributes: ['sk'], consistent: true })).map((d) => String(d.sk)));
       if (before.some((d) => !after.has(d.sk))) {
         // Never a sum that may count a delta twice or not at all: read again, or say so.
         if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable('the hour is being folded; try again');
