@@ -72,8 +72,9 @@ export async function readDevice(mac: string, limits: DeviceReadOptions): Promis
  * undefined for a device nothing is known about. Of its applications only those the view
  * shows are read (the newest, through the applications index; their number comes from the
  * count shards), with their sums; of its interfaces, the statistics of those it shows. The
- * devices are read together, so that their fold markers take one BatchGetItem per 100 keys,
- * and their interface statistics and flow sums another, rather than each device its own.
+ * devices are read together, so that their fold markers take one BatchGetItem per 100 keys
+ * before their items are read and one after, and their interface statistics and flow sums
+ * another, rather than each device its own.
  */
 export async function readDevices(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceItems | undefined)[]> {
   return withDetails(await readSummaries(macs, limits), limits);
@@ -87,44 +88,57 @@ interface DeviceSummary {
 }
 
 /**
- * Packet sightings not yet folded count beside the shards. They are listed before and after
- * the shards are read: a sighting gone from the second list was folded meanwhile, perhaps
- * into the shards read, so the device is read again (DynamoDB has no snapshot of two
- * queries). A sighting whose fold marker existed before the shards were read is a copy put
- * again after its fold: skipped.
+ * Packet sightings not yet folded count beside the shards, each once. A fold moves sightings
+ * in one transaction (their markers, their deletes, their counts into `pkts#folded`), and a
+ * read begun after another saw one write of a transaction sees them all. The reads, in turn,
+ * for the devices of a group together: (1) each device's sightings, (2) their fold markers,
+ * (3) each device's items, shards and all, (4) again the markers of the sightings that had
+ * none in (2).
+ * - Marker in (2): folded before (3) began, so the shards hold it; the sighting is a copy put
+ *   again after its fold: skipped.
+ * - No marker in (2) nor (4): no fold of it had committed by (4), so (3) saw none of it (a
+ *   Query is read-committed and may see part of a transaction, but (4) would then see the
+ *   marker written in the same one): pending, counted from (1).
+ * - A marker in (4) only: folded in between, into the shards read or not: that device alone
+ *   is read again (a 503 after FOLD_RACE_ATTEMPTS).
+ * A sighting not listed in (1) was folded before it (the shards hold it) or put after it
+ * began: a write concurrent with the read, in the shards or not, never counted as pending.
+ * Listing the sightings again instead of (4) would take one folded and put back under the
+ * same key for one never folded. Every read of the sightings, their markers and the shards is
+ * strongly consistent: a stale one may answer from before a fold or a put that an earlier
+ * read saw.
  */
 async function readSummaries(macs: readonly string[], limits: DeviceReadOptions): Promise<(DeviceSummary | undefined)[]> {
   const { devicesTable: table, idempotencyTable } = devicesConfig();
   const summaries: (DeviceSummary | undefined)[] = macs.map(() => undefined);
   let unread = macs.map((mac, i) => ({ pk: devicePartition(mac), i }));
   for (let attempt = 1; unread.length > 0; attempt++) {
-    const sightings = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX })));
-    // Markers before the shards: a marker that appears later is a fold after this read began.
-    const markerKeys = sightings.flat().map((s) => ({ id: sightingFoldMarkerId(s as Key) }));
-    const copies = new Set((markerKeys.length === 0 ? [] : await getAll(idempotencyTable, markerKeys, true)).map((m) => String(m.id)));
-    const raced = await Promise.all(
-      unread.map(async ({ pk, i }, n) => {
-        const listed = sightings[n] ?? [];
-        const [projected, snapshotsNewestFirst] = await Promise.all([
+    const listed = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, consistent: true })));
+    const copies = await foldMarkers(idempotencyTable, listed.flat());
+    const read = await Promise.all(
+      unread.map(({ pk }) =>
+        Promise.all([
           limits.stateOnly === true
             ? // Whole: the state holds no interface statistics to leave out.
-              queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX })
+              queryPartition(table, pk, { beginsWith: DEVICE_STATE_PREFIX, consistent: true })
             : // From the application counts on, packet-count shards and all: the applications themselves are read newest first, as many as shown (withDetails).
-              queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES }),
+              queryPartition(table, pk, { between: [APPLICATION_COUNT_PREFIX, SNAPSHOT_PREFIX], attributes: SUMMARY_ATTRIBUTES, consistent: true }),
+          // Eventually consistent: snapshots are not added to anything read here, so a stale one only lags.
           limits.snapshots === 0 ? Promise.resolve([]) : queryPartition(table, pk, { beginsWith: SNAPSHOT_PREFIX, descending: true, limit: limits.snapshots, without: NO_SPEEDS }),
-        ]);
-        if (listed.length > 0) {
-          const after = new Set((await queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, attributes: ['sk'] })).map((s) => String(s.sk)));
-          // Never counts that may hold a sighting twice or not at all: read again, or say so.
-          if (listed.some((s) => !after.has(String(s.sk)))) return true;
-        }
-        // The sightings as first listed stand for those the query above met again, less the copies of folded ones.
-        const pending = listed.filter((s) => !copies.has(sightingFoldMarkerId(s as Key)));
-        const summary = [...projected.filter((item) => !String(item.sk).startsWith(PACKET_SIGHTING_PREFIX)), ...pending];
-        if (summary.length > 0 || snapshotsNewestFirst.length > 0) summaries[i] = { pk, summary, snapshotsNewestFirst };
-        return false;
-      }),
+        ]),
+      ),
     );
+    const pending = listed.map((sightings) => sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key))));
+    const folded = await foldMarkers(idempotencyTable, pending.flat());
+    const raced = pending.map((sightings) => sightings.some((s) => folded.has(sightingFoldMarkerId(s as Key))));
+    unread.forEach(({ pk, i }, n) => {
+      if (raced[n] === true) return;
+      const [projected, snapshotsNewestFirst] = read[n] ?? [[], []];
+      // The items read hold the sightings too: those listed first stand for them, less the copies of folded ones.
+      const summary = [...projected.filter((item) => !String(item.sk).startsWith(PACKET_SIGHTING_PREFIX)), ...(pending[n] ?? [])];
+      if (summary.length > 0 || snapshotsNewestFirst.length > 0) summaries[i] = { pk, summary, snapshotsNewestFirst };
+    });
+    // Never counts that may hold a sighting twice or not at all: read again, or say so.
     unread = unread.filter((_, n) => raced[n] === true);
     if (unread.length === 0) break;
     if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable(`device ${macOfDevicePartition(unread[0]?.pk ?? '')} is being folded; try again`);
@@ -133,12 +147,19 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
   return summaries;
 }
 
+/** The ids of the fold markers that exist of these sightings, read strongly consistent: one BatchGetItem per 100. */
+async function foldMarkers(markerTable: string, sightings: readonly Item[]): Promise<Set<string>> {
+  if (sightings.length === 0) return new Set();
+  return new Set((await getAll(markerTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true)).map((m) => String(m.id)));
+}
+
 /** The statistics of the applications and interfaces each view shows, read for those alone. */
 async function withDetails(summaries: readonly (DeviceSummary | undefined)[], limits: ViewLimits): Promise<(DeviceItems | undefined)[]> {
   const table = devicesConfig().devicesTable;
   const applications = await Promise.all(summaries.map((device) => (device === undefined ? [] : newestApplicationItems(table, macOfDevicePartition(device.pk), limits.applications))));
   const interfaceKeys = summaries.flatMap((device) => (device === undefined ? [] : newestInterfaces(device.summary, limits.interfaces).map((i) => ({ pk: device.pk, sk: String(i.sk) }))));
-  // Two devices may share a flow: getAll reads its statistics once.
+  // Two devices may share a flow: getAll reads its statistics once. Eventually consistent: an
+  // item read here is added to nothing (an interface's takes the summary's copy's place), so a stale one only lags.
   const keys = [...applications.flat().map((a) => flowStatsKey(String(a.digest))), ...interfaceKeys];
   const found = new Map((keys.length === 0 ? [] : await getAll(table, keys)).map((item) => [keyOf(item), item]));
   return summaries.map((device, n) => {
@@ -161,6 +182,7 @@ async function withDetails(summaries: readonly (DeviceSummary | undefined)[], li
  */
 async function newestApplicationItems(table: string, mac: string, limit: number): Promise<Item[]> {
   if (limit === 0) return [];
+  // An index is never read strongly consistent; the applications are shown, not counted (their number comes from the count shards).
   const newest = await queryPartition(table, mac, { index: APPLICATIONS_INDEX, descending: true, limit: limit + 1 });
   const [last, next] = [newest[limit - 1]?.last_seen, newest[limit]?.last_seen];
   if (next === undefined || next !== last) return newestApplications(newest, limit);

@@ -49,32 +49,45 @@ export async function readHour(hour: number, limit: number, from: HourPosition):
 
 /**
  * Up to `limit` rows of one shard after `after`, with `lastKey` set when the shard may hold
- * more. The deltas are listed before and after the folded sums are read: a delta gone from
- * the second list was folded meanwhile, perhaps into the sums read, so the shard is read
- * again (DynamoDB has no snapshot of two queries). A delta whose fold marker existed before
- * the sums were read is a copy put again after its fold: skipped.
+ * more: its folded sums with its pending deltas added, each delta once. A fold moves a delta
+ * in one transaction (its marker, its delete, its rows into the sums), and a read begun after
+ * another saw one write of a transaction sees them all. The reads, in turn: (1) the pending
+ * deltas, (2) their fold markers, (3) the sums page, (4) again the markers of the deltas that
+ * had none in (2).
+ * - Marker in (2): folded before (3) began, so the sums hold it; the delta is a copy put
+ *   again after its fold: skipped.
+ * - No marker in (2) nor (4): no fold of it had committed by (4), so (3) saw none of it (a
+ *   Query is read-committed and may see part of a transaction, but (4) would then see the
+ *   marker written in the same one): pending, counted from (1).
+ * - A marker in (4) only: folded in between, into the sums read or not: the shard is read
+ *   again (a 503 after FOLD_RACE_ATTEMPTS).
+ * A delta not listed in (1) was folded before it (the sums hold it) or put after it began: a
+ * write concurrent with the read, in the sums or not, never counted as pending. Listing the
+ * keys again instead of (4) would take a delta folded and put back under the same key for one
+ * never folded. Every read is strongly consistent: a stale one may answer from before a fold
+ * or a put that an earlier read saw.
  */
 async function readShard(hour: number, position: HourPosition, limit: number): Promise<{ rows: Item[]; lastKey?: string }> {
   const config = flowsConfig();
   const pendingPk = pendingPartition(hour, position.shard);
   for (let attempt = 1; ; attempt++) {
-    const before = (await queryPartition(config.flowsTable, pendingPk, {})) as unknown as FlowDelta[];
-    // Markers before the sums: a marker that appears later is a fold after this read began,
-    // whose rows the sums may lack (the second list then tells).
-    const markers = before.length === 0 ? [] : await getAll(config.idempotencyTable, before.map((d) => ({ id: foldMarkerId(d) })), true);
-    const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit });
-    if (before.length > 0) {
-      const after = new Set((await queryPartition(config.flowsTable, pendingPk, { attributes: ['sk'] })).map((d) => String(d.sk)));
-      if (before.some((d) => !after.has(d.sk))) {
-        // Never a sum that may count a delta twice or not at all: read again, or say so.
-        if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable('the hour is being folded; try again');
-        await sleep(backoffDelay(attempt, 5, 100));
-        continue;
-      }
+    const listed = (await queryPartition(config.flowsTable, pendingPk, { consistent: true })) as unknown as FlowDelta[];
+    const copies = await foldMarkers(config.idempotencyTable, listed);
+    const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit, consistent: true });
+    const pending = listed.filter((d) => !copies.has(foldMarkerId(d)));
+    if ((await foldMarkers(config.idempotencyTable, pending)).size === 0) {
+      return mergeShard(folded.items, pending, position.after, folded.lastEvaluatedKey?.sk as string | undefined, limit);
     }
-    const copies = new Set(markers.map((m) => String(m.id)));
-    return mergeShard(folded.items, before.filter((d) => !copies.has(foldMarkerId(d))), position.after, folded.lastEvaluatedKey?.sk as string | undefined, limit);
+    // Never a sum that may count a delta twice or not at all: read again, or say so.
+    if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable('the hour is being folded; try again');
+    await sleep(backoffDelay(attempt, 5, 100));
   }
+}
+
+/** The ids of the fold markers that exist of these deltas, read strongly consistent. */
+async function foldMarkers(markerTable: string, deltas: readonly FlowDelta[]): Promise<Set<string>> {
+  if (deltas.length === 0) return new Set();
+  return new Set((await getAll(markerTable, deltas.map((d) => ({ id: foldMarkerId(d) })), true)).map((m) => String(m.id)));
 }
 
 /**

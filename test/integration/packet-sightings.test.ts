@@ -14,6 +14,7 @@ import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { MAX_TRANSACTION_DEVICES, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
+import { withStoreMiddleware } from '../helpers/queue-delivery.ts';
 
 // Packets sight devices with a put per device and message; the folder later moves a
 // device's sightings into its folded shard. Device views must be exact at every point:
@@ -204,6 +205,44 @@ describe('packet sightings of devices against DynamoDB Local', () => {
     expect(during.length).toBeGreaterThan(0);
     for (const read of during) expect(read).toEqual(want);
     expect(await pending(host)).toEqual([]);
+    expect(await group()).toEqual(want);
+  });
+
+  it('counts a sighting once when its fold commits after the read took its marker as absent and a redelivered copy is put again', async () => {
+    const [host, peer, other] = [newMac(), newMac(), newMac()];
+    const sent = [packet(tcp, host, peer, 1_800_004_000, '10.5.0.1')];
+    const elsewhere = [packet(udp, other, peer, 1_800_004_010, '10.5.1.1')];
+    const m = message(sent);
+    await ok(sqsEvent([sqsRecord(m.body), sqsRecord(message(elsewhere).body)]));
+    expect((await pending(host)).length).toBe(1);
+    expect((await pending(other)).length).toBe(1);
+    const macs = [other, host];
+    const want = [expected(other, elsewhere), expected(host, sent)];
+    const group = async () => {
+      const devices = await readDevices(macs, { applications: 0, interfaces: 0, interfaceBytes: 0, snapshots: 0 });
+      return devices.map((device, i) => device && summary(buildDeviceView(macs[i] as string, device.items, [], device.flowStats)));
+    };
+    expect(await group()).toEqual(want);
+    const markerTable = devicesConfig().idempotencyTable;
+    let raced = false;
+    // Right after the first read of fold markers (none yet), before the devices' counts are read:
+    // host is folded, then the message comes back and its sightings are put again under the same keys.
+    const read = await withStoreMiddleware(
+      'foldAfterMarkerRead',
+      (next) => async (args) => {
+        const result = await next(args);
+        if (!raced && (args.input as { RequestItems?: Record<string, unknown> }).RequestItems?.[markerTable] !== undefined) {
+          raced = true;
+          expect((await fold(host)).folded).toBe(1);
+          await ok(sqsEvent([sqsRecord(m.body, 2)]));
+        }
+        return result;
+      },
+      group,
+    );
+    expect(raced).toBe(true);
+    expect((await pending(host)).length).toBe(1);
+    expect(read).toEqual(want);
     expect(await group()).toEqual(want);
   });
 });
