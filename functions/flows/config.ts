@@ -6,6 +6,6 @@ export const flowsConfig = () => ({
   flowsTable: requiredEnv('FLOWS_TABLE'),
   idempotencyTable: requiredEnv('IDEMPOTENCY_TABLE'),
   shards: integerEnv('FLOW_SHARDS', 4),
-  maxBodyBytes: integerEnv('FLOWS_MAX_BODY_BYTES', 5_000_000),
+  maxBodyBytes: integerEnv('FLOWS_MAX_BODY_BYTES', 3_000_000),
   deadLetters: deadLetterSettings('FLOWS'),
 });

@@ -9,6 +9,6 @@ export const packetsConfig = () => ({
   devicesTable: requiredEnv('DEVICES_TABLE'),
   packetShards: integerEnv('PACKET_SHARDS', 4),
   counterShards: integerEnv('PACKET_COUNTER_SHARDS', 4),
-  maxBodyBytes: integerEnv('PACKETS_MAX_BODY_BYTES', 5_000_000),
+  maxBodyBytes: integerEnv('PACKETS_MAX_BODY_BYTES', 3_000_000),
   deadLetters: deadLetterSettings('PACKETS'),
 });

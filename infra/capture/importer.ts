@@ -12,8 +12,8 @@ import { decodeFrame } from './frame-decoder.ts';
 
 /** POST /packets takes at most this many per request. */
 export const MAX_BATCH = 1000;
-/** A batch is sent early once its JSON nears this size, well under the route's 5 MB body limit. */
-const MAX_BATCH_BYTES = 4_000_000;
+/** A batch is sent early once its JSON nears this size, under the route's 3 MB body limit. */
+const MAX_BATCH_BYTES = 2_500_000;
 /** Statuses that say "try again later"; the gateway's 502 and 504 too, as the key makes retrying safe. */
 const RETRYABLE = new Set([429, 502, 503, 504]);
 

@@ -113,6 +113,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
         return;
       }
     }
+    if (overLambdaRequestLimit(event, body.length)) {
+      // Lambda refuses the invocation before the handler runs; the gateway answers for it.
+      options.log(`${method} ${url.pathname} -> ${match.route.fn.config.name}: the event is over Lambda's ${LAMBDA_MAX_REQUEST_BYTES}-byte request limit`);
+      sendError(res, 500, 'internal_error', 'internal error');
+      return;
+    }
     const result = await match.route.fn.invoke(event);
     status = writeResult(res, result);
   } catch (error) {
@@ -121,6 +127,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Route[]
     sendError(res, status, 'internal_error', 'internal error');
   }
   options.log(`${method} ${url.pathname} -> ${match.route.fn.config.name} ${status} ${Math.round(performance.now() - started)} ms`);
+}
+
+/** What Lambda takes in one synchronous invocation: the event as JSON, its body escaped in it. */
+export const LAMBDA_MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+/** Whether the event is over the limit; measured only when its body could be (a byte escapes to at most 6, as \u0001). */
+function overLambdaRequestLimit(event: unknown, bodyBytes: number): boolean {
+  return bodyBytes * 6 + 64 * 1024 > LAMBDA_MAX_REQUEST_BYTES && Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_REQUEST_BYTES;
 }
 
 /** The gateway's own answers, in the API's error shape like every handler's. */

@@ -137,6 +137,23 @@ describe('packets over HTTP through the local runtime', () => {
       expect(response.body.error.code).toBe('payload_too_large');
     });
 
+    it('answers a body up to the limit itself, though escaped in the Lambda event it doubles; past Lambda\'s 6 MB no handler runs', async () => {
+      // A `"` of the body is `\"` in the event: a body of them is twice its size there.
+      const quotes = (bytes: number) => JSON.stringify([{ Unknown: { Message: '"'.repeat(Math.floor((bytes - 40) / 2)) } }]);
+      const before = await queuedMessages();
+      // 2.9 MB, a 5.8 MB event: the handler answers (the record is too heavy for an item).
+      const under = await postJson(base, '/packets', quotes(2_900_000));
+      expect(under.status).toBe(400);
+      expect(under.body.error.message).toMatch(/record 0: is \d+ KB as a table item/);
+      // 3.2 MB of plain text is over the route's limit: the handler's 413.
+      const plain = await postJson(base, '/packets', JSON.stringify([{ Unknown: { Message: 'x'.repeat(3_200_000) } }]));
+      expect(plain.status).toBe(413);
+      // 3.2 MB of quotes is a 6.4 MB event, which Lambda refuses before any handler runs.
+      const escaped = await postJson(base, '/packets', quotes(3_200_000));
+      expect(escaped.status).toBe(500);
+      expect(await queuedMessages()).toBe(before);
+    });
+
     it('400 for a bad view request', async () => {
       expect((await getJson(base, '/packets/tables/view')).status).toBe(400);
       expect((await getJson(base, '/packets/tables/view?ProtocolName=IPv4&Limit=0')).status).toBe(400);
