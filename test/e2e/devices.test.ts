@@ -46,6 +46,20 @@ describe('devices over HTTP', () => {
     expect(view.first_seen).toEqual(view.last_seen);
   });
 
+  it('takes a device listed twice in one request as its later record says', async () => {
+    // The later record is the smaller JSON, which the writers' tie-break on equal times would not pick.
+    const router = { host_name: 'RT9-old', device_type: 'Router', operating_system: 'Cisco IOS', mac_address: 'a2:1b:44:11:3a:09', ip_address: '172.16.101.9' };
+    const renamed = { ...router, host_name: 'RT1', mac_address: 'A2-1B-44-11-3A-09', ip_address: '172.16.101.1' };
+    const other = { ...router, host_name: 'SW9', mac_address: 'a2:1b:44:11:3a:0a' };
+    expect(await postJson(base, '/devices', [router, other, renamed])).toMatchObject({ status: 202, body: { accepted: 3 } });
+    const view = await eventually(async () => {
+      const { status, body } = await getJson(base, '/devices/a2:1b:44:11:3a:09');
+      return status === 200 && body.last_seen !== null ? body : undefined;
+    }, 20_000, 'the renamed router');
+    expect(view).toMatchObject({ host_name: 'RT1', ip_address: '172.16.101.1' });
+    expect((await getJson(base, '/devices/a2:1b:44:11:3a:0a')).body).toMatchObject({ host_name: 'SW9' });
+  });
+
   it('adds Netify applications: one entry per digest, sums exact when a request is retried', async () => {
     expect(await postNetify(netify, { 'idempotency-key': 'netify-1' })).toEqual({ status: 202, body: { accepted: 6, skipped: 4 } });
     // The agent's client retries the same request: nothing doubles.
