@@ -1,6 +1,7 @@
-import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { logger, recordDeadLettered } from './observability.ts';
+import { entryBytes, groupIntoBatches } from './queue-publisher.ts';
 import { sqsClient } from './sqs-client.ts';
 
 /** A message that no retry can store (malformed, or records that fail validation). */
@@ -87,37 +88,47 @@ async function releaseAtOnce(failures: FailedMessage[], queueUrl: string): Promi
 }
 
 async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
-  const unsent: FailedMessage[] = [];
-  for (let i = 0; i < failures.length; i += 10) {
-    const chunk = failures.slice(i, i + 10);
-    try {
-      const result = await sqsClient().send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map(({ record, error }, j) => ({
-            Id: String(j),
-            MessageBody: record.body,
-            MessageAttributes: {
-              reason: { DataType: 'String', StringValue: reasonOf(error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
-              sourceQueue: { DataType: 'String', StringValue: record.eventSourceARN || 'unknown' },
-              receiveCount: { DataType: 'Number', StringValue: String(record.attributes?.ApproximateReceiveCount ?? 1) },
-            },
-          })),
-        }),
-      );
-      const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
-      chunk.forEach((failure, j) => {
-        if (failedIds.has(String(j))) unsent.push(failure);
-        else {
-          log('warn', 'message moved to the dead-letter queue', failure);
-          recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
-        }
-      });
-    } catch {
-      unsent.push(...chunk);
-    }
+  const unsent = await sendInBatches(
+    queueUrl,
+    failures.map((failure) => ({
+      item: failure,
+      entry: {
+        MessageBody: failure.record.body,
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: reasonOf(failure.error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
+          sourceQueue: { DataType: 'String', StringValue: failure.record.eventSourceARN || 'unknown' },
+          receiveCount: { DataType: 'Number', StringValue: String(failure.record.attributes?.ApproximateReceiveCount ?? 1) },
+        },
+      },
+    })),
+  );
+  for (const failure of failures) {
+    if (unsent.includes(failure)) continue;
+    log('warn', 'message moved to the dead-letter queue', failure);
+    recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
   }
   return unsent;
+}
+
+/**
+ * Sends each entry once, in SendMessageBatch requests within SQS's limits (10
+ * entries, 1 MiB of bodies and attributes: ten full bodies would be refused whole), all at
+ * once, since the time left is short. Answers the items whose entry was not sent.
+ */
+async function sendInBatches<T>(queueUrl: string, entries: { item: T; entry: Omit<SendMessageBatchRequestEntry, 'Id'> }[]): Promise<T[]> {
+  const batches = groupIntoBatches(entries, ({ entry }) => entryBytes(entry));
+  const unsent = await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        const result = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map(({ entry }, j) => ({ ...entry, Id: String(j) })) }));
+        const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
+        return batch.filter((_, j) => failedIds.has(String(j))).map(({ item }) => item);
+      } catch {
+        return batch.map(({ item }) => item);
+      }
+    }),
+  );
+  return unsent.flat();
 }
 
 /**

@@ -146,6 +146,8 @@ describe('the packaged CloudFormation template', () => {
         const dlqId = `${id.replace(/Queue$/, '')}DLQ`;
         expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
+        // A full 256 KiB body and the writer's reason attributes, whatever the account's default.
+        expect(template.Resources[dlqId]?.Properties.MaximumMessageSize, dlqId).toBe(1_048_576);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
         // A second's window and batches of 100 for the notifications and devices writers; none, and batches of 10 (Lambda
         // takes more only with a window), for flows, whose messages each become their own deltas, and for packets, whose
