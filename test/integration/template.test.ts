@@ -204,6 +204,16 @@ describe('the packaged CloudFormation template', () => {
       }
     });
 
+    it('lets every writer send to its DLQ and, for messages it had no time for, to its own queue', () => {
+      for (const fn of config.functions.filter((f) => f.sqs.length > 0)) {
+        const sends = statementsOf(fn.name).filter((s) => s.Action.includes('sqs:SendMessage')).flatMap((s) => s.Resource.map((r) => JSON.stringify(r)));
+        for (const { arn } of fn.sqs) {
+          const queue = (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+          expect(sends, fn.name).toEqual(expect.arrayContaining([JSON.stringify(getAtt(queue)), JSON.stringify(getAtt(queue.replace(/Queue$/, 'DLQ')))]));
+        }
+      }
+    });
+
     it('grants the sqs event-source permissions only to consumers', () => {
       for (const fn of config.functions) {
         const actions = statementsOf(fn.name).flatMap((s) => s.Action);
