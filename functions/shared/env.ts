@@ -20,7 +20,7 @@ export function optionalEnv(name: string): string | undefined {
 
 /**
  * A writer's queue settings for settleFailures (sqs-batch.ts), read from `<queue>_QUEUE_URL`
- * (where messages it had no time for are made visible again), `<queue>_DLQ_URL` and
+ * (where messages it had no time for are made visible again, or sent again), `<queue>_DLQ_URL` and
  * MAX_RECEIVE_COUNT (the receives before a message is dead-lettered).
  */
 export const deadLetterSettings = (queue: string) => ({

@@ -7,7 +7,8 @@
  *   together (by ingest id, since SQS gives each copy its own message id);
  * - when the batch fails, each message is stored alone, so a poison message fails by itself;
  * - messages a writer had no time left for (TimeBudgetError) are handed back to the queue at
- *   once, and those no retry can store go to the DLQ with their reason (settleFailures).
+ *   once (near their last receive, sent to it again as new messages, never dead-lettered),
+ *   and those no retry can store go to the DLQ with their reason (settleFailures).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachLimited } from './batch-writer.ts';

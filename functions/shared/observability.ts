@@ -52,5 +52,7 @@ export const recordAccepted = (route: string, records: number) => countWith('Rec
 export const recordRejected = (route: string, reason: string, requests = 1) => countWith('RequestsRejected', requests, { route, reason });
 export const recordStored = (writer: string, messages: number) => countWith('MessagesStored', messages, { writer });
 export const recordDeadLettered = (writer: string, reason: string) => countWith('MessagesDeadLettered', 1, { writer, reason });
+/** Messages a writer had no time for near their last receive, sent to their queue again. */
+export const recordRequeued = (writer: string, messages: number) => countWith('MessagesRequeued', messages, { writer });
 /** Milliseconds from the ingest function's receipt to the writer's store. */
 export const recordWriterLag = (writer: string, ms: number) => countWith('WriterLag', Math.max(0, ms), { writer }, MetricUnit.Milliseconds);

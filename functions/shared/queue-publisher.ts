@@ -25,23 +25,43 @@ export async function publishRecords(
     receivedAt: options.receivedAt,
     origin: options.origin,
   });
-  const batches = groupIntoBatches(messages, integerEnv('SQS_MAX_BATCH_BYTES', 1_048_576));
+  const batches = groupIntoBatches(messages, (m) => Buffer.byteLength(m.body));
   await Promise.all(batches.map((batch) => sendBatch(queueUrl, batch)));
   return messages;
 }
 
-function groupIntoBatches(messages: PackedMessage[], maxBatchBytes: number): PackedMessage[][] {
-  const batches: PackedMessage[][] = [];
-  let current: PackedMessage[] = [];
+/** SendMessageBatch's limit on one request: its entries' bodies and message attributes together. */
+export const maxBatchBytes = () => integerEnv('SQS_MAX_BATCH_BYTES', 1_048_576);
+
+/**
+ * What SQS counts of an entry against its limits (a message's and a batch's): the body, and
+ * each message attribute's name, data type and value.
+ */
+export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, 'MessageBody' | 'MessageAttributes'>): number {
+  let bytes = Buffer.byteLength(entry.MessageBody ?? '');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    bytes += value.StringValue === undefined ? (value.BinaryValue?.byteLength ?? 0) : Buffer.byteLength(value.StringValue);
+  }
+  return bytes;
+}
+
+/**
+ * Items in order, in groups that one SendMessageBatch takes: at most 10, whose sizes add up
+ * to at most maxBytes (an item bigger than that alone goes alone, and fails alone).
+ */
+export function groupIntoBatches<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes = maxBatchBytes()): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const message of messages) {
-    const size = Buffer.byteLength(message.body);
-    if (current.length === MAX_ENTRIES_PER_BATCH || (current.length > 0 && bytes + size > maxBatchBytes)) {
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (current.length === MAX_ENTRIES_PER_BATCH || (current.length > 0 && bytes + size > maxBytes)) {
       batches.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(message);
+    current.push(item);
     bytes += size;
   }
   if (current.length > 0) batches.push(current);

@@ -1,6 +1,12 @@
-import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  type MessageAttributeValue,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import { logger, recordDeadLettered } from './observability.ts';
+import { logger, recordDeadLettered, recordRequeued } from './observability.ts';
+import { entryBytes, groupIntoBatches } from './queue-publisher.ts';
 import { sqsClient } from './sqs-client.ts';
 
 /** A message that no retry can store (malformed, or records that fail validation). */
@@ -13,7 +19,8 @@ export class PoisonMessageError extends Error {
 
 /**
  * A message the writer did not try to store because its invocation's time ran short: it is
- * made visible again at once rather than after the queue's visibility timeout (minutes).
+ * made visible again at once rather than after the queue's visibility timeout (minutes),
+ * and near the queue's maxReceiveCount it is sent again as a new message (settleFailures).
  */
 export class TimeBudgetError extends Error {
   constructor(message: string) {
@@ -35,7 +42,10 @@ export interface DeadLetterOptions {
   deadLetterQueueUrl?: string;
   /** The queue's maxReceiveCount: on that receive a failing message goes to the DLQ here, with its reason. */
   maxReceiveCount?: number;
-  /** The queue the messages came from, where those not tried (TimeBudgetError) are made visible again at once. */
+  /**
+   * The queue the messages came from (a standard queue), where those not tried
+   * (TimeBudgetError) are made visible again at once, or sent again near maxReceiveCount.
+   */
   queueUrl?: string;
 }
 
@@ -47,19 +57,40 @@ const MAX_REASON_LENGTH = 1000;
  * queue's redrive policy would move it without one) and counts as handled; the rest are
  * batch item failures and return to the queue after their visibility timeout. If the DLQ
  * cannot be reached they stay batch item failures, so nothing is ever dropped.
+ *
+ * A message not tried (TimeBudgetError) is never dead-lettered for it: every hand-back
+ * spends one of its receives, so under a backlog the tail of each batch would otherwise
+ * reach maxReceiveCount untried. Below maxReceiveCount - 1 receives it is made visible again
+ * at once; from then on it is sent to its queue again as a new message (same body, so same
+ * ingest id and receipt time: storing it twice counts once, and the writer lag still runs
+ * from its first receipt) and counts as handled, so that SQS deletes the old one. If that
+ * send fails it stays a batch item failure.
  */
 export async function settleFailures(failed: readonly FailedMessage[], options: DeadLetterOptions): Promise<SQSBatchItemFailure[]> {
   const toDlq: FailedMessage[] = [];
+  const sendAgain: FailedMessage[] = [];
+  const release: FailedMessage[] = [];
   const retry: FailedMessage[] = [];
   for (const failure of failed) {
     const receives = Number(failure.record.attributes?.ApproximateReceiveCount ?? 1);
+    if (failure.error instanceof TimeBudgetError) {
+      const nearLast = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount - 1;
+      // A FIFO queue would put the copy behind the rest of its group (or drop it as a duplicate): released there.
+      if (options.queueUrl === undefined) retry.push(failure);
+      else (nearLast && !options.queueUrl.endsWith('.fifo') ? sendAgain : release).push(failure);
+      continue;
+    }
     const lastChance = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount;
     const poison = isPermanentFailure(failure.error);
     (options.deadLetterQueueUrl !== undefined && (poison || lastChance) ? toDlq : retry).push(failure);
   }
-  const unsent = await sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string, options.writer ?? 'writer');
-  if (options.queueUrl !== undefined) await releaseAtOnce(retry.filter((f) => f.error instanceof TimeBudgetError), options.queueUrl);
-  return [...retry, ...unsent].map((failure) => {
+  const writer = options.writer ?? 'writer';
+  const [unsent, notSentAgain] = await Promise.all([
+    sendToDeadLetterQueue(toDlq, options.deadLetterQueueUrl as string, writer),
+    sendToQueueAgain(sendAgain, options.queueUrl as string, writer),
+    releaseAtOnce(release, options.queueUrl as string),
+  ]);
+  return [...retry, ...release, ...notSentAgain, ...unsent].map((failure) => {
     log('error', 'message not stored; it returns to the queue', failure);
     return { itemIdentifier: failure.record.messageId };
   });
@@ -86,38 +117,82 @@ async function releaseAtOnce(failures: FailedMessage[], queueUrl: string): Promi
   }
 }
 
+/**
+ * Messages not tried, sent to their queue again as new messages: body, message attributes and
+ * message group (a fair queue's) as they came. Copies of one message in the batch go once.
+ * Answers those not sent.
+ */
+async function sendToQueueAgain(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
+  const copies = new Map<string, FailedMessage[]>();
+  for (const failure of failures) copies.set(failure.record.body, [...(copies.get(failure.record.body) ?? []), failure]);
+  const unsent = await sendInBatches(
+    queueUrl,
+    [...copies.values()].map((same) => {
+      const { record } = same[0] as FailedMessage;
+      const groupId = record.attributes?.MessageGroupId;
+      return { item: same, entry: { MessageBody: record.body, MessageAttributes: attributesOf(record), ...(groupId ? { MessageGroupId: groupId } : {}) } };
+    }),
+  );
+  const sent = [...copies.values()].filter((same) => !unsent.includes(same));
+  for (const failure of sent.flat()) log('warn', 'message not tried near its last receive; sent to its queue again as a new message', failure);
+  recordRequeued(writer, sent.length);
+  if (unsent.length > 0) logger.warn('messages not tried could not be sent to their queue again; they return after the visibility timeout', { count: unsent.flat().length });
+  return unsent.flat();
+}
+
 async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
-  const unsent: FailedMessage[] = [];
-  for (let i = 0; i < failures.length; i += 10) {
-    const chunk = failures.slice(i, i + 10);
-    try {
-      const result = await sqsClient().send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map(({ record, error }, j) => ({
-            Id: String(j),
-            MessageBody: record.body,
-            MessageAttributes: {
-              reason: { DataType: 'String', StringValue: reasonOf(error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
-              sourceQueue: { DataType: 'String', StringValue: record.eventSourceARN || 'unknown' },
-              receiveCount: { DataType: 'Number', StringValue: String(record.attributes?.ApproximateReceiveCount ?? 1) },
-            },
-          })),
-        }),
-      );
-      const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
-      chunk.forEach((failure, j) => {
-        if (failedIds.has(String(j))) unsent.push(failure);
-        else {
-          log('warn', 'message moved to the dead-letter queue', failure);
-          recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
-        }
-      });
-    } catch {
-      unsent.push(...chunk);
-    }
+  const unsent = await sendInBatches(
+    queueUrl,
+    failures.map((failure) => ({
+      item: failure,
+      entry: {
+        MessageBody: failure.record.body,
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: reasonOf(failure.error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
+          sourceQueue: { DataType: 'String', StringValue: failure.record.eventSourceARN || 'unknown' },
+          receiveCount: { DataType: 'Number', StringValue: String(failure.record.attributes?.ApproximateReceiveCount ?? 1) },
+        },
+      },
+    })),
+  );
+  for (const failure of failures) {
+    if (unsent.includes(failure)) continue;
+    log('warn', 'message moved to the dead-letter queue', failure);
+    recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
   }
   return unsent;
+}
+
+/**
+ * Sends each entry once, in SendMessageBatch requests within SQS's limits (10
+ * entries, 1 MiB of bodies and attributes: ten full bodies would be refused whole), all at
+ * once, since the time left is short. Answers the items whose entry was not sent.
+ */
+async function sendInBatches<T>(queueUrl: string, entries: { item: T; entry: Omit<SendMessageBatchRequestEntry, 'Id'> }[]): Promise<T[]> {
+  const batches = groupIntoBatches(entries, ({ entry }) => entryBytes(entry));
+  const unsent = await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        const result = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map(({ entry }, j) => ({ ...entry, Id: String(j) })) }));
+        const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
+        return batch.filter((_, j) => failedIds.has(String(j))).map(({ item }) => item);
+      } catch {
+        return batch.map(({ item }) => item);
+      }
+    }),
+  );
+  return unsent.flat();
+}
+
+/** A record's message attributes (as Lambda gives them) as SendMessage takes them. */
+function attributesOf(record: SQSRecord): Record<string, MessageAttributeValue> | undefined {
+  const entries = Object.entries(record.messageAttributes ?? {}).map(([name, value]) => {
+    const attribute: MessageAttributeValue = { DataType: value.dataType };
+    if (value.stringValue !== undefined) attribute.StringValue = value.stringValue;
+    else if (value.binaryValue !== undefined) attribute.BinaryValue = Buffer.from(value.binaryValue, 'base64');
+    return [name, attribute] as const;
+  });
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { groupIntoBatches } from '../../functions/shared/queue-publisher.ts';
 
 /**
  * Moves messages from a dead-letter queue back to its source queue, body unchanged: the
@@ -19,11 +20,13 @@ export async function redriveQueue(sqs: SQSClient, dlqUrl: string, queueUrl: str
       continue;
     }
     emptyReceives = 0;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '' })) }),
-    );
-    const failed = new Set((sent.Failed ?? []).map((f) => f.Id));
-    const done = Messages.filter((_, i) => !failed.has(String(i)));
+    // Ten full dead letters are more than one SendMessageBatch takes (1 MiB): as many requests as needed.
+    const done: Message[] = [];
+    for (const batch of groupIntoBatches(Messages, (m) => Buffer.byteLength(m.Body ?? ''))) {
+      const sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '' })) }));
+      const failed = new Set((sent.Failed ?? []).map((f) => f.Id));
+      done.push(...batch.filter((_, i) => !failed.has(String(i))));
+    }
     if (done.length > 0) {
       await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
     }

@@ -56,7 +56,7 @@ describe('the live channel in the packaged template', () => {
     });
     expect(onDevices).toHaveLength(2);
     const connections = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt('LiveConnectionsTable', 'StreamArn')));
-    expect(connections).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"]}' }] } });
+    expect(connections).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":["connection"]}}}}' }] } });
   });
 
   it('lets only the broadcaster post to connections, on its own API and stage', () => {

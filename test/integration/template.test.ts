@@ -146,6 +146,8 @@ describe('the packaged CloudFormation template', () => {
         const dlqId = `${id.replace(/Queue$/, '')}DLQ`;
         expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
+        // A full 256 KiB body and the writer's reason attributes, whatever the account's default.
+        expect(template.Resources[dlqId]?.Properties.MaximumMessageSize, dlqId).toBe(1_048_576);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
         // A second's window and batches of 100 for the notifications and devices writers; none, and batches of 10 (Lambda
         // takes more only with a window), for flows, whose messages each become their own deltas, and for packets, whose
@@ -199,6 +201,16 @@ describe('the packaged CloudFormation template', () => {
           if (!PLATFORM.has(action)) expect(used.has(action), `${name} is granted ${action}, which its code never calls`).toBe(true);
         }
         for (const resource of statement.Resource) expect(resource, `${name}: a wildcard resource`).not.toBe('*');
+      }
+    });
+
+    it('lets every writer send to its DLQ and, for messages it had no time for, to its own queue', () => {
+      for (const fn of config.functions.filter((f) => f.sqs.length > 0)) {
+        const sends = statementsOf(fn.name).filter((s) => s.Action.includes('sqs:SendMessage')).flatMap((s) => s.Resource.map((r) => JSON.stringify(r)));
+        for (const { arn } of fn.sqs) {
+          const queue = (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+          expect(sends, fn.name).toEqual(expect.arrayContaining([JSON.stringify(getAtt(queue)), JSON.stringify(getAtt(queue.replace(/Queue$/, 'DLQ')))]));
+        }
       }
     });
 

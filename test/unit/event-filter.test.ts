@@ -3,6 +3,8 @@ import { compileEventFilter } from '../../infra/local/event-filter.ts';
 import { loadServiceConfig } from '../../infra/local/service-config.ts';
 import { PACKET_SIGHTING_PREFIX, devicePartition, indexKey } from '../../functions/devices/storage.ts';
 import { PENDING_PREFIX } from '../../functions/flows/storage.ts';
+import { connectionKey } from '../../functions/live/connections.ts';
+import { recentPartition } from '../../functions/live/recent-devices.ts';
 
 const record = (eventName: string, keys: Record<string, string>, extra: Record<string, unknown> = {}) => ({
   eventName,
@@ -60,7 +62,7 @@ describe("Lambda's event filtering, as the local runtime applies it", () => {
 
   it("compiles every pattern serverless.yml gives a stream, and the folders' patterns keep what their handlers fold", () => {
     const config = loadServiceConfig('serverless.yml', { stage: 'qa' });
-    const mappings = config.functions.flatMap((fn) => fn.stream.map((mapping) => ({ fn: fn.name, filter: compileEventFilter(mapping.filterPatterns, fn.name) })));
+    const mappings = config.functions.flatMap((fn) => fn.stream.map((mapping) => ({ fn: fn.name, arn: JSON.stringify(mapping.arn), filter: compileEventFilter(mapping.filterPatterns, fn.name) })));
     expect(mappings.length).toBeGreaterThan(0);
     const devicesFolder = mappings.find((m) => m.fn === 'devicesFolder');
     const mac = '02:00:00:00:00:01';
@@ -71,5 +73,10 @@ describe("Lambda's event filtering, as the local runtime applies it", () => {
     const flowsFolder = mappings.find((m) => m.fn === 'flowsFolder');
     expect(flowsFolder?.filter(record('INSERT', { pk: `${PENDING_PREFIX}500000#0`, sk: 'delta' }))).toBe(true);
     expect(flowsFolder?.filter(record('INSERT', { pk: 'hour#500000', sk: 'total' }))).toBe(false);
+    // The broadcaster hears of new connections, not of its own notes of recent devices in the same table.
+    const newConnections = mappings.find((m) => m.fn === 'liveBroadcaster' && m.arn.includes('LiveConnectionsTable'));
+    expect(newConnections?.filter(record('INSERT', connectionKey('conn-1')))).toBe(true);
+    expect(newConnections?.filter(record('REMOVE', connectionKey('conn-1')))).toBe(false);
+    expect(newConnections?.filter(record('INSERT', { pk: recentPartition(0), sk: `1970-01-01T00:00:00.000Z#${mac}` }))).toBe(false);
   });
 });
