@@ -4,7 +4,7 @@
 // configuration (AWS_ENDPOINT_URL for LocalStack, or AWS itself).
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { redriveQueue } from './local/redrive-queue.ts';
+import { MAX_REDRIVE_AGE_MS, redriveQueue } from './local/redrive-queue.ts';
 import { useRunningRuntime } from './local/running-runtime.ts';
 
 const { positionals, values } = parseArgs({
@@ -24,8 +24,11 @@ const sqs = new SQSClient({});
 try {
   const url = await queueUrl(sqs, name);
   const dlqUrl = await queueUrl(sqs, `${name}-dlq`);
-  const moved = await redriveQueue(sqs, dlqUrl, url, Number(values.max));
+  const { moved, tooOld } = await redriveQueue(sqs, dlqUrl, url, Number(values.max));
   console.log(`moved ${moved} message(s) from ${name}-dlq back to ${name}`);
+  if (tooOld > 0) {
+    console.log(`left ${tooOld} message(s) received over ${MAX_REDRIVE_AGE_MS / 86_400_000} days ago in ${name}-dlq: their exactly-once markers may have expired, so what of them was stored could be counted again`);
+  }
 } catch (error) {
   console.error(`redrive failed: ${(error as Error).message}`);
   process.exitCode = 1;

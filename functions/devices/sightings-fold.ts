@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../shared/dynamodb-client.ts';
-import { addExact, MAX_ACTIONS } from '../shared/exactly-once.ts';
+import { addExact, MARKER_TTL_SECONDS, MAX_ACTIONS } from '../shared/exactly-once.ts';
 import { expressionPlaceholders } from '../shared/expression-placeholders.ts';
 import { foldMarked } from '../shared/marked-fold.ts';
 import { PACKET_COUNT_ATTRIBUTE_PREFIX, PACKET_SIGHTING_PREFIX, foldedSightingsKey, sightingFoldMarkerId, type Key } from './storage.ts';
@@ -24,7 +24,6 @@ export interface SightingsFoldResult {
 
 /** Each sighting takes its marker and its delete; the folded shard's update takes one action. */
 const PER_TRANSACTION = Math.floor((MAX_ACTIONS - 1) / 2);
-const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * Moves one device's pending sightings (items read in full) into its folded shard, each
@@ -48,7 +47,7 @@ async function foldGroup(mac: string, group: Item[], options: SightingsFoldOptio
   const { folded, duplicates } = await foldMarked(group, {
     table: options.devicesTable,
     markerTable: options.markerTable,
-    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS),
+    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? MARKER_TTL_SECONDS),
     keyOf,
     markerIdOf: (s) => sightingFoldMarkerId(keyOf(s)),
     // The shard as stored now: its times, address and fold_version go into the update's values and condition.

@@ -1,5 +1,5 @@
 import { forEachLimited, getAll } from '../shared/batch-writer.ts';
-import { MAX_ACTIONS, mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
+import { MARKER_TTL_SECONDS, MAX_ACTIONS, mergeUpdates, type CounterUpdate } from '../shared/exactly-once.ts';
 import { foldMarked } from '../shared/marked-fold.ts';
 import { deltaRows, foldedUpdate, foldMarkerId, PENDING_PREFIX, type FlowDelta } from './storage.ts';
 
@@ -20,7 +20,6 @@ export interface FoldResult {
 
 /** Hour shards folded at the same time: they share no item, so their transactions never conflict. */
 const PARALLEL_PARTITIONS = 4;
-const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
 
 type DeltaKey = Pick<FlowDelta, 'pk' | 'sk'>;
 
@@ -72,7 +71,7 @@ async function foldGroup(group: PlannedDelta[], options: FoldOptions, result: Fo
   const { folded, duplicates } = await foldMarked(group, {
     table: options.flowsTable,
     markerTable: options.markerTable,
-    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS),
+    expiresAt: Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? MARKER_TTL_SECONDS),
     keyOf: ({ delta }) => ({ pk: delta.pk, sk: delta.sk }),
     markerIdOf: ({ delta }) => foldMarkerId(delta),
     updatesOf: (planned) => mergeUpdates(planned.flatMap((g) => g.updates)).map(sumsUpdate),

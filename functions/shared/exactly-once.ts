@@ -61,7 +61,12 @@ const ATTEMPTS = 10;
 /** Attempts that only learned an item's stored state (a condition failed) before trying again. */
 const STATE_ATTEMPTS = 10;
 const PARALLEL_SINGLE = 16;
-const DEFAULT_MARKER_TTL_SECONDS = 30 * 24 * 3600;
+/**
+ * How long a marker (a message's, a delta's or a sighting's fold) is kept from its write: a
+ * copy arriving later than that would be stored again, which is why a redrive holds back
+ * dead letters nearly that old (infra/local/redrive-queue.ts).
+ */
+export const MARKER_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * What this process's writers did, for benchmarks and logs: transactions committed,
@@ -451,7 +456,7 @@ function noteSingleWrite(id: string): void {
 async function commitGroup(initial: IdempotentUnit[], options: ExactlyOnceOptions): Promise<string[]> {
   let group = initial;
   const alreadyApplied: string[] = [];
-  const expiresAt = Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_SECONDS);
+  const expiresAt = Math.floor(Date.now() / 1000) + (options.markerTtlSeconds ?? MARKER_TTL_SECONDS);
   const pool = group.some((unit) => unit.updates.some((u) => u.shardAttribute !== undefined)) ? shardLeases(options.shards ?? 1) : undefined;
   let shard = pool === undefined ? 0 : await pool.acquire();
   let stateAttempts = 0;

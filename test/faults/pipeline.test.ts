@@ -295,7 +295,7 @@ describe('the pipeline under injected faults', () => {
     runtime.faultProxies.sqs?.setRates({});
     await new Promise((r) => setTimeout(r, 5_100)); // the peeked DLQ messages become visible again
     let redriven = 0;
-    for (const kind of ['Packets', 'Flows', 'Notifications']) redriven += await redriveQueue(sqs, directUrl(`${kind}DLQ`), directUrl(`${kind}Queue`));
+    for (const kind of ['Packets', 'Flows', 'Notifications']) redriven += (await redriveQueue(sqs, directUrl(`${kind}DLQ`), directUrl(`${kind}Queue`))).moved;
     await eventually(async () => {
       const now = await counts();
       return JSON.stringify(Object.entries(now).sort()) === JSON.stringify(Object.entries(expected).sort()) ? now : undefined;
@@ -395,7 +395,7 @@ describe('the pipeline under injected faults', () => {
     // Redriven twice over (an operator's double click): still stored once.
     const Messages = (await peekDeadLetters()).filter((m) => ours.has(JSON.parse(m.Body ?? '{}').ingestId));
     await new Promise((r) => setTimeout(r, 5_100));
-    expect(await redriveQueue(sqs, directUrl('PacketsDLQ'), directUrl('PacketsQueue'))).toBeGreaterThanOrEqual(2);
+    expect((await redriveQueue(sqs, directUrl('PacketsDLQ'), directUrl('PacketsQueue'))).moved).toBeGreaterThanOrEqual(2);
     for (const m of Messages) await sqs.send(new SendMessageCommand({ QueueUrl: directUrl('PacketsQueue'), MessageBody: m.Body }));
 
     const expected = { ...before };

@@ -1,9 +1,9 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
-import { redriveQueue } from '../../infra/local/redrive-queue.ts';
+import { MAX_REDRIVE_AGE_MS, redriveQueue } from '../../infra/local/redrive-queue.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, packRecords } from '../../functions/shared/queue-envelope.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
@@ -46,7 +46,7 @@ async function deadLetters(): Promise<Map<string, Message>> {
 
 /** A packets envelope of `bytes` bytes whose one record names no known layer: poison. */
 function poisonOf(bytes: number, id: string): string {
-  const head = `{"v":1,"kind":"packets","ingestId":"${id}","receivedAt":1,"records":[{"Bogus":{"pad":"`;
+  const head = `{"v":1,"kind":"packets","ingestId":"${id}","receivedAt":${Date.now()},"records":[{"Bogus":{"pad":"`;
   const tail = '"}}]}';
   return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
 }
@@ -89,12 +89,28 @@ describe('dead-lettering a batch of large messages', () => {
   it('redrives ten full dead letters back to their queue (npm run redrive)', async () => {
     const bodies = Array.from({ length: 10 }, (_, i) => poisonOf(DEFAULT_MAX_MESSAGE_BYTES, `redriven-${i}`));
     for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl(), MessageBody: body }));
-    expect(await redriveQueue(sqs, dlqUrl(), queueUrl(), 10)).toBe(10);
+    expect(await redriveQueue(sqs, dlqUrl(), queueUrl(), 10)).toEqual({ moved: 10, tooOld: 0 });
     const back = new Set<string>();
     for (let attempt = 0; attempt < 10 && back.size < bodies.length; attempt++) {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl(), MaxNumberOfMessages: 10, VisibilityTimeout: 180, WaitTimeSeconds: 1 }));
       for (const m of Messages) back.add(m.Body as string);
     }
     expect(bodies.filter((body) => !back.has(body))).toEqual([]);
+  });
+
+  it('holds back dead letters received longer ago than their markers live, and redrives the rest', async () => {
+    const held = async () => {
+      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl(), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    };
+    const now = Date.now();
+    const [old, young] = [now - MAX_REDRIVE_AGE_MS - 60_000, now - MAX_REDRIVE_AGE_MS + 60_000].map((receivedAt) => packRecords('packets', samples.slice(0, 1), { receivedAt })[0]?.body as string);
+    const before = await held();
+    for (const body of [old, old, young]) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl(), MessageBody: body }));
+    expect(await redriveQueue(sqs, dlqUrl(), queueUrl(), 10, now)).toEqual({ moved: 1, tooOld: 2 });
+    const { Messages: back = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl(), MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(back.map((m) => m.Body)).toEqual([young]);
+    // The old ones stay in the DLQ.
+    expect(await held()).toBe(before + 2);
   });
 });
