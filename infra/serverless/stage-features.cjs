@@ -51,6 +51,7 @@ class StageFeatures {
   apply() {
     const service = this.serverless.service;
     if (String(service.custom?.apiType ?? 'http') === 'rest') this.restApi(service);
+    if (String(service.custom?.dataProtection ?? 'off') === 'on') this.protectData(service);
     const omitted = omittedParts(service.custom);
     if (omitted.features.length === 0) return;
     for (const name of omitted.functions) delete service.functions[name];
@@ -69,6 +70,22 @@ StageFeatures.prototype.restApi = function restApi(service) {
   for (const name of HTTP_API_ONLY.outputs) delete resources.Outputs?.[name];
   for (const name of HTTP_API_ONLY.extensions) delete resources.extensions?.[name];
   this.serverless.cli.log('routes served by a REST API (stage parameter apiType: rest)');
+};
+
+// - dataProtection: 'on' (stage prod) keeps the tables' data through a mistaken `osls
+//   remove` or a change that would replace a table: deletion protection, Retain policies,
+//   and point-in-time recovery. Off elsewhere, so that a dev or emulator stack removes
+//   cleanly. The live connections table holds only open sockets and is left as it is.
+const UNPROTECTED_TABLES = ['LiveConnectionsTable'];
+
+StageFeatures.prototype.protectData = function protectData(service) {
+  const tables = Object.entries(service.resources?.Resources ?? {}).filter(([name, resource]) => resource.Type === 'AWS::DynamoDB::Table' && !UNPROTECTED_TABLES.includes(name));
+  for (const [, table] of tables) {
+    table.DeletionPolicy = 'Retain';
+    table.UpdateReplacePolicy = 'Retain';
+    table.Properties = { ...table.Properties, DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } };
+  }
+  this.serverless.cli.log(`data protection on for ${tables.length} tables (stage parameter dataProtection: on)`);
 };
 
 module.exports = StageFeatures;

@@ -10,6 +10,15 @@ beforeAll(() => {
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 
+describe('a stage without dataProtection (dev)', () => {
+  it('leaves its tables removable with the stack', () => {
+    for (const [id, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
+      expect((table as { DeletionPolicy?: string }).DeletionPolicy, id).toBeUndefined();
+      expect(table.Properties.DeletionProtectionEnabled, id).toBeUndefined();
+    }
+  });
+});
+
 describe('the live channel in the packaged template', () => {
   it('declares a WebSocket API with $connect, $disconnect and $default on the socket function', () => {
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api').filter(([, api]) => api.Properties.ProtocolType === 'WEBSOCKET');

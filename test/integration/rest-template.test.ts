@@ -2,11 +2,27 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../infra/local/service-config.ts';
 import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
 
-/** The stage parameter apiType: rest puts the same functions and routes behind a REST API. */
+/**
+ * The stage parameter apiType: rest puts the same functions and routes behind a REST API;
+ * dataProtection: on (as stage prod has it) is checked on the same template, one packaging.
+ */
 let template: CfnTemplate;
 beforeAll(() => {
-  template = packageTemplate('dev', { apiType: 'rest' });
+  template = packageTemplate('dev', { apiType: 'rest', dataProtection: 'on' });
 }, 300_000);
+
+describe('a stage with dataProtection: on', () => {
+  it('keeps every data table through a remove or a replacement, and can restore it to a point in time; the live connections table is left as it is', () => {
+    const tables = Object.fromEntries(resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id, table]) => [id, table as typeof table & { DeletionPolicy?: string; UpdateReplacePolicy?: string }]));
+    const protectedTables = Object.keys(tables).filter((id) => id !== 'LiveConnectionsTable');
+    expect(protectedTables.sort()).toEqual(['DevicesTable', 'FlowsTable', 'IdempotencyTable', 'NotificationsTable', 'PacketCountsTable', 'PacketsTable']);
+    for (const id of protectedTables) {
+      expect(tables[id], id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } } });
+    }
+    expect(tables.LiveConnectionsTable?.DeletionPolicy).toBeUndefined();
+    expect(tables.LiveConnectionsTable?.Properties.DeletionProtectionEnabled).toBeUndefined();
+  });
+});
 
 describe('a stage with apiType: rest', () => {
   it('has a REST API and no HTTP API', () => {
