@@ -21,7 +21,8 @@ export const flowRecordSchema = z.strictObject({
   vpc_id: name,
   bytes_tx: bytes,
   bytes_rx: bytes,
-  hour: z.number().int().min(0).max(1e9),
+  // Any safe integer, as GET /flows takes: an hour is a number in its keys, never a date.
+  hour: z.number().int().min(0),
 });
 
 export type FlowRecord = z.infer<typeof flowRecordSchema>;

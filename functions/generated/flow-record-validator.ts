@@ -2,7 +2,7 @@
 // @ts-nocheck: Ajv's standalone code is plain JavaScript.
 import type { FlowRecord } from '../flows/flow-schema.ts';
 import type { PrecompiledValidator } from '../shared/precompiled-validator.ts';
-const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"src_app":{"type":"string","minLength":1,"maxLength":256},"dest_app":{"type":"string","minLength":1,"maxLength":256},"vpc_id":{"type":"string","minLength":1,"maxLength":256},"bytes_tx":{"type":"integer","minimum":0,"maximum":9007199254740991},"bytes_rx":{"type":"integer","minimum":0,"maximum":9007199254740991},"hour":{"type":"integer","minimum":0,"maximum":1000000000}},"required":["src_app","dest_app","vpc_id","bytes_tx","bytes_rx","hour"],"additionalProperties":false};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"src_app":{"type":"string","minLength":1,"maxLength":256},"dest_app":{"type":"string","minLength":1,"maxLength":256},"vpc_id":{"type":"string","minLength":1,"maxLength":256},"bytes_tx":{"type":"integer","minimum":0,"maximum":9007199254740991},"bytes_rx":{"type":"integer","minimum":0,"maximum":9007199254740991},"hour":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["src_app","dest_app","vpc_id","bytes_tx","bytes_rx","hour"],"additionalProperties":false};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -168,8 +168,8 @@ return false;
 }
 if(errors === _errs12){
 if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 1000000000 || isNaN(data5)){
-validate21.errors = [{instancePath:instancePath+"/hour",schemaPath:"#/properties/hour/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000000},message:"must be <= 1000000000"}];
+if(data5 > 9007199254740991 || isNaN(data5)){
+validate21.errors = [{instancePath:instancePath+"/hour",schemaPath:"#/properties/hour/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
 return false;
 }
 else {

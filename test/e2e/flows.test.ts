@@ -51,6 +51,20 @@ describe('flow logs over HTTP', () => {
     expect((await getJson(base, '/flows?hour=3')).body).toEqual([]);
   });
 
+  it('takes any hour GET /flows can ask for, up to 2^53 - 1', async () => {
+    const last = Number.MAX_SAFE_INTEGER;
+    const rows = [2_000_000_000, last].map((hour) => ({ src_app: 'far', dest_app: 'future', vpc_id: 'vpc-hours', bytes_tx: 7, bytes_rx: 1, hour }));
+    expect(await postJson(base, '/flows', rows)).toMatchObject({ status: 202, body: { accepted: 2 } });
+    for (const hour of [2_000_000_000, last]) {
+      const found = await eventually(async () => {
+        const { body } = await getJson(base, `/flows?hour=${hour}`);
+        return body.length > 0 ? body : undefined;
+      }, 20_000, `hour ${hour}`);
+      expect(found).toEqual([{ src_app: 'far', dest_app: 'future', vpc_id: 'vpc-hours', bytes_tx: 7, bytes_rx: 1, hour }]);
+    }
+    expect((await postJson(base, '/flows', [{ ...rows[0], hour: 2 ** 53 }])).status).toBe(400);
+  });
+
   it('keeps "ab"+"c" and "a"+"bc" apart', async () => {
     await postJson(base, '/flowlogs', [
       { src_app: 'ab', dest_app: 'c', vpc_id: 'v', bytes_tx: 1, bytes_rx: 1, hour: 50 },
