@@ -1,5 +1,5 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { badRequest, unsupportedMediaType } from '../shared/errors.ts';
+import { XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
+import { badRequest, HttpError, unsupportedMediaType } from '../shared/errors.ts';
 import { assertStorable } from '../shared/storable.ts';
 import { decodeJsonNotification, JSON_ROOT } from './json-notification.ts';
 
@@ -31,6 +31,51 @@ const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwn
 const MARK = '\u0000';
 const markReserved = (name: string) => (RESERVED_NAMES.has(localName(name)) ? `${name}${MARK}` : name);
 
+const PREDEFINED_ENTITIES = new Map([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', "'"]]);
+const CHARACTER_REFERENCE = /^#(?:x([0-9a-fA-F]+)|([0-9]+))$/;
+
+/** XML 1.0's Char production: the characters a character reference may name. */
+const isXmlChar = (c: number) => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+
+const badReference = (reference: string, why: string) => badRequest(`the notification contains ${reference.length > 40 ? `${reference.slice(0, 40)}…` : reference}, which ${why}`);
+
+/**
+ * Text and attribute values with their references decoded: the five predefined entities and
+ * character references, the only ones a document without a DTD can hold. Not the parser's own
+ * decoder, which leaves an undeclared entity as text and silently drops a reference to a
+ * character XML forbids, where both make the document wrong.
+ */
+function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&([^&;<\s]*)(;?)/g, (reference: string, name: string, end: string) => {
+    if (end === '') throw badReference(reference, 'is an & that starts no reference (a literal & is written &amp;)');
+    const predefined = PREDEFINED_ENTITIES.get(name);
+    if (predefined !== undefined) return predefined;
+    const [, hex, decimal] = CHARACTER_REFERENCE.exec(name) ?? [];
+    if (hex === undefined && decimal === undefined) {
+      if (name.startsWith('#')) throw badReference(reference, 'is not a character reference (&#<decimal>; or &#x<hex>;)');
+      throw badReference(reference, "is not one of XML's predefined entities (amp, lt, gt, quot, apos), and a notification may declare none");
+    }
+    const code = hex !== undefined ? Number.parseInt(hex, 16) : Number(decimal);
+    if (!isXmlChar(code)) {
+      const shown = code <= 0x10ffff ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : 'no Unicode character';
+      throw badReference(reference, `refers to ${shown}, which XML does not allow in a document`);
+    }
+    return String.fromCodePoint(code);
+  });
+}
+
+const xmlReferences: EntityDecoderOptions = {
+  decode: decodeReferences,
+  reset: () => undefined,
+  setXmlVersion: () => undefined,
+  setExternalEntities: () => undefined,
+  // Declared entities come only from a DOCTYPE, which is refused before parsing.
+  addInputEntities: () => {
+    throw badRequest('DOCTYPE and entity declarations are not allowed in notifications');
+  },
+};
+
 const parser = new XMLParser({
   transformTagName: markReserved,
   transformAttributeName: markReserved,
@@ -39,7 +84,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  processEntities: false,
+  processEntities: true,
+  entityDecoder: xmlReferences,
   isArray: (name) => LIST_NAMES.has(localName(name)),
 });
 
@@ -48,12 +94,16 @@ function decodeXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw badRequest('DOCTYPE and entity declarations are not allowed in notifications');
   const validation = XMLValidator.validate(text);
   if (validation !== true) {
+    // The validator's word for a malformed reference: named as the parser's references are, with a 400.
+    const at = validation.err.msg === "char '&' is not expected." ? offsetOf(text, validation.err.line, validation.err.col) : -1;
+    if (text[at] === '&') decodeReferences(/^&[^\s<&;]*;?/.exec(text.slice(at, at + 64))?.[0] ?? '&');
     throw unsupportedMediaType(`the body is not well-formed XML: ${validation.err.msg} (line ${validation.err.line}, column ${validation.err.col})`);
   }
   let document: Record<string, unknown>;
   try {
     document = parser.parse(text) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof HttpError) throw error;
     // The validator lets through some markup the parser then cannot read.
     throw unsupportedMediaType(`the body is not well-formed XML: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -83,6 +133,17 @@ function fromXml(value: unknown): unknown {
     out[local === 'interfaces' ? 'ietf-interfaces:interfaces' : local] = fromXml(child);
   }
   return out;
+}
+
+/** The index of a 1-based line and column as the validator counts them. */
+function offsetOf(text: string, line: number, col: number): number {
+  let start = 0;
+  for (let l = 1; l < line; l++) {
+    const end = text.indexOf('\n', start);
+    if (end === -1) return -1;
+    start = end + 1;
+  }
+  return start + col - 1;
 }
 
 function localName(name: string): string {

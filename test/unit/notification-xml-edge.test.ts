@@ -29,6 +29,68 @@ function singleJsonWith(leaves: Record<string, unknown>, eventTime?: string): st
 /** rfc8343-single.xml with eth0's `<name>` replaced by the given markup (more leaves may follow it). */
 const singleXmlWith = (markup: string) => singleXml.replace('<name>eth0</name>', markup);
 
+describe('XML character references', () => {
+  it('decodes the predefined entities and decimal and hex references, as JSON would carry the characters', () => {
+    const xml = normalize(singleXmlWith('<name>eth&#48;</name><description>R&amp;D &lt;lab&gt; &quot;a&quot; &apos;b&apos; &#x41;&#x1F600;</description>'), 'xml');
+    expect(xml.interfaces?.[0]?.name).toBe('eth0');
+    expect(xml.interfaces?.[0]?.description).toBe(`R&D <lab> "a" 'b' A\u{1F600}`);
+    expect(xml).toEqual(normalize(singleJsonWith({ description: `R&D <lab> "a" 'b' A\u{1F600}` }), 'json'));
+  });
+
+  it('takes an if-index written as a reference', () => {
+    const xml = normalize(singleXml.replace('<if-index>2</if-index>', '<if-index>&#49;</if-index>'), 'xml');
+    expect(xml.interfaces?.[0]?.['if-index']).toBe(1);
+  });
+
+  it('decodes once: &amp;#48; is the text &#48;, and CDATA stays literal', () => {
+    expect(normalize(singleXmlWith('<name>eth&amp;#48;</name>'), 'xml').interfaces?.[0]?.name).toBe('eth&#48;');
+    expect(normalize(singleXmlWith('<name><![CDATA[eth&amp;]]>&amp;</name>'), 'xml').interfaces?.[0]?.name).toBe('eth&amp;&');
+  });
+
+  it('decodes references in namespace declarations too', () => {
+    const escaped = singleXml.replace(`xmlns="${NC}"`, `xmlns="urn:ietf:params:xml:ns:netconf:notification&#x3A;1.0"`);
+    expect(normalize(escaped, 'xml')).toEqual(normalize(singleXml, 'xml'));
+  });
+
+  it.each([
+    ['&#0;', /&#0;.*U\+0000/],
+    ['&#1;', /&#1;.*U\+0001/],
+    ['&#xD800;', /&#xD800;.*U\+D800/],
+    ['&#xFFFE;', /&#xFFFE;.*U\+FFFE/],
+    ['&#x110000;', /&#x110000;/],
+    ['&#99999999999999999999;', /&#99999999999999999999;/],
+    ['&#X41;', /&#X41;.*not a character reference/],
+    ['&#x;', /&#x;.*not a character reference/],
+    ['&#;', /&#;.*not a character reference/],
+    ['&#12a;', /&#12a;.*not a character reference/],
+    ['&foo;', /&foo;.*predefined/],
+    ['&nbsp;', /&nbsp;.*predefined/],
+  ])('refuses %s with a 400 naming it, not storing it', (reference, message) => {
+    const error = rejection(() => normalize(singleXmlWith(`<name>eth${reference}</name>`), 'xml'));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(message);
+  });
+
+  it('names a malformed reference on whatever line it is, and a bare &', () => {
+    for (const [markup, message] of [
+      ['<name>eth&#X41;</name>', /&#X41;.*not a character reference/],
+      ['<name>AT&T rocks</name>', /&T, which is an & that starts no reference/],
+    ] as const) {
+      for (const body of [singleXmlWith(markup), singleXmlWith(markup).replace(/\n/g, '\r\n')]) {
+        const error = rejection(() => decodeXml(body));
+        expect(error.status).toBe(400);
+        expect(error.message).toMatch(message);
+      }
+    }
+  });
+
+  it('refuses an invalid reference in an attribute as well', () => {
+    const error = rejection(() => decodeXml(singleXmlWith('<name a="&#0;">eth0</name>')));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/&#0;/);
+  });
+});
+
 describe('leap seconds (RFC 3339 second 60)', () => {
   const leap = '2016-12-31T23:59:60Z';
   const leapXml = singleXml.replace(/<eventTime>[^<]*<\/eventTime>/, `<eventTime>${leap}</eventTime>`);
