@@ -26,7 +26,7 @@ export function decodeNotification(text: string, encoding: Encoding): Record<str
 
 // The parser refuses or renames elements named like Object.prototype's members; YANG
 // payloads may use such names (`constructor`, `toString`), so they are marked while
-// parsing and restored by fromXml into plain objects. XML names cannot contain U+0000.
+// parsing and restored by valueOf into plain objects. XML names cannot contain U+0000.
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 const MARK = '\u0000';
 const markReserved = (name: string) => (RESERVED_NAMES.has(localName(name)) ? `${name}${MARK}` : name);
@@ -76,17 +76,23 @@ const xmlReferences: EntityDecoderOptions = {
   },
 };
 
+/** A node as the parser gives it in document order: an element `{ <name>: children, ':@'?: attributes }`, or text. */
+type XmlNode = Record<string, unknown>;
+const TEXT = '#text';
+const ATTRIBUTES = ':@';
+
 const parser = new XMLParser({
+  preserveOrder: true,
   transformTagName: markReserved,
   transformAttributeName: markReserved,
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  // Text is kept as sent; only the whitespace between elements is dropped, by valueOf.
+  trimValues: false,
   processEntities: true,
   entityDecoder: xmlReferences,
-  isArray: (name) => LIST_NAMES.has(localName(name)),
 });
 
 function decodeXml(text: string): Record<string, unknown> {
@@ -99,38 +105,60 @@ function decodeXml(text: string): Record<string, unknown> {
     if (text[at] === '&') decodeReferences(/^&[^\s<&;]*;?/.exec(text.slice(at, at + 64))?.[0] ?? '&');
     throw unsupportedMediaType(`the body is not well-formed XML: ${validation.err.msg} (line ${validation.err.line}, column ${validation.err.col})`);
   }
-  let document: Record<string, unknown>;
+  let nodes: XmlNode[];
   try {
-    document = parser.parse(text) as Record<string, unknown>;
+    nodes = parser.parse(text) as XmlNode[];
   } catch (error) {
     if (error instanceof HttpError) throw error;
     // The validator lets through some markup the parser then cannot read.
     throw unsupportedMediaType(`the body is not well-formed XML: ${(error as Error).message.split('\n')[0]}`);
   }
-  assertStorable(document, 'the notification');
-  const roots = Object.keys(document).filter((k) => !k.startsWith('?'));
-  const rootName = roots[0] ?? '';
-  const root = document[rootName];
-  const element = (typeof root === 'object' && root !== null ? root : {}) as Record<string, unknown>;
+  const roots = nodes.filter((node) => isElement(node) && !nameOf(node).startsWith('?'));
+  const root = roots[0];
+  const rootName = root === undefined ? '' : nameOf(root).replace(MARK, '');
   const prefixed = rootName === JSON_ROOT;
-  const namespaced = rootName === 'notification' && element['@xmlns'] === NETCONF_NOTIFICATION_NS;
-  if (roots.length !== 1 || !(prefixed || namespaced)) {
+  const namespaced = rootName === 'notification' && root !== undefined && attributesOf(root)['@xmlns'] === NETCONF_NOTIFICATION_NS;
+  if (roots.length !== 1 || root === undefined || !(prefixed || namespaced)) {
     throw badRequest(`the root must be <${JSON_ROOT}> or <notification xmlns="${NETCONF_NOTIFICATION_NS}">, got <${rootName}>`, [{ field: rootName, message: 'wrong root' }]);
   }
-  return fromXml(element) as Record<string, unknown>;
+  const content = valueOf(root, rootName);
+  if (typeof content === 'string' && !isWhitespace(content)) {
+    throw badRequest(`the root <${rootName}> holds text; a notification's content is elements`, [{ field: rootName, message: 'text where elements belong' }]);
+  }
+  const notification = typeof content === 'string' ? {} : content;
+  assertStorable({ [rootName]: notification }, 'the notification');
+  return notification;
 }
 
-/** XML elements to JSON names: attributes dropped, prefixes dropped, interfaces named as RFC 7951 does. */
-function fromXml(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(fromXml);
-  if (typeof value !== 'object' || value === null) return value;
+const isElement = (node: XmlNode) => !(TEXT in node);
+/** An element's name as the parser marked it (see markReserved). */
+const nameOf = (element: XmlNode) => Object.keys(element).find((key) => key !== ATTRIBUTES) ?? '';
+const attributesOf = (element: XmlNode) => (element[ATTRIBUTES] ?? {}) as Record<string, string>;
+// XML's whitespace: what indents elements.
+const isWhitespace = (text: string) => /^[ \t\r\n]*$/.test(text);
+
+/**
+ * An element's value in JSON terms: its text as sent when it holds no elements ("" when it
+ * holds nothing, whatever its attributes), else its elements by name, with the whitespace
+ * that indents them dropped. Attributes are dropped, prefixes too; interfaces are named as
+ * RFC 7951 does, and the lists in LIST_NAMES stay lists when they hold one entry.
+ */
+function valueOf(element: XmlNode, name: string): string | Record<string, unknown> {
+  const children = element[nameOf(element)] as XmlNode[];
+  const text = children.map((child) => (isElement(child) ? '' : String(child[TEXT]))).join('');
+  const elements = children.filter(isElement);
+  if (elements.length === 0) return text;
+  if (!isWhitespace(text)) throw badRequest(`<${name}> mixes text with child elements, which YANG data does not`, [{ field: name, message: 'mixed content' }]);
   const out: Record<string, unknown> = {};
-  for (const [name, child] of Object.entries(value)) {
-    if (name.startsWith('@')) continue;
-    if (name === '#text') return child;
-    const local = localName(name.replace(MARK, ''));
+  for (const child of elements) {
+    const childName = nameOf(child).replace(MARK, '');
+    const local = localName(childName);
     if (local === '__proto__') throw badRequest('the notification contains a forbidden element name (__proto__)', [{ field: local, message: 'forbidden name' }]);
-    out[local === 'interfaces' ? 'ietf-interfaces:interfaces' : local] = fromXml(child);
+    const key = local === 'interfaces' ? 'ietf-interfaces:interfaces' : local;
+    const value = valueOf(child, childName);
+    if (!Object.hasOwn(out, key)) out[key] = LIST_NAMES.has(local) ? [value] : value;
+    else if (Array.isArray(out[key])) (out[key] as unknown[]).push(value);
+    else out[key] = [out[key], value];
   }
   return out;
 }

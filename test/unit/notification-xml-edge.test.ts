@@ -91,6 +91,55 @@ describe('XML character references', () => {
   });
 });
 
+describe('XML text kept as sent', () => {
+  it('keeps the spaces around a value, so the interface has the same name as in JSON', () => {
+    const xml = normalize(singleXmlWith('<name> eth1 </name><description>  two  spaces  </description>'), 'xml');
+    expect(xml.interfaces?.[0]?.name).toBe(' eth1 ');
+    expect(xml.interfaces?.[0]?.description).toBe('  two  spaces  ');
+    expect(xml).toEqual(normalize(singleJsonWith({ name: ' eth1 ', description: '  two  spaces  ' }), 'json'));
+  });
+
+  it('keeps a value of spaces only, and a line break inside a value', () => {
+    const xml = normalize(singleXmlWith('<name>eth0</name><description>   </description>'), 'xml');
+    expect(xml.interfaces?.[0]?.description).toBe('   ');
+    expect(normalize(singleXmlWith('<name>eth0</name><description>a\r\n b</description>'), 'xml').interfaces?.[0]?.description).toBe('a\n b');
+  });
+
+  it('reads indented, compact, CRLF and space-indented forms of the same notification alike', () => {
+    const tabbed = normalize(seedXml, 'xml');
+    expect(tabbed.interfaces).toHaveLength(7);
+    expect(tabbed.interfaces?.[0]).toMatchObject({ name: 'wlp2s0', type: '1', enabled: true, 'if-index': 2 });
+    for (const form of [seedXml.replace(/>\s+</g, '><'), seedXml.replace(/\n/g, '\r\n'), seedXml.replace(/\t/g, '  '), ` \n${seedXml}\n\n`]) {
+      expect(normalize(form, 'xml')).toEqual(tabbed);
+    }
+    expect(normalize(singleXml.replace(/>\s+</g, '><'), 'xml')).toEqual(normalize(singleJson, 'json'));
+  });
+
+  it('refuses text mixed with child elements, which YANG data never has, rather than dropping either', () => {
+    const error = rejection(() => decodeXml(singleXml.replace('<statistics>', '<statistics>stray text')));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/<statistics> mixes text with child elements/);
+  });
+});
+
+describe('XML attributes', () => {
+  it('drops attributes: an element with attributes and no text is "", as <description/> is', () => {
+    const withLang = normalize(singleXmlWith('<name>eth0</name><description xml:lang="en"></description>'), 'xml');
+    expect(withLang.interfaces?.[0]?.description).toBe('');
+    expect(withLang).toEqual(normalize(singleXmlWith('<name>eth0</name><description/>'), 'xml'));
+    expect(withLang).toEqual(normalize(singleXmlWith('<name>eth0</name><description xml:lang="en"/>'), 'xml'));
+    expect(withLang).toEqual(normalize(singleJsonWith({ description: '' }), 'json'));
+  });
+
+  it('keeps the text or children of an element with attributes', () => {
+    const xml = normalize(
+      singleXmlWith('<name a="1">eth0</name><description xml:lang="en"> x </description>').replace('<statistics>', '<statistics b="2">').replace('<if-index>', '<if-index c="3">'),
+      'xml',
+    );
+    expect(xml.interfaces?.[0]).toMatchObject({ name: 'eth0', description: ' x ', 'if-index': 2, statistics: { 'in-octets': '123456789' } });
+  });
+});
+
 describe('leap seconds (RFC 3339 second 60)', () => {
   const leap = '2016-12-31T23:59:60Z';
   const leapXml = singleXml.replace(/<eventTime>[^<]*<\/eventTime>/, `<eventTime>${leap}</eventTime>`);
