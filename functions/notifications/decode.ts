@@ -8,6 +8,7 @@ export type Encoding = 'json' | 'xml';
 const JSON_TYPES = new Set(['application/json', 'application/yang-data+json']);
 const XML_TYPES = new Set(['application/xml', 'application/yang-data+xml']);
 const NETCONF_NOTIFICATION_NS = 'urn:ietf:params:xml:ns:netconf:notification:1.0';
+const INTERFACES_NS = 'urn:ietf:params:xml:ns:yang:ietf-interfaces';
 // Leaf-lists and lists that must stay lists when XML carries a single entry.
 const LIST_NAMES = new Set(['interface', 'higher-layer-if', 'lower-layer-if']);
 
@@ -116,12 +117,16 @@ function decodeXml(text: string): Record<string, unknown> {
   const roots = nodes.filter((node) => isElement(node) && !nameOf(node).startsWith('?'));
   const root = roots[0];
   const rootName = root === undefined ? '' : nameOf(root).replace(MARK, '');
-  const prefixed = rootName === JSON_ROOT;
-  const namespaced = rootName === 'notification' && root !== undefined && attributesOf(root)['@xmlns'] === NETCONF_NOTIFICATION_NS;
-  if (roots.length !== 1 || root === undefined || !(prefixed || namespaced)) {
-    throw badRequest(`the root must be <${JSON_ROOT}> or <notification xmlns="${NETCONF_NOTIFICATION_NS}">, got <${rootName}>`, [{ field: rootName, message: 'wrong root' }]);
+  const scope = root === undefined ? NO_NAMESPACES : inScope(root, NO_NAMESPACES);
+  // The seed's publisher names its root by module, as JSON does, and declares no prefix.
+  const byModule = rootName === JSON_ROOT;
+  const rfc5277 = localName(rootName) === 'notification' && namespaceOf(rootName, scope) === NETCONF_NOTIFICATION_NS;
+  if (roots.length !== 1 || root === undefined || !(byModule || rfc5277)) {
+    throw badRequest(`the root must be <${JSON_ROOT}> or <notification xmlns="${NETCONF_NOTIFICATION_NS}">, got <${rootName}>${whereIs(rootName, scope)}`, [
+      { field: rootName, message: 'wrong root' },
+    ]);
   }
-  const content = valueOf(root, rootName);
+  const content = valueOf(root, rootName, scope);
   if (typeof content === 'string' && !isWhitespace(content)) {
     throw badRequest(`the root <${rootName}> holds text; a notification's content is elements`, [{ field: rootName, message: 'text where elements belong' }]);
   }
@@ -134,16 +139,55 @@ const isElement = (node: XmlNode) => !(TEXT in node);
 /** An element's name as the parser marked it (see markReserved). */
 const nameOf = (element: XmlNode) => Object.keys(element).find((key) => key !== ATTRIBUTES) ?? '';
 const attributesOf = (element: XmlNode) => (element[ATTRIBUTES] ?? {}) as Record<string, string>;
+
+/** The namespaces in scope: prefix to name, '' for the default namespace. */
+type Namespaces = ReadonlyMap<string, string>;
+const NO_NAMESPACES: Namespaces = new Map();
+
+/** The namespaces in scope within an element: those around it, and those its xmlns attributes declare. */
+function inScope(element: XmlNode, around: Namespaces): Namespaces {
+  let scope: Map<string, string> | undefined;
+  for (const [attribute, value] of Object.entries(attributesOf(element))) {
+    const name = attribute.slice(1).replace(MARK, '');
+    if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
+    scope ??= new Map(around);
+    scope.set(name === 'xmlns' ? '' : name.slice('xmlns:'.length), value);
+  }
+  return scope ?? around;
+}
+
+/** An element's namespace: its prefix's, or the default one; undefined for none, or for a prefix never declared. */
+function namespaceOf(name: string, scope: Namespaces): string | undefined {
+  const colon = name.indexOf(':');
+  return scope.get(colon === -1 ? '' : name.slice(0, colon)) || undefined;
+}
+
+function whereIs(name: string, scope: Namespaces): string {
+  const colon = name.indexOf(':');
+  if (colon !== -1 && !scope.has(name.slice(0, colon))) return `, whose prefix "${name.slice(0, colon)}" is not declared`;
+  const namespace = namespaceOf(name, scope);
+  return namespace === undefined ? ' in no namespace' : ` in namespace "${namespace}"`;
+}
+
+/**
+ * Whether an element named interfaces is RFC 8343's: in its namespace, or, as publishers
+ * that leave the namespace out send it, in none of its own (no namespace, an undeclared
+ * prefix such as ietf-interfaces:, or the notification's). In another module's namespace
+ * it is that module's content.
+ */
+const isInterfaces = (namespace: string | undefined) => namespace === undefined || namespace === INTERFACES_NS || namespace === NETCONF_NOTIFICATION_NS;
+
 // XML's whitespace: what indents elements.
 const isWhitespace = (text: string) => /^[ \t\r\n]*$/.test(text);
 
 /**
  * An element's value in JSON terms: its text as sent when it holds no elements ("" when it
- * holds nothing, whatever its attributes), else its elements by name, with the whitespace
- * that indents them dropped. Attributes are dropped, prefixes too; interfaces are named as
+ * holds nothing, whatever its attributes), else its elements by local name, with the
+ * whitespace that indents them dropped. Attributes are dropped, prefixes too (resolved
+ * through the declarations in scope where the name is checked); interfaces are named as
  * RFC 7951 does, and the lists in LIST_NAMES stay lists when they hold one entry.
  */
-function valueOf(element: XmlNode, name: string): string | Record<string, unknown> {
+function valueOf(element: XmlNode, name: string, scope: Namespaces): string | Record<string, unknown> {
   const children = element[nameOf(element)] as XmlNode[];
   const text = children.map((child) => (isElement(child) ? '' : String(child[TEXT]))).join('');
   const elements = children.filter(isElement);
@@ -154,8 +198,9 @@ function valueOf(element: XmlNode, name: string): string | Record<string, unknow
     const childName = nameOf(child).replace(MARK, '');
     const local = localName(childName);
     if (local === '__proto__') throw badRequest('the notification contains a forbidden element name (__proto__)', [{ field: local, message: 'forbidden name' }]);
-    const key = local === 'interfaces' ? 'ietf-interfaces:interfaces' : local;
-    const value = valueOf(child, childName);
+    const childScope = inScope(child, scope);
+    const key = local === 'interfaces' && isInterfaces(namespaceOf(childName, childScope)) ? 'ietf-interfaces:interfaces' : local;
+    const value = valueOf(child, childName, childScope);
     if (!Object.hasOwn(out, key)) out[key] = LIST_NAMES.has(local) ? [value] : value;
     else if (Array.isArray(out[key])) (out[key] as unknown[]).push(value);
     else out[key] = [out[key], value];

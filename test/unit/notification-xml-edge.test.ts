@@ -122,6 +122,62 @@ describe('XML text kept as sent', () => {
   });
 });
 
+describe('XML namespace prefixes', () => {
+  const prefixed = `<nc:notification xmlns:nc="${NC}">
+  <nc:eventTime>2025-03-17T22:34:58.812159Z</nc:eventTime>
+  <if:interfaces xmlns:if="${IF}">
+    <if:interface>
+      <if:name>eth0</if:name>
+      <if:type>ianaift:ethernetCsmacd</if:type>
+      <if:admin-status>up</if:admin-status>
+      <if:oper-status>up</if:oper-status>
+      <if:if-index>2</if:if-index>
+      <if:phys-address>52:54:00:12:34:56</if:phys-address>
+      <if:speed>1000000000</if:speed>
+      <if:statistics>
+        <if:discontinuity-time>2025-03-17T20:00:00Z</if:discontinuity-time>
+        <if:in-octets>123456789</if:in-octets>
+        <if:out-octets>987654321</if:out-octets>
+        <if:in-errors>0</if:in-errors>
+      </if:statistics>
+    </if:interface>
+  </if:interfaces>
+</nc:notification>`;
+
+  it('decodes a prefixed RFC 5277 root and prefixed content exactly as the default-namespace form', () => {
+    expect(decodeXml(prefixed)).toEqual(decodeXml(singleXml));
+    expect(normalize(prefixed, 'xml')).toEqual(normalize(singleJson, 'json'));
+  });
+
+  it('resolves each prefix through the declarations in scope, wherever they are made', () => {
+    // The root prefixed, the content in a default namespace declared below it.
+    const mixed = singleXml.replace(`<notification xmlns="${NC}">`, `<n:notification xmlns:n="${NC}">`).replace('</notification>', '</n:notification>');
+    expect(decodeXml(mixed)).toEqual(decodeXml(singleXml));
+    // Both prefixes declared on the root; the same prefix rebound lower down.
+    const onRoot = prefixed.replace(`<nc:notification xmlns:nc="${NC}">`, `<nc:notification xmlns:nc="${NC}" xmlns:if="urn:example:other">`);
+    expect(decodeXml(onRoot)).toEqual(decodeXml(singleXml));
+    const declaredOnRoot = prefixed.replace(`<nc:notification xmlns:nc="${NC}">`, `<nc:notification xmlns:nc="${NC}" xmlns:if="${IF}">`).replace(` xmlns:if="${IF}">\n    <if:interface>`, '>\n    <if:interface>');
+    expect(decodeXml(declaredOnRoot)).toEqual(decodeXml(singleXml));
+  });
+
+  it('leaves an interfaces container of another namespace as other content', () => {
+    const other = singleXml.replace(`<interfaces xmlns="${IF}">`, '<interfaces xmlns="urn:example:other">');
+    const notification = normalize(other, 'xml');
+    expect(notification.interfaces).toBeUndefined();
+    expect(notification.content).toHaveProperty('interfaces.interface.0.name', 'eth0');
+  });
+
+  it.each([
+    ['a root prefix bound to another namespace', `<nc:notification xmlns:nc="urn:example"><nc:eventTime>2025-03-17T19:43:27Z</nc:eventTime></nc:notification>`, /root must be .*got <nc:notification> in namespace "urn:example"/],
+    ['an undeclared root prefix', `<nc:notification><nc:eventTime>2025-03-17T19:43:27Z</nc:eventTime></nc:notification>`, /root must be .*got <nc:notification>, whose prefix "nc" is not declared/],
+    ['a declared prefix the root does not use', `<notification xmlns:nc="${NC}"><eventTime>2025-03-17T19:43:27Z</eventTime></notification>`, /root must be .*got <notification> in no namespace/],
+  ])('refuses %s', (_, body, message) => {
+    const error = rejection(() => decodeXml(body));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(message);
+  });
+});
+
 describe('XML attributes', () => {
   it('drops attributes: an element with attributes and no text is "", as <description/> is', () => {
     const withLang = normalize(singleXmlWith('<name>eth0</name><description xml:lang="en"></description>'), 'xml');
