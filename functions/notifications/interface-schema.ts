@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Encoding } from './decode.ts';
 import { UINT64_MAX } from '../shared/counter64.ts';
+import { leapSecondFits } from './event-time.ts';
 import { MAX_INTERFACE_NAME } from './interface-name.ts';
 
 // RFC 6991 date-and-time, and phys-address.
@@ -13,15 +14,16 @@ const OPER_STATUS = ['up', 'down', 'testing', 'unknown', 'dormant', 'not-present
 export const dateAndTime = z
   .string()
   .regex(DATE_AND_TIME, 'is not a date-and-time (RFC 6991), e.g. 2025-03-17T19:43:27.97Z')
-  .refine(existsInCalendar, 'is not a date and time that exists (RFC 3339: month, day, hour, minute, second and offset in range)');
+  .refine(existsInCalendar, 'is not a date and time that exists (RFC 3339: month, day, hour, minute, second and offset in range)')
+  .refine(leapSecondFits, 'has second 60 outside the last minute of a UTC month, the only place a leap second is inserted');
 
-/** RFC 3339's ranges: a day that exists in its month, 00:00:00 to 23:59:59, offsets to ±23:59. */
+/** RFC 3339's ranges: a day that exists in its month, 00:00:00 to 23:59:60 (60 for a leap second), offsets to ±23:59. */
 function existsInCalendar(text: string): boolean {
   const [, y, mo, d, h, mi, sec, , oh, om] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(text) ?? [];
   const [year, month, day] = [Number(y), Number(mo), Number(d)];
   const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > lastDay) return false;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return false;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return false;
   return oh === undefined || (Number(oh) <= 23 && Number(om) <= 59);
 }
 

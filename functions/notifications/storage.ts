@@ -3,6 +3,7 @@ import type { Envelope } from '../shared/queue-envelope.ts';
 import { shardOf } from '../shared/sharding.ts';
 import type { InterfaceReading } from '../devices/interfaces.ts';
 import { isDeviceMac, normalizeMac } from '../devices/mac.ts';
+import { instantOf } from './event-time.ts';
 import type { InterfaceRecord } from './interface-schema.ts';
 import type { NormalizedNotification } from './notification.ts';
 
@@ -15,7 +16,7 @@ import type { NormalizedNotification } from './notification.ts';
  */
 /** `<eventTime, UTC>#<ingest id>#<index in the message>`: unique, and ordered by time. */
 export function sortKey(eventTime: string, ingestId: string, index: number): string {
-  return `${new Date(eventTime).toISOString()}#${ingestId}#${index}`;
+  return `${instantOf(eventTime)}#${ingestId}#${index}`;
 }
 
 export function historyPartition(shard: number): string {
@@ -62,7 +63,7 @@ export function deviceReadings(notification: NormalizedNotification): InterfaceR
       {
         mac,
         name: iface.name,
-        eventTime: new Date(notification.eventTime).toISOString(),
+        eventTime: instantOf(notification.eventTime),
         operStatus: iface['oper-status'],
         discontinuityTime: String(stats['discontinuity-time']),
         inOctets: String(stats['in-octets'] ?? '0'),
