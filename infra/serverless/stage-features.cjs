@@ -1,6 +1,8 @@
 'use strict';
-// A serverless plugin of this project: parts of the service that a stage may leave out, each
-// switched by a stage parameter read into `custom`. The local runtime applies the same table
+// A serverless plugin of this project: what a stage parameter (read into `custom`) changes in
+// the stack (the API type, data protection, where alarms notify), the alarms made from the
+// queues and functions declared, and parts of the service that a stage may leave out, each
+// switched by a stage parameter. The local runtime applies the same table
 // (infra/local/service-config.ts), so that `npm start` runs what a deploy would create.
 // - live: GET /live, the WebSocket API, the broadcaster, their table and secret. Emulators
 //   without WebSocket APIs (LocalStack's free plan) still run everything else.
@@ -53,14 +55,64 @@ class StageFeatures {
     if (String(service.custom?.apiType ?? 'http') === 'rest') this.restApi(service);
     if (String(service.custom?.dataProtection ?? 'off') === 'on') this.protectData(service);
     const omitted = omittedParts(service.custom);
-    if (omitted.features.length === 0) return;
-    for (const name of omitted.functions) delete service.functions[name];
-    const resources = service.resources ?? {};
-    for (const name of omitted.resources) delete resources.Resources?.[name];
-    for (const name of omitted.outputs) delete resources.Outputs?.[name];
-    this.serverless.cli.log(`left out of this stage: ${omitted.features.join(', ')} (stage parameters)`);
+    if (omitted.features.length > 0) {
+      for (const name of omitted.functions) delete service.functions[name];
+      const resources = service.resources ?? {};
+      for (const name of omitted.resources) delete resources.Resources?.[name];
+      for (const name of omitted.outputs) delete resources.Outputs?.[name];
+      this.serverless.cli.log(`left out of this stage: ${omitted.features.join(', ')} (stage parameters)`);
+    }
+    // After the omissions: a function the stage leaves out gets no alarm.
+    this.alarms(service);
   }
 }
+
+// Alarms, one per dead-letter queue and one per stream-fed function, made here from the
+// queues and functions serverless.yml declares, so that a queue or consumer added there is
+// watched too. A dead letter waits for its cause to be fixed and `npm run redrive`; a stream
+// consumer falling behind (IteratorAge) delays folds and live pushes. Each notifies the SNS
+// topic of the stage parameter alarmTopicArn, when a stage names one.
+const DEAD_LETTER_QUEUE = /DLQ$/;
+const ITERATOR_AGE_LIMIT_MS = 5 * 60_000;
+
+StageFeatures.prototype.alarms = function alarms(service) {
+  const resources = (service.resources ??= {});
+  resources.Resources ??= {};
+  const topic = String(service.custom?.alarmTopicArn ?? '');
+  const common = { Period: 300, EvaluationPeriods: 1, Statistic: 'Maximum', TreatMissingData: 'notBreaching', ...(topic === '' ? {} : { AlarmActions: [topic] }) };
+  const queues = Object.entries(resources.Resources).filter(([name, r]) => r.Type === 'AWS::SQS::Queue' && DEAD_LETTER_QUEUE.test(name));
+  for (const [name] of queues) {
+    resources.Resources[`${name}MessagesAlarm`] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        ...common,
+        AlarmDescription: `${name} holds messages a writer could not store: see their reason attribute, fix the cause, then npm run redrive`,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [name, 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      },
+    };
+  }
+  const naming = this.serverless.getProvider('aws').naming;
+  const consumers = Object.entries(service.functions ?? {}).filter(([, fn]) => (fn.events ?? []).some((event) => event.stream !== undefined));
+  for (const [name] of consumers) {
+    const logicalId = naming.getLambdaLogicalId(name);
+    resources.Resources[`${logicalId}IteratorAgeAlarm`] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        ...common,
+        AlarmDescription: `${name} reads its stream more than ${ITERATOR_AGE_LIMIT_MS / 60_000} minutes behind`,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'IteratorAge',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId } }],
+        Threshold: ITERATOR_AGE_LIMIT_MS,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+    };
+  }
+};
 
 StageFeatures.prototype.restApi = function restApi(service) {
   const cors = service.provider.httpApi?.cors ?? {};

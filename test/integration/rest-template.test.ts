@@ -4,12 +4,22 @@ import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/p
 
 /**
  * The stage parameter apiType: rest puts the same functions and routes behind a REST API;
- * dataProtection: on (as stage prod has it) is checked on the same template, one packaging.
+ * dataProtection: on (as stage prod has it) and an alarm topic are checked on the same
+ * template, one packaging.
  */
 let template: CfnTemplate;
+const ALARM_TOPIC = 'arn:aws:sns:us-east-1:123456789012:netingest-alarms';
 beforeAll(() => {
-  template = packageTemplate('dev', { apiType: 'rest', dataProtection: 'on' });
+  template = packageTemplate('dev', { apiType: 'rest', dataProtection: 'on', alarmTopicArn: ALARM_TOPIC });
 }, 300_000);
+
+describe('a stage with an alarm topic', () => {
+  it('has every alarm notify it', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(7);
+    for (const [id, alarm] of alarms) expect(alarm.Properties.AlarmActions, id).toEqual([ALARM_TOPIC]);
+  });
+});
 
 describe('a stage with dataProtection: on', () => {
   it('keeps every data table through a remove or a replacement, and can restore it to a point in time; the live connections table is left as it is', () => {

@@ -221,4 +221,28 @@ describe('the packaged CloudFormation template', () => {
       }
     });
   });
+
+  it('alarms on every dead-letter queue holding a message and every stream consumer falling behind, notifying no one unless a stage names a topic', () => {
+    const alarms = Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
+    const dlqs = resourcesOfType(template, 'AWS::SQS::Queue').map(([id]) => id).filter((id) => id.endsWith('DLQ'));
+    expect(dlqs.sort()).toEqual(['DevicesDLQ', 'FlowsDLQ', 'NotificationsDLQ', 'PacketsDLQ']);
+    for (const dlq of dlqs) {
+      expect(alarms[`${dlq}MessagesAlarm`]?.Properties, dlq).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    const consumers = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, mapping]) => JSON.stringify(mapping.Properties.EventSourceArn).includes('StreamArn'))
+      .map(([, mapping]) => (mapping.Properties.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(consumers.length).toBeGreaterThanOrEqual(3);
+    for (const fn of consumers) {
+      expect(alarms[`${fn}IteratorAgeAlarm`]?.Properties, fn).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }] });
+    }
+    expect(Object.keys(alarms)).toHaveLength(dlqs.length + new Set(consumers).size);
+    for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toBeUndefined();
+  });
 });
