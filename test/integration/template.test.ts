@@ -155,6 +155,8 @@ describe('the packaged CloudFormation template', () => {
         const unwindowed = id === 'FlowsQueue' || id === 'PacketsQueue';
         expect(mapping, id).toMatchObject({ BatchSize: unwindowed ? 10 : 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
         expect(mapping?.MaximumBatchingWindowInSeconds ?? 0, id).toBe(unwindowed ? 0 : 1);
+        // A backlog takes at most 100 concurrent batches of the account's executions.
+        expect(mapping?.ScalingConfig, id).toEqual({ MaximumConcurrency: 100 });
         const consumer = (mapping?.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
         expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * template.Resources[consumer]?.Properties.Timeout);
       }
