@@ -15,7 +15,8 @@ export function instantOf(dateAndTime: string): string {
   return new Date(timeOf(dateAndTime)).toISOString();
 }
 
-const timeOf = (dateAndTime: string) => Date.parse(dateAndTime.replace(LEAP_SECOND, '$159.999$2'));
+/** The instant in ms since 1970 (as instantOf reads it); NaN for a text that is no date-and-time. */
+export const timeOf = (dateAndTime: string): number => Date.parse(dateAndTime.replace(LEAP_SECOND, '$159.999$2'));
 
 /** Whether a date-and-time with second 60 falls where leap seconds are inserted: the last second of a UTC month (ITU-R TF.460). */
 export function leapSecondFits(dateAndTime: string): boolean {

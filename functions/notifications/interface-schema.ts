@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Encoding } from './decode.ts';
 import { UINT64_MAX } from '../shared/counter64.ts';
-import { leapSecondFits } from './event-time.ts';
+import { leapSecondFits, timeOf } from './event-time.ts';
 import { MAX_INTERFACE_NAME } from './interface-name.ts';
 
 // RFC 6991 date-and-time, and phys-address.
@@ -15,7 +15,8 @@ export const dateAndTime = z
   .string()
   .regex(DATE_AND_TIME, 'is not a date-and-time (RFC 6991), e.g. 2025-03-17T19:43:27.97Z')
   .refine(existsInCalendar, 'is not a date and time that exists (RFC 3339: month, day, hour, minute, second and offset in range)')
-  .refine(leapSecondFits, 'has second 60 outside the last minute of a UTC month, the only place a leap second is inserted');
+  .refine(leapSecondFits, 'has second 60 outside the last minute of a UTC month, the only place a leap second is inserted')
+  .refine(inFourDigitYears, 'is, in UTC, outside the years 0000 to 9999 (its offset moves it there), which no key holds in order');
 
 /** RFC 3339's ranges: a day that exists in its month, 00:00:00 to 23:59:60 (60 for a leap second), offsets to ±23:59. */
 function existsInCalendar(text: string): boolean {
@@ -25,6 +26,15 @@ function existsInCalendar(text: string): boolean {
   if (month < 1 || month > 12 || day < 1 || day > lastDay) return false;
   if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return false;
   return oh === undefined || (Number(oh) <= 23 && Number(om) <= 59);
+}
+
+/** Whether the instant, in UTC, is in the years 0000-9999: outside them ISO 8601 signs the year (`+010000-`), which sorts apart from every other key. */
+function inFourDigitYears(text: string): boolean {
+  const time = timeOf(text);
+  // A text that is no date-and-time is left to the checks above.
+  if (Number.isNaN(time)) return true;
+  const year = new Date(time).getUTCFullYear();
+  return year >= 0 && year <= 9999;
 }
 
 /** counter64 and gauge64: decimal strings up to 2^64-1 (RFC 7951); a JSON integer is taken too. */

@@ -245,3 +245,20 @@ describe('leap seconds (RFC 3339 second 60)', () => {
     expect(deviceReadings(json).map((r) => r.eventTime)).toEqual(['2016-12-31T23:59:59.999Z']);
   });
 });
+
+describe('times whose offset takes them out of the years 0000-9999', () => {
+  it.each([
+    ['into the year 10000', '9999-12-31T23:00:00-05:00'],
+    ['before the year 0000', '0000-01-01T00:30:00+01:00'],
+  ])('refuses one %s in UTC, whose key would sort apart from all others', (_, time) => {
+    const error = rejection(() => normalize(singleJsonWith({}, time), 'json'));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/eventTime .*outside the years 0000 to 9999/);
+  });
+
+  it('takes the last and first instants inside them, with or without an offset', () => {
+    for (const time of ['9999-12-31T18:59:59-05:00', '9999-12-31T23:59:59.999Z', '0000-01-01T00:00:00Z', '0000-01-01T00:00:00-01:00']) {
+      expect(normalize(singleJsonWith({}, time), 'json').eventTime).toBe(time);
+    }
+  });
+});
