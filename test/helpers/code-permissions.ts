@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-// What each SDK command needs in IAM. A transaction needs the action of each item kind it may hold.
+// What each SDK command needs in IAM. A transaction needs the action of each kind of item it
+// holds: see TRANSACTION_ACTIONS.
 const COMMAND_ACTIONS: Record<string, string[]> = {
   PutCommand: ['dynamodb:PutItem'],
   GetCommand: ['dynamodb:GetItem'],
@@ -12,7 +13,6 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   ScanCommand: ['dynamodb:Scan'],
   BatchWriteCommand: ['dynamodb:BatchWriteItem'],
   BatchGetCommand: ['dynamodb:BatchGetItem'],
-  TransactWriteCommand: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
   SendMessageCommand: ['sqs:SendMessage'],
   SendMessageBatchCommand: ['sqs:SendMessage'],
   ChangeMessageVisibilityBatchCommand: ['sqs:ChangeMessageVisibility'],
@@ -35,14 +35,21 @@ export function sourceClosure(entry: string): string[] {
   return [...seen];
 }
 
+/** A TransactWriteItems action's kind, as a file that builds one names it (`Put: {`), and what it needs. */
+const TRANSACTION_ACTIONS: Record<string, string> = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' };
+
 /** IAM actions that the SDK commands a handler's code constructs can need. */
 export function actionsUsedBy(handler: string): Set<string> {
   const file = `${handler.slice(0, handler.lastIndexOf('.'))}.ts`;
   const actions = new Set<string>();
   for (const source of sourceClosure(file)) {
-    for (const match of readFileSync(source, 'utf8').matchAll(/new (\w+Command)\(/g)) {
+    const text = readFileSync(source, 'utf8');
+    for (const match of text.matchAll(/new (\w+Command)\(/g)) {
       for (const action of COMMAND_ACTIONS[match[1] as string] ?? []) actions.add(action);
     }
+    if (!text.includes('new TransactWriteCommand(')) continue;
+    // Only the kinds of action the file's transactions hold.
+    for (const match of text.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g)) actions.add(TRANSACTION_ACTIONS[match[1] as string] as string);
   }
   return actions;
 }
