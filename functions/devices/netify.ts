@@ -84,22 +84,27 @@ export function parseNetify(text: string, handling: Handling = 'strict'): Parsed
       details.push({ line, message: `not JSON: ${(error as Error).message}` });
       return;
     }
-    try {
-      assertStorable(value, `line ${line}`);
-    } catch (error) {
-      // The refusal names the field; the line is this detail's own.
-      const detail = error instanceof HttpError ? error.details[0] : undefined;
-      details.push({ line, ...(detail?.field === undefined ? {} : { field: detail.field }), message: detail?.message ?? (error as Error).message });
-      return;
-    }
     const type = (value as { type?: unknown } | null)?.type;
     if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof type !== 'string' || !USED_TYPES.has(type)) {
       skipped++;
       return;
     }
     const result = (type === 'flow' ? flowRecord : statsRecord).safeParse(value);
-    if (result.success) records.push(result.data);
-    else for (const issue of result.error.issues) details.push({ line, field: issue.path.join('.'), message: issue.message });
+    if (!result.success) {
+      for (const issue of result.error.issues) details.push({ line, field: issue.path.join('.'), message: issue.message });
+      return;
+    }
+    // What is stored, once the schema has dropped what it does not keep: a line skipped, or
+    // a member dropped, is never refused for being more than a table holds.
+    try {
+      assertStorable(result.data, `line ${line}`);
+    } catch (error) {
+      // The refusal names the field; the line is this detail's own.
+      const detail = error instanceof HttpError ? error.details[0] : undefined;
+      details.push({ line, ...(detail?.field === undefined ? {} : { field: detail.field }), message: detail?.message ?? (error as Error).message });
+      return;
+    }
+    records.push(result.data);
   });
   return { skipped, ...settle(records, details, handling, 'line') };
 }

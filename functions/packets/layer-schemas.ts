@@ -9,17 +9,18 @@ const num = z.number();
 const numberOrString = z.union([z.number(), z.string().max(64)]);
 const text = z.string().max(1024);
 /**
- * Seconds since 1970, before the year 10000: later ones have no ISO 8601 date of four-digit
- * year, which a device's first and last seen are kept as (and compared by), and from
- * 8.64e12 on no date at all. Milliseconds sent for seconds land here.
+ * When the packet was sniffed, in seconds since 1970, before the year 10000: it becomes the
+ * layers' time and a device's first and last seen, kept as ISO 8601 dates of four-digit
+ * year (and compared as such); from 8.64e12 there is no date at all. Milliseconds sent for
+ * seconds land here. The other times are not stored (Info is no layer).
  */
-const epochSeconds = num.nonnegative().lt(253_402_300_800, 'is after the year 9999 (seconds since 1970 expected)');
+const sniffedAt = num.nonnegative().lt(253_402_300_800, 'is after the year 9999 (seconds since 1970 expected)');
 
 export const infoSchema = z.looseObject({
-  Sniffed_Timestamp: epochSeconds.optional(),
-  Processed_Timestamp: epochSeconds.optional(),
-  Submitted_Timestamp: epochSeconds.optional(),
-  Submitter_Timestamp: epochSeconds.optional(),
+  Sniffed_Timestamp: sniffedAt.optional(),
+  Processed_Timestamp: num.nonnegative().optional(),
+  Submitted_Timestamp: num.nonnegative().optional(),
+  Submitter_Timestamp: num.nonnegative().optional(),
   Size: int.nonnegative().optional(),
 });
 

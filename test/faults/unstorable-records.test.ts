@@ -63,7 +63,7 @@ describe('records the tables could not hold are refused at ingest', () => {
     const refused: [unknown, string, RegExp][] = [
       // What a client sending microseconds, or milliseconds, for seconds sends.
       [packet({ Sniffed_Timestamp: 1.7e15 }).packet, 'Info.Sniffed_Timestamp', /after the year 9999/],
-      [packet({ Processed_Timestamp: 1_710_704_607_512 }).packet, 'Info.Processed_Timestamp', /after the year 9999/],
+      [packet({ Sniffed_Timestamp: 1_710_704_607_512 }).packet, 'Info.Sniffed_Timestamp', /after the year 9999/],
       [packet({}, { Extra: 10n ** 130n }).packet, 'TCP.Extra', /beyond the range a table holds/],
       [packet({}, { Nested: Array.from({ length: 9_000 }, () => nestedLists(11)) }).packet, '', /KB as a table item/],
     ];
@@ -81,7 +81,8 @@ describe('records the tables could not hold are refused at ingest', () => {
 
   it('packets just inside each limit are stored: the last second of 9999, an integer below 1e126, 200 KB of text', { timeout: 60_000 }, async () => {
     const before = await tcpCount();
-    const last = packet({ Sniffed_Timestamp: 253_402_300_799.5 });
+    // The other times of Info are not stored: milliseconds there are taken as they come.
+    const last = packet({ Sniffed_Timestamp: 253_402_300_799.5, Submitter_Timestamp: 1_710_704_607_512 });
     const big = packet({}, { Extra: 10n ** 126n - 10n ** 88n });
     const heavy = packet({}, { Text: 'é'.repeat(100_000) });
     const { status, body } = await post('/packets', stringifyJson([last.packet, big.packet, heavy.packet]));
@@ -102,6 +103,20 @@ describe('records the tables could not hold are refused at ingest', () => {
     expect(status, JSON.stringify(body)).toBe(400);
     expect(body.error?.details[0]).toEqual({ line: 2, field: 'flow.last_seen_at', message: expect.stringMatching(/after the year 9999/) });
     expect((await getJson(runtime.url, '/devices/02:5e:01:00:00:01')).status).toBe(404);
+  });
+
+  it('Netify: what a line holds and ingest does not keep is never refused for its size, only skipped', async () => {
+    // An agent_status line (not stored) of 500 KB, and a flow with a member the schema drops beside its flow.
+    const status = stringifyJson({ type: 'agent_status', version: '4.4.7', note: 'x'.repeat(500_000) });
+    const flow = stringifyJson({ type: 'flow', interface: 'y'.repeat(450_000), flow: { digest: 'd-kept', local_mac: '02:5e:01:00:00:03', detected_application_name: 'netify.kept' } });
+    const { status: code, body } = await post('/netify', [status, flow].join('\n'), 'application/x-ndjson');
+    expect(code, JSON.stringify(body).slice(0, 300)).toBe(202);
+    expect(body).toMatchObject({ accepted: 1, skipped: 1 });
+    const device = await eventually(async () => {
+      const { status: found, body: view } = await getJson(runtime.url, '/devices/02:5e:01:00:00:03');
+      return found === 200 && view.applications.length > 0 ? view : undefined;
+    });
+    expect(device.applications[0]).toMatchObject({ app_name: 'netify.kept' });
   });
 
   it('a notification holding an integer beyond 1e126 is refused, naming the field', async () => {
