@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../infra/local/service-config.ts';
 import { actionsUsedBy } from '../helpers/code-permissions.ts';
+import { SOURCE_QUEUE_RETENTION_SECONDS } from '../../infra/local/redrive-queue.ts';
 import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
 
 let template: CfnTemplate;
@@ -146,6 +147,8 @@ describe('the packaged CloudFormation template', () => {
         const dlqId = `${id.replace(/Queue$/, '')}DLQ`;
         expect(queue.Properties.RedrivePolicy, id).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 });
         expect(template.Resources[dlqId]?.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.Properties.MessageRetentionPeriod);
+        // What npm run redrive allows for, holding back dead letters too old to return.
+        expect(queue.Properties.MessageRetentionPeriod, id).toBe(SOURCE_QUEUE_RETENTION_SECONDS);
         // A full 256 KiB body and the writer's reason attributes, whatever the account's default.
         expect(template.Resources[dlqId]?.Properties.MaximumMessageSize, dlqId).toBe(1_048_576);
         const mapping = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(getAtt(id)));
