@@ -38,19 +38,10 @@ export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promi
     .digest('base64url');
   const scoped = createHash('sha256').update(`${kind}\u0000${caller}\u0000${key}`).digest('base64url');
   const now = event.requestContext.timeEpoch ?? Date.now();
+  const id = `request#${scoped}`;
   let stored: Record<string, unknown> | undefined;
   try {
-    const result = await documentClient().send(
-      new UpdateCommand({
-        TableName: process.env.IDEMPOTENCY_TABLE,
-        Key: { id: `request#${scoped}` },
-        UpdateExpression: 'SET fingerprint = if_not_exists(fingerprint, :fp), received_at = if_not_exists(received_at, :now), expires_at = if_not_exists(expires_at, :exp)',
-        ConditionExpression: 'attribute_not_exists(id) OR fingerprint = :fp',
-        ExpressionAttributeValues: { ':fp': fingerprint, ':now': now, ':exp': Math.floor(now / 1000) + KEY_LIFETIME_SECONDS },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    stored = result.Attributes;
+    stored = (await claimAnew(id, fingerprint, now)) ?? (await claimAgain(id, fingerprint, now));
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException') {
       throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used with a different request body; use a new key for a new request', [
@@ -62,6 +53,46 @@ export async function claimIdempotencyKey(event: HttpEvent, kind: string): Promi
   }
   const receivedAt = Number(stored?.received_at ?? now);
   return { key: `${scoped}\u0000${fingerprint}\u0000${receivedAt}`, receivedAt };
+}
+
+/**
+ * The key's record made for this request, when the key has none or only an expired one
+ * (DynamoDB's TTL deletes an expired item within days, not at once): undefined when a live
+ * record holds the key.
+ */
+async function claimAnew(id: string, fingerprint: string, now: number): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await documentClient().send(
+      new UpdateCommand({
+        TableName: process.env.IDEMPOTENCY_TABLE,
+        Key: { id },
+        UpdateExpression: 'SET fingerprint = :fp, received_at = :now, expires_at = :exp',
+        ConditionExpression: 'attribute_not_exists(id) OR expires_at < :nowSeconds',
+        ExpressionAttributeValues: { ':fp': fingerprint, ':now': now, ':exp': Math.floor(now / 1000) + KEY_LIFETIME_SECONDS, ':nowSeconds': Math.floor(now / 1000) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
+
+/** The live record of a key claimed before: the same body's (a retry), else a condition failure (422). */
+async function claimAgain(id: string, fingerprint: string, now: number): Promise<Record<string, unknown> | undefined> {
+  const result = await documentClient().send(
+    new UpdateCommand({
+      TableName: process.env.IDEMPOTENCY_TABLE,
+      Key: { id },
+      // if_not_exists: the record may have been deleted since claimAnew looked.
+      UpdateExpression: 'SET fingerprint = if_not_exists(fingerprint, :fp), received_at = if_not_exists(received_at, :now), expires_at = if_not_exists(expires_at, :exp)',
+      ConditionExpression: 'attribute_not_exists(id) OR fingerprint = :fp',
+      ExpressionAttributeValues: { ':fp': fingerprint, ':now': now, ':exp': Math.floor(now / 1000) + KEY_LIFETIME_SECONDS },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return result.Attributes;
 }
 
 /** publishRecords' options for a validated request: its claimed key, and when it first arrived. */

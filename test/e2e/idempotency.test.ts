@@ -79,19 +79,39 @@ describe('Idempotency-Key (IETF httpapi draft): scoped to the caller, bound to t
     expect(await stored(41_001)).toEqual({ rows: before.rows + 1, count: before.count + 1 });
   });
 
-  it('takes a key whose record is gone as a new request: stored again, counted again, never listed twice and counted once', async () => {
-    const first = await postJson(runtime.url, '/packets', untimedPacket(41_002), { 'idempotency-key': 'k-forgotten' });
-    expect(first.status).toBe(202);
-    await eventually(async () => ((await stored(41_002)).rows === 1 ? true : undefined), 20_000, 'the first packet stored');
-    const before = await stored(41_002);
-    // What DynamoDB's TTL does to the record once its 24 hours are over.
+  // What DynamoDB's TTL does to a key's record once its 24 hours are over: nothing for a while, then delete it.
+  const requestRecords = async () => {
     const table = runtime.resources.tables.get('IdempotencyTable')?.name as string;
-    const { Items = [] } = await documentClient().send(new ScanCommand({ TableName: table, FilterExpression: 'begins_with(id, :request)', ExpressionAttributeValues: { ':request': 'request#' } }));
-    for (const { id } of Items) await documentClient().send(new DeleteCommand({ TableName: table, Key: { id } }));
+    const { Items = [] } = await documentClient().send(new ScanCommand({ TableName: table, ConsistentRead: true, FilterExpression: 'begins_with(id, :request)', ExpressionAttributeValues: { ':request': 'request#' } }));
+    return { table, ids: Items.map((item) => item.id as string) };
+  };
+  const expire = async () => {
+    const { table, ids } = await requestRecords();
+    for (const id of ids) await documentClient().send(new UpdateCommand({ TableName: table, Key: { id }, UpdateExpression: 'SET expires_at = :past', ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 } }));
+  };
+  const remove = async () => {
+    const { table, ids } = await requestRecords();
+    for (const id of ids) await documentClient().send(new DeleteCommand({ TableName: table, Key: { id } }));
+  };
+
+  it.each([
+    ['expired but not yet deleted', 41_002, expire],
+    ['deleted', 41_003, remove],
+  ])('takes a key whose record is %s as a new request: stored again, counted again, never listed twice and counted once', async (_, port, forget) => {
+    const key = `k-forgotten-${port}`;
+    const first = await postJson(runtime.url, '/packets', untimedPacket(port), { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    await eventually(async () => ((await stored(port)).rows === 1 ? true : undefined), 20_000, 'the first packet stored');
+    const before = await stored(port);
+    await forget();
     await new Promise((r) => setTimeout(r, 20));
-    expect((await postJson(runtime.url, '/packets', untimedPacket(41_002), { 'idempotency-key': 'k-forgotten' })).status).toBe(202);
-    await eventually(async () => ((await stored(41_002)).rows === 2 ? true : undefined), 20_000, 'the second packet stored');
+    expect((await postJson(runtime.url, '/packets', untimedPacket(port), { 'idempotency-key': key })).status).toBe(202);
+    await eventually(async () => ((await stored(port)).rows === 2 ? true : undefined), 20_000, 'the second packet stored');
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(await stored(41_002)).toEqual({ rows: 2, count: before.count + 1 });
+    expect(await stored(port)).toEqual({ rows: 2, count: before.count + 1 });
+    // A live record again: the same key and body once more is a retry.
+    expect((await postJson(runtime.url, '/packets', untimedPacket(port), { 'idempotency-key': key })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await stored(port)).toEqual({ rows: 2, count: before.count + 1 });
   });
 });
