@@ -35,7 +35,7 @@ export function sourceClosure(entry: string): string[] {
   return [...seen];
 }
 
-/** A TransactWriteItems action's kind, as a file that builds one names it (`Put: {`), and what it needs. */
+/** A TransactWriteItems action's kind, as a file that builds one names it (`Put: ...`), and what it needs. */
 const TRANSACTION_ACTIONS: Record<string, string> = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' };
 
 /** IAM actions that the SDK commands a handler's code constructs can need. */
@@ -49,7 +49,7 @@ export function actionsUsedBy(handler: string): Set<string> {
     }
     if (!text.includes('new TransactWriteCommand(')) continue;
     // Only the kinds of action the file's transactions hold.
-    for (const match of text.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g)) actions.add(TRANSACTION_ACTIONS[match[1] as string] as string);
+    for (const match of text.matchAll(/\b(Put|Update|Delete|ConditionCheck): /g)) actions.add(TRANSACTION_ACTIONS[match[1] as string] as string);
   }
   return actions;
 }
