@@ -25,8 +25,12 @@ export function normalizeNotification(content: Record<string, unknown>, encoding
     throw invalidRecords([{ field: 'eventTime', message }], 'field');
   }
   const { eventTime: _time, ...payload } = content;
-  const list = interfaceList(payload);
-  if (list === undefined) return { eventTime: eventTime.data, publisher, content: payload };
+  const found = interfaceList(payload);
+  if (found === undefined) return { eventTime: eventTime.data, publisher, content: payload };
+  const { list, container } = found;
+  // What else the notification carries beside its interface statistics is kept as it came.
+  const { [container]: _interfaces, ...others } = payload;
+  const rest = Object.keys(others).length > 0 ? { content: others } : {};
 
   const schema = interfaceSchema(encoding);
   const details: ErrorDetail[] = [];
@@ -50,16 +54,18 @@ export function normalizeNotification(content: Record<string, unknown>, encoding
     }
   });
   if (details.length > 0) throw invalidRecords(details, 'field');
-  return { eventTime: eventTime.data, publisher, interfaces };
+  return { eventTime: eventTime.data, publisher, interfaces, ...rest };
 }
 
-function interfaceList(payload: Record<string, unknown>): unknown[] | undefined {
-  const container = (payload.interface_data ?? payload['ietf-interfaces:interfaces']) as { interface?: unknown } | undefined;
-  if (container === undefined) return undefined;
+/** The interface statistics of a payload, and the member holding them: the seed's interface_data, else RFC 8343's. */
+function interfaceList(payload: Record<string, unknown>): { list: unknown[]; container: string } | undefined {
+  const name = payload.interface_data != null ? 'interface_data' : payload['ietf-interfaces:interfaces'] !== undefined ? 'ietf-interfaces:interfaces' : undefined;
+  if (name === undefined) return undefined;
+  const container = payload[name] as { interface?: unknown } | null;
   if (typeof container !== 'object' || container === null || !Array.isArray(container.interface)) {
     throw invalidRecords([{ field: 'interface', message: 'is missing or not a list; interface statistics must be a list "interface"' }], 'field');
   }
-  return container.interface;
+  return { list: container.interface, container: name };
 }
 
 function dropUndefined(value: unknown): unknown {

@@ -140,3 +140,24 @@ describe("the draft's reference publisher", () => {
     expect(notification.interfaces?.[0]).not.toHaveProperty('speed');
   });
 });
+
+describe('a notification carrying interface statistics and more', () => {
+  const json = readFileSync('events/notifications/rfc8343.json', 'utf8');
+  const xml = readFileSync('events/notifications/rfc8343-single.xml', 'utf8');
+  const system = { 'example-system:system-state': { 'cpu-load': 17, uptime: '2d' } };
+
+  it('keeps what else it carries beside the interfaces, as it came, in JSON and XML alike', () => {
+    const document = JSON.parse(json) as Record<string, Record<string, unknown>>;
+    Object.assign(document['ietf-https-notif:notification'] as object, system);
+    const fromJson = normalize(JSON.stringify(document), 'json');
+    expect(fromJson.interfaces?.length).toBeGreaterThan(0);
+    expect(fromJson.content).toEqual(system);
+    const fromXml = normalize(xml.replace('</notification>', '<system-state xmlns="urn:example:system"><cpu-load>17</cpu-load><uptime>2d</uptime></system-state></notification>'), 'xml');
+    expect(fromXml.interfaces?.[0]?.name).toBe('eth0');
+    expect(fromXml.content).toEqual({ 'system-state': { 'cpu-load': '17', uptime: '2d' } });
+  });
+
+  it('has no content when the interfaces are all it carries', () => {
+    expect(normalize(json, 'json').content).toBeUndefined();
+  });
+});
