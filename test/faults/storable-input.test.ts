@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
@@ -8,6 +8,7 @@ import { parseJson, stringifyJson } from '../../functions/shared/json.ts';
 import { layersOf } from '../../functions/packets/storage.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { TEST_API_KEY, eventually, startTestRuntime } from '../helpers/runtime.ts';
+import { deadLetterCount } from '../helpers/queue-delivery.ts';
 import { nextPage } from '../../dashboard/src/next-page.ts';
 
 /**
@@ -39,14 +40,7 @@ async function get(path: string): Promise<{ body: unknown; link: string | null }
   return { body: parseJson(await response.text()), link: response.headers.get('link') };
 }
 
-async function deadLetterCount(): Promise<number> {
-  let total = 0;
-  for (const id of ['PacketsDLQ', 'FlowsDLQ', 'NotificationsDLQ', 'DevicesDLQ']) {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: runtime.resources.queues.get(id)?.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-    total += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
-  }
-  return total;
-}
+const deadLettered = () => deadLetterCount(sqs, runtime);
 
 /** Valid Unicode of every plane, including names that are also Object.prototype's members. */
 const text = (maxLength: number) =>
@@ -121,7 +115,7 @@ describe('whatever ingest accepts is stored, exactly', () => {
       60_000,
       `${expected.size} exact flow sums`,
     );
-    expect(await deadLetterCount()).toBe(0);
+    expect(await deadLettered()).toBe(0);
   });
 
   it('notifications: interfaces sharing a MAC, calendar dates, 64-bit counters, free-form leaves named like prototype members', { timeout: 240_000 }, async () => {
@@ -187,7 +181,7 @@ describe('whatever ingest accepts is stored, exactly', () => {
       60_000,
       `${RUNS} notifications`,
     );
-    expect(await deadLetterCount()).toBe(0);
+    expect(await deadLettered()).toBe(0);
   });
 
   it('Netify: application names of any Unicode, bytes and packets up to 2^64 - 1, sums exact past 2^53', { timeout: 240_000 }, async () => {
@@ -221,7 +215,7 @@ describe('whatever ingest accepts is stored, exactly', () => {
       60_000,
       `${expected.size} devices' exact Netify sums`,
     );
-    expect(await deadLetterCount()).toBe(0);
+    expect(await deadLettered()).toBe(0);
   });
 
   it('packets: extra fields of any storable value under any member name', { timeout: 240_000 }, async () => {
@@ -249,6 +243,6 @@ describe('whatever ingest accepts is stored, exactly', () => {
       const { body } = await get('/packets/tables/all');
       return JSON.stringify(Object.entries(body as object).sort()) === JSON.stringify(Object.entries(expected).sort()) ? true : undefined;
     }, 60_000, 'exact packet counts');
-    expect(await deadLetterCount()).toBe(0);
+    expect(await deadLettered()).toBe(0);
   });
 });

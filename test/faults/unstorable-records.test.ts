@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringifyJson } from '../../functions/shared/json.ts';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { TEST_API_KEY, eventually, getJson, startTestRuntime } from '../helpers/runtime.ts';
+import { deadLetterCount } from '../helpers/queue-delivery.ts';
 
 /**
  * Valid JSON that the writers could not store: time stamps past the year 9999 (no ISO date a
@@ -47,14 +48,7 @@ async function tcpCount(): Promise<number> {
   return Number((await getJson(runtime.url, '/packets/tables/TCP')).body.TCP ?? 0);
 }
 
-async function deadLettered(): Promise<number> {
-  let total = 0;
-  for (const id of ['PacketsDLQ', 'FlowsDLQ', 'NotificationsDLQ', 'DevicesDLQ']) {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: runtime.resources.queues.get(id)?.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
-    total += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
-  }
-  return total;
-}
+const deadLettered = () => deadLetterCount(sqs, runtime);
 
 describe('records the tables could not hold are refused at ingest', () => {
   it('packets: a time past the year 9999, an integer beyond 1e126, a record heavier than an item; each beside a valid packet', { timeout: 60_000 }, async () => {

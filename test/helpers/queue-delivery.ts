@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { expect } from 'vitest';
 import type { ClientMiddleware, MeteredClient } from '../../functions/shared/usage-meter.ts';
 import { documentClient } from '../../functions/shared/dynamodb-client.ts';
@@ -35,6 +36,28 @@ export async function withStoreMiddleware<T>(name: string, middleware: ClientMid
   } finally {
     client.middlewareStack.remove(name);
   }
+}
+
+/**
+ * Runs `work` with `race` run once, right after the first BatchGetItem of `markerTable` (a read
+ * of fold markers) has answered and before the read goes on; answers what `work` gave and
+ * whether the race ran.
+ */
+export async function withRaceAfterMarkerRead<T>(markerTable: string, race: () => Promise<void>, work: () => Promise<T>): Promise<{ result: T; raced: boolean }> {
+  let raced = false;
+  const result = await withStoreMiddleware(
+    'raceAfterMarkerRead',
+    (next) => async (args) => {
+      const answer = await next(args);
+      if (!raced && (args.input as { RequestItems?: Record<string, unknown> }).RequestItems?.[markerTable] !== undefined) {
+        raced = true;
+        await race();
+      }
+      return answer;
+    },
+    work,
+  );
+  return { result, raced };
 }
 
 /** Runs `work` with every request of the functions' DynamoDB client held `ms` first: a slow store. */
@@ -123,4 +146,14 @@ export function expectStoredInPart(run: ShortOfTime, delivered: number, atLeast:
   expect(run.handedBack.length).toBeLessThan(delivered);
   expect(run.receivedAgain.sort()).toEqual(run.handedBack.sort());
   expect(run.retryFailures).toEqual([]);
+}
+
+/** Messages waiting in the runtime's four dead-letter queues, together. */
+export async function deadLetterCount(sqs: SQSClient, runtime: LocalRuntime): Promise<number> {
+  let total = 0;
+  for (const id of ['PacketsDLQ', 'FlowsDLQ', 'NotificationsDLQ', 'DevicesDLQ']) {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: runtime.resources.queues.get(id)?.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    total += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+  return total;
 }

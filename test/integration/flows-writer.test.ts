@@ -10,7 +10,7 @@ import { flowDeltas, MAX_DELTA_ROWS } from '../../functions/flows/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { foldHour, hourSums, pendingKeys } from '../helpers/flow-sums.ts';
 import { sqsEvent, sqsRecord, direct } from '../helpers/sqs-events.ts';
-import { deliverShortOfTime, expectStoredInPart, withStoreMiddleware } from '../helpers/queue-delivery.ts';
+import { deliverShortOfTime, expectStoredInPart, withRaceAfterMarkerRead } from '../helpers/queue-delivery.ts';
 
 let runtime: LocalRuntime;
 let writer: (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -135,19 +135,13 @@ describe('flows writer and folder against DynamoDB Local', () => {
     expect((await writer(sqsEvent([sqsRecord(m.body)]))).batchItemFailures).toEqual([]);
     expect((await pendingKeys(hour)).length).toBeGreaterThan(0);
     const markerTable = flowsConfig().idempotencyTable;
-    let raced = false;
     // Right after the first read of fold markers (none yet), before the folded sums are read:
     // the hour is folded, then the message comes back and its deltas are put again under the same keys.
-    const read = await withStoreMiddleware(
-      'foldAfterMarkerRead',
-      (next) => async (args) => {
-        const result = await next(args);
-        if (!raced && (args.input as { RequestItems?: Record<string, unknown> }).RequestItems?.[markerTable] !== undefined) {
-          raced = true;
-          expect((await foldHour(hour)).folded).toBeGreaterThan(0);
-          expect((await writer(sqsEvent([sqsRecord(m.body, 2)]))).batchItemFailures).toEqual([]);
-        }
-        return result;
+    const { result: read, raced } = await withRaceAfterMarkerRead(
+      markerTable,
+      async () => {
+        expect((await foldHour(hour)).folded).toBeGreaterThan(0);
+        expect((await writer(sqsEvent([sqsRecord(m.body, 2)]))).batchItemFailures).toEqual([]);
       },
       () => stored(hour),
     );

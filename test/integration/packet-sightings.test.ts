@@ -14,7 +14,7 @@ import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { MAX_TRANSACTION_DEVICES, packetSightings } from '../../functions/packets/device-sightings.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
 import { direct, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
-import { withStoreMiddleware } from '../helpers/queue-delivery.ts';
+import { withRaceAfterMarkerRead } from '../helpers/queue-delivery.ts';
 
 // Packets sight devices with a put per device and message; the folder later moves a
 // device's sightings into its folded shard. Device views must be exact at every point:
@@ -224,19 +224,13 @@ describe('packet sightings of devices against DynamoDB Local', () => {
     };
     expect(await group()).toEqual(want);
     const markerTable = devicesConfig().idempotencyTable;
-    let raced = false;
     // Right after the first read of fold markers (none yet), before the devices' counts are read:
     // host is folded, then the message comes back and its sightings are put again under the same keys.
-    const read = await withStoreMiddleware(
-      'foldAfterMarkerRead',
-      (next) => async (args) => {
-        const result = await next(args);
-        if (!raced && (args.input as { RequestItems?: Record<string, unknown> }).RequestItems?.[markerTable] !== undefined) {
-          raced = true;
-          expect((await fold(host)).folded).toBe(1);
-          await ok(sqsEvent([sqsRecord(m.body, 2)]));
-        }
-        return result;
+    const { result: read, raced } = await withRaceAfterMarkerRead(
+      markerTable,
+      async () => {
+        expect((await fold(host)).folded).toBe(1);
+        await ok(sqsEvent([sqsRecord(m.body, 2)]));
       },
       group,
     );

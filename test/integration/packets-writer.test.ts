@@ -12,9 +12,10 @@ import { packRecords, type PackedMessage } from '../../functions/shared/queue-en
 import { packetsConfig } from '../../functions/packets/config.ts';
 import { parsePackets, type Packet } from '../../functions/packets/packet-schema.ts';
 import { PROTOCOLS } from '../../functions/packets/protocols.ts';
-import { allCounterKeys, layerItems, layersOf, sumCounters } from '../../functions/packets/storage.ts';
+import { layerItems } from '../../functions/packets/storage.ts';
 import { moveLegacyCount, moveLegacyCounts } from '../../functions/packets/legacy-counts.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { expectedCounts, storedCounts } from '../helpers/packet-counts.ts';
 import { sqsEvent, sqsRecord, direct, lambdaContext } from '../helpers/sqs-events.ts';
 import { deliverShortOfTime } from '../helpers/queue-delivery.ts';
 
@@ -38,21 +39,6 @@ function messages(count: number, packetsEach: number): PackedMessage[] {
     const [message] = packRecords('packets', packets);
     return message as PackedMessage;
   });
-}
-
-function expectedCounts(sent: PackedMessage[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const message of sent) {
-    for (const packet of parseEnvelope(message.body, 'packets').records as Packet[]) {
-      for (const protocol of layersOf(packet)) counts[protocol] = (counts[protocol] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-async function storedCounts(): Promise<Record<string, number>> {
-  const config = packetsConfig();
-  return Object.fromEntries(sumCounters(await getAll(config.countsTable, allCounterKeys(config.counterShards))));
 }
 
 async function storedItems(): Promise<number> {

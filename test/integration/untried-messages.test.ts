@@ -3,13 +3,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
-import { getAll } from '../../functions/shared/batch-writer.ts';
-import { packRecords, parseEnvelope, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
+import { packRecords, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
 import { PoisonMessageError, TimeBudgetError, settleFailures } from '../../functions/shared/sqs-batch.ts';
 import { packetsConfig } from '../../functions/packets/config.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
-import { allCounterKeys, layersOf, sumCounters } from '../../functions/packets/storage.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
+import { expectedCounts, storedCounts } from '../helpers/packet-counts.ts';
 import { direct, lambdaContext, sqsEvent, sqsRecord } from '../helpers/sqs-events.ts';
 
 // A message the writer never tried (no time left for it) must not use up its receives
@@ -97,21 +96,6 @@ async function deleteHandled(records: SQSRecord[], response: SQSBatchResponse): 
 /** Every dead letter of the packets DLQ not read before, by body (read, they stay hidden for a minute). */
 async function deadLetters(): Promise<Map<string, Message>> {
   return new Map((await receive(dlq().url, 60)).map((m) => [m.Body as string, m]));
-}
-
-function expectedCounts(sent: PackedMessage[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const message of sent) {
-    for (const packet of parseEnvelope(message.body, 'packets').records as Packet[]) {
-      for (const protocol of layersOf(packet)) counts[protocol] = (counts[protocol] ?? 0) + 1;
-    }
-  }
-  return counts;
-}
-
-async function storedCounts(): Promise<Record<string, number>> {
-  const config = packetsConfig();
-  return Object.fromEntries(sumCounters(await getAll(config.countsTable, allCounterKeys(config.counterShards))));
 }
 
 const added = (before: Record<string, number>, after: Record<string, number>) =>
