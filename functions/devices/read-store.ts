@@ -2,6 +2,7 @@ import { getAll, keyOf } from '../shared/batch-writer.ts';
 import { serviceUnavailable } from '../shared/errors.ts';
 import { queryPartition } from '../shared/partition-query.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
+import { markersFound } from '../shared/marked-fold.ts';
 import { mergeShards, type MergedPage } from '../shared/shard-merge.ts';
 import { devicesConfig } from './config.ts';
 import {
@@ -114,7 +115,7 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
   let unread = macs.map((mac, i) => ({ pk: devicePartition(mac), i }));
   for (let attempt = 1; unread.length > 0; attempt++) {
     const listed = await Promise.all(unread.map(({ pk }) => queryPartition(table, pk, { beginsWith: PACKET_SIGHTING_PREFIX, consistent: true })));
-    const copies = await foldMarkers(idempotencyTable, listed.flat());
+    const copies = await markersFound(idempotencyTable, listed.flat().map(markerIdOf));
     const read = await Promise.all(
       unread.map(({ pk }) =>
         Promise.all([
@@ -128,9 +129,9 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
         ]),
       ),
     );
-    const pending = listed.map((sightings) => sightings.filter((s) => !copies.has(sightingFoldMarkerId(s as Key))));
-    const folded = await foldMarkers(idempotencyTable, pending.flat());
-    const raced = pending.map((sightings) => sightings.some((s) => folded.has(sightingFoldMarkerId(s as Key))));
+    const pending = listed.map((sightings) => sightings.filter((s) => !copies.has(markerIdOf(s))));
+    const folded = await markersFound(idempotencyTable, pending.flat().map(markerIdOf));
+    const raced = pending.map((sightings) => sightings.some((s) => folded.has(markerIdOf(s))));
     unread.forEach(({ pk, i }, n) => {
       if (raced[n] === true) return;
       const [projected, snapshotsNewestFirst] = read[n] ?? [[], []];
@@ -147,11 +148,7 @@ async function readSummaries(macs: readonly string[], limits: DeviceReadOptions)
   return summaries;
 }
 
-/** The ids of the fold markers that exist of these sightings, read strongly consistent: one BatchGetItem per 100. */
-async function foldMarkers(markerTable: string, sightings: readonly Item[]): Promise<Set<string>> {
-  if (sightings.length === 0) return new Set();
-  return new Set((await getAll(markerTable, sightings.map((s) => ({ id: sightingFoldMarkerId(s as Key) })), true)).map((m) => String(m.id)));
-}
+const markerIdOf = (sighting: Item) => sightingFoldMarkerId(sighting as Key);
 
 /** The statistics of the applications and interfaces each view shows, read for those alone. */
 async function withDetails(summaries: readonly (DeviceSummary | undefined)[], limits: ViewLimits): Promise<(DeviceItems | undefined)[]> {

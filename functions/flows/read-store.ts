@@ -1,6 +1,6 @@
-import { getAll } from '../shared/batch-writer.ts';
 import { addExact } from '../shared/exactly-once.ts';
 import { serviceUnavailable } from '../shared/errors.ts';
+import { markersFound } from '../shared/marked-fold.ts';
 import { backoffDelay, sleep } from '../shared/retry.ts';
 import { queryPage, queryPartition } from '../shared/partition-query.ts';
 import { flowsConfig } from './config.ts';
@@ -72,22 +72,16 @@ async function readShard(hour: number, position: HourPosition, limit: number): P
   const pendingPk = pendingPartition(hour, position.shard);
   for (let attempt = 1; ; attempt++) {
     const listed = (await queryPartition(config.flowsTable, pendingPk, { consistent: true })) as unknown as FlowDelta[];
-    const copies = await foldMarkers(config.idempotencyTable, listed);
+    const copies = await markersFound(config.idempotencyTable, listed.map(foldMarkerId));
     const folded = await queryPage(config.flowsTable, hourPartition(hour, position.shard), { after: position.after, limit, consistent: true });
     const pending = listed.filter((d) => !copies.has(foldMarkerId(d)));
-    if ((await foldMarkers(config.idempotencyTable, pending)).size === 0) {
+    if ((await markersFound(config.idempotencyTable, pending.map(foldMarkerId))).size === 0) {
       return mergeShard(folded.items, pending, position.after, folded.lastEvaluatedKey?.sk as string | undefined, limit);
     }
     // Never a sum that may count a delta twice or not at all: read again, or say so.
     if (attempt >= FOLD_RACE_ATTEMPTS) throw serviceUnavailable('the hour is being folded; try again');
     await sleep(backoffDelay(attempt, 5, 100));
   }
-}
-
-/** The ids of the fold markers that exist of these deltas, read strongly consistent. */
-async function foldMarkers(markerTable: string, deltas: readonly FlowDelta[]): Promise<Set<string>> {
-  if (deltas.length === 0) return new Set();
-  return new Set((await getAll(markerTable, deltas.map((d) => ({ id: foldMarkerId(d) })), true)).map((m) => String(m.id)));
 }
 
 /**

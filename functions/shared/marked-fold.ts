@@ -1,4 +1,5 @@
 import { DeleteCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { getAll } from './batch-writer.ts';
 import { documentClient } from './dynamodb-client.ts';
 import { cancellationReasons, RETRYABLE } from './exactly-once.ts';
 import { backoffDelay, sleep } from './retry.ts';
@@ -68,4 +69,13 @@ export async function foldMarked<T>(initial: readonly T[], fold: MarkedFold<T>):
     }
   }
   return { folded: 0, duplicates };
+}
+
+/**
+ * Which of these fold markers exist, read strongly consistent (one BatchGetItem per 100): a
+ * reader adding pending items to their sums skips those folded before it read the sums.
+ */
+export async function markersFound(markerTable: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  return new Set((await getAll(markerTable, ids.map((id) => ({ id })), true)).map((marker) => String(marker.id)));
 }
