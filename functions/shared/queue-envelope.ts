@@ -21,6 +21,12 @@ export function readEnvelope(body: string): Envelope {
   return value;
 }
 
+/** When a message's records were received, read from its envelope without parsing it; undefined if it has none. */
+export function receivedAtOf(body: string): number | undefined {
+  const match = /"receivedAt":(\d+)/.exec(body.slice(0, 512));
+  return match === null ? undefined : Number(match[1]);
+}
+
 /** SQS's classic 256 KiB message limit: every emulator and region accepts it. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 

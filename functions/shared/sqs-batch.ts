@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { logger, recordDeadLettered, recordRequeued } from './observability.ts';
+import { receivedAtOf } from './queue-envelope.ts';
 import { entryBytes, groupIntoBatches } from './queue-publisher.ts';
 import { sqsClient } from './sqs-client.ts';
 
@@ -51,6 +52,9 @@ export interface DeadLetterOptions {
 
 const MAX_REASON_LENGTH = 1000;
 
+/** How long the source queues keep a message (their MessageRetentionPeriod in serverless.yml). */
+export const SOURCE_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+
 /**
  * Settles the messages a writer could not store. A poison message, or one failing on its
  * last receive, is moved to the DLQ by the writer itself with its reason attached (the
@@ -64,9 +68,13 @@ const MAX_REASON_LENGTH = 1000;
  * at once; from then on it is sent to its queue again as a new message (same body, so same
  * ingest id and receipt time: storing it twice counts once, and the writer lag still runs
  * from its first receipt) and counts as handled, so that SQS deletes the old one. If that
- * send fails it stays a batch item failure.
+ * send fails it stays a batch item failure. Each copy is a new message that the queue would
+ * keep for its whole retention again, so a message is sent again only while its records were
+ * received less than SOURCE_QUEUE_RETENTION_SECONDS ago, as long as the queue keeps any; an
+ * older one goes to the DLQ with its reason (an alarm, and `npm run redrive` once writers keep
+ * up), not round its queue without end.
  */
-export async function settleFailures(failed: readonly FailedMessage[], options: DeadLetterOptions): Promise<SQSBatchItemFailure[]> {
+export async function settleFailures(failed: readonly FailedMessage[], options: DeadLetterOptions, now = Date.now()): Promise<SQSBatchItemFailure[]> {
   const toDlq: FailedMessage[] = [];
   const sendAgain: FailedMessage[] = [];
   const release: FailedMessage[] = [];
@@ -75,9 +83,13 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
     const receives = Number(failure.record.attributes?.ApproximateReceiveCount ?? 1);
     if (failure.error instanceof TimeBudgetError) {
       const nearLast = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount - 1;
+      const overdue = untriedPastRetention(failure, now);
       // A FIFO queue would put the copy behind the rest of its group (or drop it as a duplicate): released there.
       if (options.queueUrl === undefined) retry.push(failure);
-      else (nearLast && !options.queueUrl.endsWith('.fifo') ? sendAgain : release).push(failure);
+      else if (!nearLast || options.queueUrl.endsWith('.fifo')) release.push(failure);
+      else if (overdue === undefined) sendAgain.push(failure);
+      else if (options.deadLetterQueueUrl !== undefined) toDlq.push(overdue);
+      else release.push(failure);
       continue;
     }
     const lastChance = options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount;
@@ -94,6 +106,15 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
     log('error', 'message not stored; it returns to the queue', failure);
     return { itemIdentifier: failure.record.messageId };
   });
+}
+
+/** A message not tried whose records were received longer than its queue keeps a message ago, with that as its reason. */
+function untriedPastRetention(failure: FailedMessage, now: number): FailedMessage | undefined {
+  const receivedAt = receivedAtOf(failure.record.body);
+  if (receivedAt === undefined || now - receivedAt < SOURCE_QUEUE_RETENTION_SECONDS * 1000) return undefined;
+  const days = SOURCE_QUEUE_RETENTION_SECONDS / 86_400;
+  const reason = `not tried within the ${days} days its queue keeps a message (received ${new Date(receivedAt).toISOString()}): ${(failure.error as Error).message}`;
+  return { ...failure, error: new TimeBudgetError(reason) };
 }
 
 /** Visibility 0 for messages not tried; if that fails they come back after the visibility timeout as usual. */

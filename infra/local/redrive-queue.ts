@@ -1,9 +1,8 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { MARKER_TTL_SECONDS } from '../../functions/shared/exactly-once.ts';
 import { groupIntoBatches } from '../../functions/shared/queue-publisher.ts';
-
-/** How long the source queues keep a message (their MessageRetentionPeriod in serverless.yml). */
-export const SOURCE_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
+import { receivedAtOf } from '../../functions/shared/queue-envelope.ts';
+import { SOURCE_QUEUE_RETENTION_SECONDS } from '../../functions/shared/sqs-batch.ts';
 
 /**
  * The oldest a dead letter may be to go back: its markers, written when it was first
@@ -20,12 +19,6 @@ const HELD_BACK_SECONDS = 15 * 60;
 export interface Redrive {
   moved: number;
   tooOld: number;
-}
-
-/** When the message's records were received, from its envelope; undefined if it has none. */
-function receivedAtOf(body: string): number | undefined {
-  const match = /"receivedAt":(\d+)/.exec(body.slice(0, 512));
-  return match === null ? undefined : Number(match[1]);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadServiceConfig } from '../../infra/local/service-config.ts';
 import { actionsUsedBy } from '../helpers/code-permissions.ts';
-import { SOURCE_QUEUE_RETENTION_SECONDS } from '../../infra/local/redrive-queue.ts';
+import { SOURCE_QUEUE_RETENTION_SECONDS } from '../../functions/shared/sqs-batch.ts';
 import { packageTemplate, resourcesOfType, type CfnTemplate } from '../helpers/package-template.ts';
 
 let template: CfnTemplate;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../infra/local/runtime.ts';
 import { packRecords, type PackedMessage } from '../../functions/shared/queue-envelope.ts';
-import { PoisonMessageError, TimeBudgetError, settleFailures } from '../../functions/shared/sqs-batch.ts';
+import { PoisonMessageError, SOURCE_QUEUE_RETENTION_SECONDS, TimeBudgetError, settleFailures } from '../../functions/shared/sqs-batch.ts';
 import { packetsConfig } from '../../functions/packets/config.ts';
 import type { Packet } from '../../functions/packets/packet-schema.ts';
 import { startTestRuntime } from '../helpers/runtime.ts';
@@ -143,7 +143,7 @@ describe('messages a writer had no time for', () => {
     expect(added(before, await storedCounts())).toEqual(expectedCounts(all));
   });
 
-  it('are never dead-lettered, while a poison message is at once and one failing on its last receive is with its reason', async () => {
+  it('are not dead-lettered for their receives, while a poison message is at once and one failing on its last receive is with its reason', async () => {
     const [poison, failingLast, failingEarly, untriedThird, untriedLast] = messages(5, 200) as [PackedMessage, PackedMessage, PackedMessage, PackedMessage, PackedMessage];
     const records = {
       poison: await receivedTimes(poison.body, 1),
@@ -183,6 +183,28 @@ describe('messages a writer had no time for', () => {
         [untriedLast.body, '1'],
       ].sort(),
     );
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue().url, Entries: visible.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+  });
+
+  it('go to the DLQ with their reason once their records were received longer ago than the queue keeps a message, not round their queue again', async () => {
+    const receivedAt = 1_780_000_000_000;
+    const [young, old] = [0, 1].map((i) => packRecords('packets', [samples[(300 + i) % samples.length] as Packet], { receivedAt })[0] as PackedMessage) as [PackedMessage, PackedMessage];
+    const retention = SOURCE_QUEUE_RETENTION_SECONDS * 1000;
+    const records = { young: await receivedTimes(young.body, 4), old: await receivedTimes(old.body, 4) };
+    const settle = (record: SQSRecord, now: number) => settleFailures([{ record, error: new TimeBudgetError('no time left') }], { ...packetsConfig().deadLetters, writer: 'packets' }, now);
+    // A minute short of the queue's retention the copy still goes back; a minute past it, to the DLQ.
+    expect(await settle(records.young, receivedAt + retention - 60_000)).toEqual([]);
+    expect(await settle(records.old, receivedAt + retention + 60_000)).toEqual([]);
+    await deleteHandled(Object.values(records), { batchItemFailures: [] });
+
+    const dead = await deadLetters();
+    expect(dead.has(young.body)).toBe(false);
+    expect(dead.get(old.body)?.MessageAttributes).toMatchObject({
+      reason: { StringValue: `TimeBudgetError: not tried within the 4 days its queue keeps a message (received ${new Date(receivedAt).toISOString()}): no time left` },
+      receiveCount: { StringValue: '4' },
+    });
+    const visible = await receive(queue().url, 180);
+    expect(visible.map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount])).toEqual([[young.body, '1']]);
     await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue().url, Entries: visible.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
   });
 });
