@@ -1,12 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, Server as NetServer } from 'node:net';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { startFauxqsInWorker, type FauxqsInWorker } from './fauxqs-worker.ts';
 
 export interface Endpoints {
   sqs: string;
@@ -58,7 +57,7 @@ export function requireJava(): void {
 }
 
 /**
- * DynamoDB Local (AWS's jar, run by Java) and fauxqs (in this process), each on a free
+ * DynamoDB Local (AWS's jar, run by Java) and fauxqs (in a worker thread of this process), each on a free
  * port of 127.0.0.1 only: they have no authentication, so nothing else on the network may
  * reach them. With a dataDir both keep their state there between runs (tables, queues
  * and messages not yet consumed); without one they keep everything in memory.
@@ -79,9 +78,9 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
   }
   const sqsDir = options.dataDir === undefined ? undefined : resolve(options.dataDir, 'sqs');
   if (sqsDir !== undefined) mkdirSync(sqsDir, { recursive: true });
-  let fauxqs: FauxqsServer;
+  let fauxqs: FauxqsInWorker;
   try {
-    fauxqs = await startFauxqsOnLoopback(sqsDir);
+    fauxqs = await startFauxqsInWorker(sqsDir);
   } catch (error) {
     await stopProcess(java);
     throw error;
@@ -110,68 +109,6 @@ function spawnDynamoDbLocal(port: number, dbPath: string | undefined): ChildProc
   const storage = dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath];
   const args = [`-Djava.library.path=${resolve(dir, 'DynamoDBLocal_lib')}`, '-cp', resolve(dir, 'DynamoDBLocal.jar'), launcher];
   return spawn('java', [...args, ...storage, '-port', String(port), '-sharedDb'], { cwd: dir, stdio: 'pipe' });
-}
-
-/**
- * fauxqs always listens on 0.0.0.0 (its host option only names queue URLs), so the
- * wildcard address its server asks for is narrowed to loopback while it starts; with a data
- * directory, its commits are synced at checkpoints (withCommitsSyncedAtCheckpoints).
- */
-async function startFauxqsOnLoopback(dataDir: string | undefined): Promise<FauxqsServer> {
-  const listen = NetServer.prototype.listen;
-  NetServer.prototype.listen = function (this: NetServer, ...args: unknown[]) {
-    const [options] = args;
-    if (typeof options === 'object' && options !== null && 'host' in options && (options.host === '0.0.0.0' || options.host === '::')) {
-      options.host = '127.0.0.1';
-    }
-    return Reflect.apply(listen, this, args) as NetServer;
-  } as typeof listen;
-  let fauxqs: FauxqsServer;
-  try {
-    fauxqs = await withCommitsSyncedAtCheckpoints(dataDir !== undefined, () => startFauxqs({ port: 0, logger: false, dataDir }));
-  } finally {
-    NetServer.prototype.listen = listen;
-  }
-  // A fauxqs that listens some other way must not silently go back to every interface.
-  if (new URL(fauxqs.address).hostname !== '127.0.0.1') {
-    await fauxqs.stop();
-    throw new Error(`fauxqs listens on ${fauxqs.address}, not on 127.0.0.1 only; the local runtime refuses to expose it`);
-  }
-  return fauxqs;
-}
-
-/**
- * fauxqs keeps a data directory's queues in SQLite (node:sqlite, on this process's thread)
- * in write-ahead-log mode, with an fsync at every commit: every send, receive and delete
- * stopped the whole local runtime while the disk synced (SendMessageBatch of 10 2 KB
- * messages, 8 in flight, alternating: 2,000-3,200 messages/s on disk, 4,300-6,300 with this).
- * With synchronous=NORMAL a commit reaches the log without an fsync, which happens at
- * checkpoints: a kill of the process loses nothing, a crash of the machine the last
- * messages, as DynamoDB Local's settings (DynamoDbLocalLoopback.java). fauxqs has no option
- * for it, so its connection gets the setting right after it turns the log on.
- */
-async function withCommitsSyncedAtCheckpoints(persistent: boolean, start: () => Promise<FauxqsServer>): Promise<FauxqsServer> {
-  if (!persistent) return start();
-  const exec = DatabaseSync.prototype.exec;
-  let set = false;
-  DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
-    exec.call(this, sql);
-    if (/^\s*PRAGMA\s+journal_mode\s*=\s*WAL\s*;?\s*$/i.test(sql)) {
-      exec.call(this, 'PRAGMA synchronous = NORMAL');
-      set = true;
-    }
-  };
-  try {
-    const fauxqs = await start();
-    // A fauxqs that opens its database some other way must say so, not sync every commit again.
-    if (!set) {
-      await fauxqs.stop();
-      throw new Error('fauxqs opened its database without turning on its write-ahead log as expected; see withCommitsSyncedAtCheckpoints');
-    }
-    return fauxqs;
-  } finally {
-    DatabaseSync.prototype.exec = exec;
-  }
 }
 
 async function waitForDynamoDb(endpoint: string, java: ChildProcess): Promise<void> {
