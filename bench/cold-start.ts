@@ -42,7 +42,7 @@ export async function bundle(entry: string, name: string): Promise<Bundle> {
  * that a function's cold start is compared with the least any function using the same
  * clients costs.
  */
-export type MinimalKind = 'none' | 'ssm' | 'dynamodb' | 'dynamodb-sqs' | 'sqs-dynamodb' | 'dynamodb-apigateway';
+export type MinimalKind = 'none' | 'ssm' | 'secretsmanager' | 'dynamodb' | 'dynamodb-secretsmanager' | 'dynamodb-sqs' | 'sqs-dynamodb' | 'dynamodb-apigateway';
 
 export async function minimalBundle(kind: MinimalKind): Promise<Bundle> {
   return bundle(`bench/minimal/${kind}.ts`, `minimal-${kind}`);
@@ -56,6 +56,10 @@ export function minimalKindOf(fn: FunctionConfig, built: Bundle): MinimalKind {
       return 'none';
     case 'client-ssm':
       return 'ssm';
+    case 'client-secrets-manager':
+      return 'secretsmanager';
+    case 'client-dynamodb client-secrets-manager':
+      return 'dynamodb-secretsmanager';
     case 'client-dynamodb':
       return 'dynamodb';
     case 'client-dynamodb client-sqs':

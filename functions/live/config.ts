@@ -6,8 +6,6 @@ export const connectionsTable = (): string => requiredEnv('LIVE_CONNECTIONS_TABL
 export const websocketUrl = (): string => requiredEnv('LIVE_WEBSOCKET_URL');
 /** The @connections management endpoint of the same API: https://, same host and stage. */
 export const connectionsEndpoint = (): string => requiredEnv('LIVE_CONNECTIONS_ENDPOINT');
-/** The HMAC secret of connect tokens (deployed: a generated Secrets Manager secret, resolved at deploy). */
-export const tokenSecret = (): string => requiredEnv('LIVE_TOKEN_SECRET');
 /** Snapshots per device in a message (seed 004's panel plots the last hour, one a minute). */
 export const snapshotsPerDevice = (): number => integerEnv('LIVE_SNAPSHOTS', 60);
 /**

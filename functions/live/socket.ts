@@ -1,7 +1,8 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { logger } from '../shared/observability.ts';
-import { connectionsTable, tokenSecret } from './config.ts';
+import { connectionsTable } from './config.ts';
+import { tokenSecret } from './token-secret.ts';
 import { addConnection, removeConnection } from './connections.ts';
 import { verifyToken } from './token.ts';
 
@@ -24,7 +25,7 @@ export const handler = lambdaHandler(async (event: WebsocketEvent): Promise<APIG
   switch (routeKey) {
     case '$connect': {
       const token = event.queryStringParameters?.token;
-      const check = verifyToken(tokenSecret(), token);
+      const check = verifyToken(await tokenSecret(), token);
       if (!check.valid) {
         logger.info('connection refused', { connectionId, reason: check.reason });
         return { statusCode: token === undefined || token === '' ? 401 : 403, body: check.reason };

@@ -1,6 +1,7 @@
 import { json } from '../shared/http-response.ts';
 import { httpHandler } from '../shared/http-handler.ts';
-import { tokenSecret, websocketUrl } from './config.ts';
+import { websocketUrl } from './config.ts';
+import { tokenSecret } from './token-secret.ts';
 import { issueToken } from './token.ts';
 
 /**
@@ -8,7 +9,7 @@ import { issueToken } from './token.ts';
  * connect token, to open as it is, e.g. `new WebSocket(url)` in a browser.
  */
 export const handler = httpHandler(async () => {
-  const { token, expiresAt } = issueToken(tokenSecret());
+  const { token, expiresAt } = issueToken(await tokenSecret());
   const url = new URL(websocketUrl());
   url.searchParams.set('token', token);
   return json(200, { url: url.href, expires_at: expiresAt.toISOString() }, { 'cache-control': 'no-store' });

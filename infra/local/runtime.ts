@@ -275,8 +275,9 @@ function prepareTls(https: LocalRuntimeOptions['https'], certScopes: string | un
 /**
  * What serverless.yml's live functions take from resources that exist only once deployed:
  * the WebSocket API's URLs (from the framework's WebsocketsApi) and the token secret (a
- * generated Secrets Manager secret, resolved at deploy). Locally they name the emulated API,
- * and the secret is LIVE_TOKEN_SECRET from the environment or one made at start.
+ * generated Secrets Manager secret, which they read deployed). Locally they name the emulated
+ * API, and the secret is LIVE_TOKEN_SECRET from the environment or one made at start, with no
+ * Secrets Manager secret to read.
  */
 function liveEnvironment(websocket: WebsocketGateway | undefined, env: Record<string, string>): Record<string, string> {
   if (websocket === undefined) return {};
@@ -284,6 +285,7 @@ function liveEnvironment(websocket: WebsocketGateway | undefined, env: Record<st
     LIVE_WEBSOCKET_URL: websocket.url,
     LIVE_CONNECTIONS_ENDPOINT: websocket.connectionsEndpoint,
     LIVE_TOKEN_SECRET: env.LIVE_TOKEN_SECRET ?? process.env.LIVE_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+    LIVE_TOKEN_SECRET_ARN: '',
   };
 }
 

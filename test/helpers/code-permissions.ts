@@ -17,6 +17,7 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   SendMessageBatchCommand: ['sqs:SendMessage'],
   ChangeMessageVisibilityBatchCommand: ['sqs:ChangeMessageVisibility'],
   GetParameterCommand: ['ssm:GetParameter'],
+  GetSecretValueCommand: ['secretsmanager:GetSecretValue'],
   PostToConnectionCommand: ['execute-api:ManageConnections'],
   DeleteConnectionCommand: ['execute-api:ManageConnections'],
   GetConnectionCommand: ['execute-api:ManageConnections'],

@@ -68,11 +68,13 @@ describe('the live channel in the packaged template', () => {
     expect(connections).toMatchObject({ FunctionName: getAtt('LiveBroadcasterLambdaFunction'), FilterCriteria: { Filters: [{ Pattern: '{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":["connection"]}}}}' }] } });
   });
 
+  /** The policies of a function's role, as JSON. */
+  const roleOf = (fn: string) => {
+    const ref = template.Resources[`${fn}LambdaFunction`]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+    return JSON.stringify(template.Resources[ref['Fn::GetAtt'][0]]?.Properties.Policies);
+  };
+
   it('lets only the broadcaster post to connections, on its own API and stage', () => {
-    const roleOf = (fn: string) => {
-      const ref = template.Resources[`${fn}LambdaFunction`]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
-      return JSON.stringify(template.Resources[ref['Fn::GetAtt'][0]]?.Properties.Policies);
-    };
     for (const [id] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const fn = id.replace(/LambdaFunction$/, '');
       expect(roleOf(fn).includes('execute-api:ManageConnections'), fn).toBe(fn === 'LiveBroadcaster');
@@ -80,13 +82,20 @@ describe('the live channel in the packaged template', () => {
     expect(roleOf('LiveBroadcaster')).toContain('"Ref":"WebsocketsApi"},"/dev/POST/@connections/*"');
   });
 
-  it('signs tokens with a secret CloudFormation generates, resolved into the functions that need it', () => {
+  it('signs tokens with a secret CloudFormation generates, which the functions that need it read and nothing holds in its configuration', () => {
     expect(template.Resources.LiveTokenSecret).toMatchObject({ Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { PasswordLength: 64 } } });
-    const secretOf = (id: string) => JSON.stringify(template.Resources[id]?.Properties.Environment.Variables.LIVE_TOKEN_SECRET);
-    const reference = JSON.stringify({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'LiveTokenSecret' }, ':SecretString}}']] });
-    expect(secretOf('LiveLambdaFunction')).toBe(reference);
-    expect(secretOf('LiveSocketLambdaFunction')).toBe(reference);
-    expect(secretOf('LiveBroadcasterLambdaFunction')).toBeUndefined();
+    const variablesOf = (id: string) => (template.Resources[id]?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+    for (const id of ['LiveLambdaFunction', 'LiveSocketLambdaFunction']) {
+      expect(variablesOf(id).LIVE_TOKEN_SECRET_ARN, id).toEqual({ Ref: 'LiveTokenSecret' });
+      expect(roleOf(id.replace(/LambdaFunction$/, ''))).toContain(JSON.stringify({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [{ Ref: 'LiveTokenSecret' }] }));
+    }
+    expect(variablesOf('LiveBroadcasterLambdaFunction').LIVE_TOKEN_SECRET_ARN).toBeUndefined();
+    // No function's settings hold the secret's value, nor a reference CloudFormation resolves into one.
+    for (const [id] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      expect(JSON.stringify(variablesOf(id)), id).not.toContain('resolve:secretsmanager');
+      expect(variablesOf(id).LIVE_TOKEN_SECRET, id).toBeUndefined();
+      if (!['LiveLambdaFunction', 'LiveSocketLambdaFunction'].includes(id)) expect(roleOf(id.replace(/LambdaFunction$/, '')), id).not.toContain('secretsmanager');
+    }
   });
 
   it('leaves the simulated network out of a stage that does not turn it on (param simulator)', () => {
