@@ -32,6 +32,13 @@ export const LIST_BUDGET_BYTES = 4_000_000;
  */
 export const LIST_RESERVE_MS = 2_000;
 
+/**
+ * API Gateway answers 504 once an integration has run this long, on its clock: REST APIs'
+ * limit (HTTP APIs' is 30 s). A cold start's init runs on that clock before the handler's
+ * own, so a page also ends LIST_RESERVE_MS before this much after the request arrived.
+ */
+export const GATEWAY_LIMIT_MS = 29_000;
+
 interface ViewOptions extends ViewLimits {
   snapshots: number;
 }
@@ -46,7 +53,8 @@ export const handler = httpHandler(async (event, context) => {
     interfaces: integerParameter(params, 'interfaces', 0, MAX_INTERFACES) ?? DEFAULT_VIEW_LIMITS.interfaces,
   };
   if (event.routeKey === 'GET /devices/{mac}') return oneDevice(pathParameter(event, 'mac'), options);
-  return listDevices(event.rawPath, params, options, invocationDeadline(context) - LIST_RESERVE_MS);
+  const gatewayDeadline = (event.requestContext.timeEpoch ?? Number.POSITIVE_INFINITY) + GATEWAY_LIMIT_MS;
+  return listDevices(event.rawPath, params, options, Math.min(invocationDeadline(context), gatewayDeadline) - LIST_RESERVE_MS);
 });
 
 async function oneDevice(raw: string, options: ViewOptions): Promise<HttpResult> {

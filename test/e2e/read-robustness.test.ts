@@ -211,4 +211,31 @@ describe('device views stay far below the 6 MB response limit', () => {
     expect(seen.filter((mac) => mac.startsWith('02:ab:'))).toEqual([BIG, ...Array.from({ length: DEVICES }, (_, d) => macOf(d))]);
     expect(new Set(seen).size).toBe(seen.length);
   });
+
+  it("GET /devices also ends a page early by the gateway's clock, which a cold start's init has run on before the function's", async () => {
+    const { handler, LIST_RESERVE_MS, GATEWAY_LIMIT_MS } = await import('../../functions/devices/query.ts');
+    // The function has its whole 29 s, but the request arrived long enough ago that the
+    // gateway's limit leaves time for one group of views.
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: 'GET /devices',
+      rawPath: '/devices',
+      rawQueryString: 'limit=200',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: {
+        http: { method: 'GET', path: '/devices', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+        requestId: 'late-start',
+        routeKey: 'GET /devices',
+        stage: '$default',
+        timeEpoch: Date.now() - GATEWAY_LIMIT_MS + LIST_RESERVE_MS + 1,
+      } as APIGatewayProxyEventV2['requestContext'],
+    };
+    const late = await handler(event, { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => 29_000 });
+    expect(late.statusCode).toBe(200);
+    const views = JSON.parse(String(late.body)) as unknown[];
+    expect(views.length).toBeGreaterThan(0);
+    expect(views.length).toBeLessThanOrEqual(8);
+    expect(nextPage(String(late.headers?.link ?? ''), '/devices?limit=200')).toBeDefined();
+  });
 });
