@@ -7,8 +7,9 @@
  *   together (by ingest id, since SQS gives each copy its own message id);
  * - when the batch fails, each message is stored alone, so a poison message fails by itself;
  * - messages a writer had no time left for (TimeBudgetError) are handed back to the queue at
- *   once (near their last receive, sent to it again as new messages, never dead-lettered),
- *   and those no retry can store go to the DLQ with their reason (settleFailures).
+ *   once (near their last receive, sent to it again as new messages while younger than the
+ *   queue keeps a message), and those no retry can store go to the DLQ with their reason
+ *   (settleFailures).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { forEachLimited } from './batch-writer.ts';
@@ -54,13 +55,13 @@ export async function writeMessages<T>(event: SQSEvent, store: MessageStore<T>, 
       await store.store(entries.map((e) => e.message));
     } catch (batchError) {
       const [only] = entries;
-      if (entries.length === 1 && only !== undefined) failed.push(...only.records.map((record) => ({ record, error: batchError, ingestId: only.message.ingestId })));
+      if (entries.length === 1 && only !== undefined) failed.push(...only.records.map((record) => ({ record, error: batchError, ingestId: only.message.ingestId, receivedAt: only.message.receivedAt })));
       else {
         await forEachLimited(entries, PARALLEL_FALLBACK, async ({ message, records }) => {
           try {
             await store.store([message]);
           } catch (error) {
-            failed.push(...records.map((record) => ({ record, error, ingestId: message.ingestId })));
+            failed.push(...records.map((record) => ({ record, error, ingestId: message.ingestId, receivedAt: message.receivedAt })));
           }
         });
       }

@@ -21,7 +21,8 @@ export class PoisonMessageError extends Error {
 /**
  * A message the writer did not try to store because its invocation's time ran short: it is
  * made visible again at once rather than after the queue's visibility timeout (minutes),
- * and near the queue's maxReceiveCount it is sent again as a new message (settleFailures).
+ * and near the queue's maxReceiveCount it is sent again as a new message, or to the DLQ
+ * once older than the queue keeps a message (settleFailures).
  */
 export class TimeBudgetError extends Error {
   constructor(message: string) {
@@ -35,6 +36,8 @@ export interface FailedMessage {
   error: unknown;
   /** The message's ingest id when known, so that its log lines can be joined to its request's. */
   ingestId?: string;
+  /** When its records were received (epoch ms), from its envelope when the writer read it. */
+  receivedAt?: number;
 }
 
 export interface DeadLetterOptions {
@@ -62,8 +65,8 @@ export const SOURCE_QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
  * batch item failures and return to the queue after their visibility timeout. If the DLQ
  * cannot be reached they stay batch item failures, so nothing is ever dropped.
  *
- * A message not tried (TimeBudgetError) is never dead-lettered for it: every hand-back
- * spends one of its receives, so under a backlog the tail of each batch would otherwise
+ * A message not tried (TimeBudgetError) is not dead-lettered for its receives: every hand-back
+ * spends one of them, so under a backlog the tail of each batch would otherwise
  * reach maxReceiveCount untried. Below maxReceiveCount - 1 receives it is made visible again
  * at once; from then on it is sent to its queue again as a new message (same body, so same
  * ingest id and receipt time: storing it twice counts once, and the writer lag still runs
@@ -110,7 +113,7 @@ export async function settleFailures(failed: readonly FailedMessage[], options: 
 
 /** A message not tried whose records were received longer than its queue keeps a message ago, with that as its reason. */
 function untriedPastRetention(failure: FailedMessage, now: number): FailedMessage | undefined {
-  const receivedAt = receivedAtOf(failure.record.body);
+  const receivedAt = failure.receivedAt ?? receivedAtOf(failure.record.body);
   if (receivedAt === undefined || now - receivedAt < SOURCE_QUEUE_RETENTION_SECONDS * 1000) return undefined;
   const days = SOURCE_QUEUE_RETENTION_SECONDS / 86_400;
   const reason = `not tried within the ${days} days its queue keeps a message (received ${new Date(receivedAt).toISOString()}): ${(failure.error as Error).message}`;
