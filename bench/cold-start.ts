@@ -160,7 +160,7 @@ export const coldCost = (start: Start): number => start.importMs + Math.max(0, s
 
 /**
  * Imports a bundle in a fresh Node process and invokes it with each event in turn.
- * Asynchronous, because the SQS emulator the function talks to runs in this process.
+ * Asynchronous, so that the emulators this process started (fauxqs on a thread of it) keep serving the function.
  */
 export async function coldStart(file: string, events: [unknown, unknown, unknown], env: NodeJS.ProcessEnv): Promise<Start> {
   const eventFile = `${file}.events.json`;

@@ -88,8 +88,11 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
   return {
     endpoints: { sqs: `http://127.0.0.1:${fauxqs.port}`, dynamodb },
     async stop() {
-      await fauxqs.stop();
-      await stopProcess(java);
+      try {
+        await fauxqs.stop();
+      } finally {
+        await stopProcess(java);
+      }
     },
   };
 }

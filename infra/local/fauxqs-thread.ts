@@ -78,5 +78,5 @@ try {
   });
   port.postMessage({ port: fauxqs.port } satisfies FauxqsThreadStarted);
 } catch (error) {
-  port.postMessage({ error: (error as Error).message } satisfies FauxqsThreadStarted);
+  port.postMessage({ error: (error as Error).stack ?? String(error) } satisfies FauxqsThreadStarted);
 }

@@ -9,10 +9,15 @@ export interface FauxqsInWorker {
 /** What the thread posts once it listens, or why it could not. */
 export type FauxqsThreadStarted = { port: number } | { error: string };
 
+/** How long stop() waits for fauxqs to close before it ends the thread. */
+const STOP_WAIT_MS = 5_000;
+
 /**
  * Starts fauxqs in a worker thread (fauxqs-thread.ts). In this process's thread it handled
  * every SQS request between the gateway's and the handlers' turns: a third of the local
- * runtime's time at one packet per POST, on a core of its own now.
+ * runtime's time at one packet per POST, on a core of its own now. Once it listens, an error
+ * that ends the thread, or its end before stop(), is thrown in this process as it was when
+ * fauxqs ran here: every queue would be gone, and the runtime must not go on without them.
  */
 export async function startFauxqsInWorker(dataDir: string | undefined): Promise<FauxqsInWorker> {
   const worker = new Worker(new URL('./fauxqs-thread.ts', import.meta.url), { workerData: { dataDir } });
@@ -26,11 +31,23 @@ export async function startFauxqsInWorker(dataDir: string | undefined): Promise<
     await worker.terminate();
     throw new Error(started.error);
   }
+  let stopping = false;
+  worker.on('error', (error) => {
+    const failure = `fauxqs (the SQS emulator) failed: ${error.stack ?? error.message}`;
+    if (!stopping) throw new Error(failure);
+    process.stderr.write(`${failure}\n`);
+  });
+  void exited.then(() => {
+    if (!stopping) throw new Error('fauxqs (the SQS emulator) stopped while the local runtime was running');
+  });
   return {
     port: started.port,
     async stop() {
+      stopping = true;
       worker.postMessage('stop');
+      const timer = setTimeout(() => void worker.terminate(), STOP_WAIT_MS);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
