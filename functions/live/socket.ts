@@ -2,9 +2,9 @@ import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'a
 import { lambdaHandler } from '../shared/lambda-handler.ts';
 import { logger } from '../shared/observability.ts';
 import { connectionsTable } from './config.ts';
-import { tokenSecret } from './token-secret.ts';
+import { SECRET_RECHECK_MS, tokenSecret } from './token-secret.ts';
 import { addConnection, removeConnection } from './connections.ts';
-import { verifyToken } from './token.ts';
+import { BAD_SIGNATURE, verifyToken } from './token.ts';
 
 /** $connect also carries the handshake's query string and headers. */
 export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -25,7 +25,10 @@ export const handler = lambdaHandler(async (event: WebsocketEvent): Promise<APIG
   switch (routeKey) {
     case '$connect': {
       const token = event.queryStringParameters?.token;
-      const check = verifyToken(await tokenSecret(), token);
+      // No secret is read for a handshake without a token.
+      let check = token === undefined || token === '' ? verifyToken('', token) : verifyToken(await tokenSecret(), token);
+      // After a rotation the copy in hand may be the old secret: read it again, at most once a minute.
+      if (!check.valid && check.reason === BAD_SIGNATURE) check = verifyToken(await tokenSecret(Date.now(), SECRET_RECHECK_MS), token);
       if (!check.valid) {
         logger.info('connection refused', { connectionId, reason: check.reason });
         return { statusCode: token === undefined || token === '' ? 401 : 403, body: check.reason };

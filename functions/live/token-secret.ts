@@ -1,24 +1,38 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { requiredEnv } from '../shared/env.ts';
+import { logger } from '../shared/observability.ts';
 import { withoutSdkLogging } from '../shared/sdk-logging.ts';
 
-const REFRESH_MS = 5 * 60_000;
+/** How long a container keeps the secret it read before reading it again. */
+export const SECRET_REFRESH_MS = 5 * 60_000;
+/** A secret read longer ago than this may be read again at once when a token's signature does not match it (a rotation). */
+export const SECRET_RECHECK_MS = 60_000;
+
 let cached: { secret: string; loadedAt: number } | undefined;
 let client: SecretsManagerClient | undefined;
+// A handshake waits on this read; a stalled connection must not hold it for the SDK's default.
+const secretsClient = () => (client ??= withoutSdkLogging(new SecretsManagerClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } })));
 
 /**
  * The HMAC secret of connect tokens: locally LIVE_TOKEN_SECRET; deployed, read from the
- * Secrets Manager secret LIVE_TOKEN_SECRET_ARN names, once per container and again every few
- * minutes, so that it never sits in the functions' configuration, where anyone allowed to
- * read a function's settings could read it.
+ * Secrets Manager secret LIVE_TOKEN_SECRET_ARN names, once per container and again when the
+ * copy is older than `maxAgeMs`, so that it never sits in the functions' configuration, where
+ * anyone allowed to read a function's settings could read it. If a read again fails, the copy
+ * in hand serves until one succeeds.
  */
-export async function tokenSecret(now = Date.now()): Promise<string> {
+export async function tokenSecret(now = Date.now(), maxAgeMs = SECRET_REFRESH_MS): Promise<string> {
   const local = process.env.LIVE_TOKEN_SECRET;
   if (local !== undefined && local !== '') return local;
-  if (cached !== undefined && now - cached.loadedAt < REFRESH_MS) return cached.secret;
+  if (cached !== undefined && now - cached.loadedAt < maxAgeMs) return cached.secret;
   const arn = requiredEnv('LIVE_TOKEN_SECRET_ARN');
-  const { SecretString: secret } = await (client ??= withoutSdkLogging(new SecretsManagerClient({}))).send(new GetSecretValueCommand({ SecretId: arn }));
-  if (secret === undefined || secret === '') throw new Error(`the secret ${arn} holds no string`);
-  cached = { secret, loadedAt: now };
-  return secret;
+  try {
+    const { SecretString: secret } = await secretsClient().send(new GetSecretValueCommand({ SecretId: arn }));
+    if (secret === undefined || secret === '') throw new Error(`the secret ${arn} holds no string`);
+    cached = { secret, loadedAt: now };
+    return secret;
+  } catch (error) {
+    if (cached === undefined) throw error;
+    logger.warn('the live token secret could not be read again; the copy read before serves', { error: error as Error });
+    return cached.secret;
+  }
 }

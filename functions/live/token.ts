@@ -25,13 +25,16 @@ export function issueToken(secret: string, now = Date.now()): { token: string; e
 
 export type TokenCheck = { valid: true; expiresAt: Date } | { valid: false; reason: string };
 
+/** Why a token signed under another secret (or forged) is refused. */
+export const BAD_SIGNATURE = 'bad token signature';
+
 export function verifyToken(secret: string, token: string | undefined, now = Date.now()): TokenCheck {
   if (token === undefined || token === '') return { valid: false, reason: 'a token is required (GET /live gives a URL with one)' };
   const [encoded, signature, extra] = token.split('.');
   if (encoded === undefined || signature === undefined || extra !== undefined || encoded === '' || signature === '') return { valid: false, reason: 'malformed token' };
   const expected = sign(secret, encoded);
   const presented = Buffer.from(signature, 'base64url');
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { valid: false, reason: 'bad token signature' };
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { valid: false, reason: BAD_SIGNATURE };
   let payload: Partial<TokenPayload>;
   try {
     payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Partial<TokenPayload>;

@@ -284,7 +284,7 @@ function liveEnvironment(websocket: WebsocketGateway | undefined, env: Record<st
   return {
     LIVE_WEBSOCKET_URL: websocket.url,
     LIVE_CONNECTIONS_ENDPOINT: websocket.connectionsEndpoint,
-    LIVE_TOKEN_SECRET: env.LIVE_TOKEN_SECRET ?? process.env.LIVE_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+    LIVE_TOKEN_SECRET: env.LIVE_TOKEN_SECRET || process.env.LIVE_TOKEN_SECRET || randomBytes(32).toString('base64url'),
     LIVE_TOKEN_SECRET_ARN: '',
   };
 }
