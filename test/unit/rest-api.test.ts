@@ -46,7 +46,8 @@ describe('a REST API event, as every handler reads it (payload 2.0)', () => {
       headers: { 'x-api-key': 'k', cookie: 'a=1; b=2' },
       cookies: ['a=1', 'b=2'],
       pathParameters: { protocol: 'view' },
-      requestContext: { requestId: 'req-1', stage: 'emulator', http: { method: 'GET', path: '/packets/tables/view', sourceIp: '192.0.2.7' }, authorizer: { lambda: { authenticated: 'true', keyId: 'key-1', reason: '' } } },
+      // timeEpoch: the request's arrival, which ingest's receipt time and GET /devices' gateway clock read.
+      requestContext: { requestId: 'req-1', stage: 'emulator', timeEpoch: 1_700_000_000_000, http: { method: 'GET', path: '/packets/tables/view', sourceIp: '192.0.2.7' }, authorizer: { lambda: { authenticated: 'true', keyId: 'key-1', reason: '' } } },
     });
   });
 
