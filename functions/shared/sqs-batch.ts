@@ -164,27 +164,34 @@ async function sendToQueueAgain(failures: FailedMessage[], queueUrl: string, wri
   return unsent.flat();
 }
 
+/** Copies of one message in a batch (same body) go to the DLQ once, with the first copy's reason. */
 async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
+  const copies = new Map<string, FailedMessage[]>();
+  for (const failure of failures) copies.set(failure.record.body, [...(copies.get(failure.record.body) ?? []), failure]);
   const unsent = await sendInBatches(
     queueUrl,
-    failures.map((failure) => ({
-      item: failure,
-      entry: {
-        MessageBody: failure.record.body,
-        MessageAttributes: {
-          reason: { DataType: 'String', StringValue: reasonOf(failure.error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
-          sourceQueue: { DataType: 'String', StringValue: failure.record.eventSourceARN || 'unknown' },
-          receiveCount: { DataType: 'Number', StringValue: String(failure.record.attributes?.ApproximateReceiveCount ?? 1) },
+    [...copies.values()].map((same) => {
+      const failure = same[0] as FailedMessage;
+      return {
+        item: same,
+        entry: {
+          MessageBody: failure.record.body,
+          MessageAttributes: {
+            reason: { DataType: 'String', StringValue: reasonOf(failure.error).slice(0, MAX_REASON_LENGTH) || 'unknown' },
+            sourceQueue: { DataType: 'String', StringValue: failure.record.eventSourceARN || 'unknown' },
+            receiveCount: { DataType: 'Number', StringValue: String(failure.record.attributes?.ApproximateReceiveCount ?? 1) },
+          },
         },
-      },
-    })),
+      };
+    }),
   );
-  for (const failure of failures) {
-    if (unsent.includes(failure)) continue;
-    log('warn', 'message moved to the dead-letter queue', failure);
-    recordDeadLettered(writer, failure.error instanceof Error ? failure.error.name : 'unknown');
+  for (const same of copies.values()) {
+    if (unsent.includes(same)) continue;
+    const [first] = same as [FailedMessage];
+    for (const failure of same) log('warn', 'message moved to the dead-letter queue', failure);
+    recordDeadLettered(writer, first.error instanceof Error ? first.error.name : 'unknown');
   }
-  return unsent;
+  return unsent.flat();
 }
 
 /**

@@ -51,6 +51,22 @@ function poisonOf(bytes: number, id: string): string {
   return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
 }
 
+describe('dead-lettering copies', () => {
+  it('moves two copies of one poison message in a batch (SQS delivers at least once) to the DLQ once, both handled', async () => {
+    const body = poisonOf(2_000, 'poison-copies');
+    const result = await writer(sqsEvent([sqsRecord(body), sqsRecord(body)]));
+    expect(result.batchItemFailures).toEqual([]);
+    const copies: Message[] = [];
+    for (let empty = 0; empty < 2; ) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl(), MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      copies.push(...Messages.filter((m) => m.Body === body));
+      empty = Messages.length === 0 ? empty + 1 : 0;
+    }
+    expect(copies).toHaveLength(1);
+    expect(copies[0]?.MessageAttributes?.reason?.StringValue).toMatch(/^PoisonMessageError/);
+  });
+});
+
 describe('dead-lettering a batch of large messages', () => {
   it('moves ten poison messages of about 256 KiB, one of them full, all to the DLQ with their reasons', async () => {
     const bodies = Array.from({ length: 10 }, (_, i) => poisonOf(i === 0 ? DEFAULT_MAX_MESSAGE_BYTES : 250_000 + i, `large-poison-${i}`));
