@@ -32,8 +32,8 @@ export async function startFauxqsInWorker(dataDir: string | undefined): Promise<
     throw new Error(started.error);
   }
   let stopping = false;
-  worker.on('error', (error) => {
-    const failure = `fauxqs (the SQS emulator) failed: ${error.stack ?? error.message}`;
+  worker.on('error', (error: unknown) => {
+    const failure = `fauxqs (the SQS emulator) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
     if (!stopping) throw new Error(failure);
     process.stderr.write(`${failure}\n`);
   });
