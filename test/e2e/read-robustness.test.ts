@@ -179,19 +179,27 @@ describe('device views stay far below the 6 MB response limit', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  /** GET /devices?limit=200 as API Gateway hands it to the function, the request arrived at `timeEpoch` when given. */
+  const devicePageEvent = (requestId: string, timeEpoch?: number): APIGatewayProxyEventV2 => ({
+    version: '2.0',
+    routeKey: 'GET /devices',
+    rawPath: '/devices',
+    rawQueryString: 'limit=200',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      http: { method: 'GET', path: '/devices', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId,
+      routeKey: 'GET /devices',
+      stage: '$default',
+      ...(timeEpoch === undefined ? {} : { timeEpoch }),
+    } as APIGatewayProxyEventV2['requestContext'],
+  });
+
   it('GET /devices ends a page early when the time left runs short, and the Link carries on', async () => {
     const { handler, LIST_RESERVE_MS } = await import('../../functions/devices/query.ts');
     // The function called directly, with time left for one group of views and no more.
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: 'GET /devices',
-      rawPath: '/devices',
-      rawQueryString: 'limit=200',
-      headers: {},
-      isBase64Encoded: false,
-      requestContext: { http: { method: 'GET', path: '/devices', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'short-time', routeKey: 'GET /devices', stage: '$default' } as APIGatewayProxyEventV2['requestContext'],
-    };
-    const short = await handler(event, { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => LIST_RESERVE_MS + 1 });
+    const short = await handler(devicePageEvent('short-time'), { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => LIST_RESERVE_MS + 1 });
     expect(short.statusCode).toBe(200);
     const first = (JSON.parse(String(short.body)) as { mac_address: string }[]).map((v) => v.mac_address);
     // One group (8 views in parallel) at most, of the 101 and more that the page could hold by size.
@@ -216,22 +224,7 @@ describe('device views stay far below the 6 MB response limit', () => {
     const { handler, LIST_RESERVE_MS, GATEWAY_LIMIT_MS } = await import('../../functions/devices/query.ts');
     // The function has its whole 29 s, but the request arrived long enough ago that the
     // gateway's limit leaves time for one group of views.
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: 'GET /devices',
-      rawPath: '/devices',
-      rawQueryString: 'limit=200',
-      headers: {},
-      isBase64Encoded: false,
-      requestContext: {
-        http: { method: 'GET', path: '/devices', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-        requestId: 'late-start',
-        routeKey: 'GET /devices',
-        stage: '$default',
-        timeEpoch: Date.now() - GATEWAY_LIMIT_MS + LIST_RESERVE_MS + 1,
-      } as APIGatewayProxyEventV2['requestContext'],
-    };
-    const late = await handler(event, { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => 29_000 });
+    const late = await handler(devicePageEvent('late-start', Date.now() - GATEWAY_LIMIT_MS + LIST_RESERVE_MS + 1), { ...lambdaContext('devicesQuery'), getRemainingTimeInMillis: () => 29_000 });
     expect(late.statusCode).toBe(200);
     const views = JSON.parse(String(late.body)) as unknown[];
     expect(views.length).toBeGreaterThan(0);
