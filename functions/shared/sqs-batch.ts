@@ -147,8 +147,8 @@ async function releaseAtOnce(failures: FailedMessage[], queueUrl: string): Promi
  * Answers those not sent.
  */
 async function sendToQueueAgain(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
-  const copies = new Map<string, FailedMessage[]>();
-  for (const failure of failures) copies.set(failure.record.body, [...(copies.get(failure.record.body) ?? []), failure]);
+  // Copies of one message (SQS delivers at least once) share a body: each message goes once.
+  const copies = Map.groupBy(failures, (failure) => failure.record.body);
   const unsent = await sendInBatches(
     queueUrl,
     [...copies.values()].map((same) => {
@@ -166,8 +166,8 @@ async function sendToQueueAgain(failures: FailedMessage[], queueUrl: string, wri
 
 /** Copies of one message in a batch (same body) go to the DLQ once, with the first copy's reason. */
 async function sendToDeadLetterQueue(failures: FailedMessage[], queueUrl: string, writer: string): Promise<FailedMessage[]> {
-  const copies = new Map<string, FailedMessage[]>();
-  for (const failure of failures) copies.set(failure.record.body, [...(copies.get(failure.record.body) ?? []), failure]);
+  // Copies of one message (SQS delivers at least once) share a body: each message goes once.
+  const copies = Map.groupBy(failures, (failure) => failure.record.body);
   const unsent = await sendInBatches(
     queueUrl,
     [...copies.values()].map((same) => {
